@@ -1,0 +1,64 @@
+# Mopidy-MTScrobble developer commands. `make run` and `make test` set up
+# everything they need on a fresh Debian machine (run them as root there).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+LOCAL := $(CURDIR)/_local
+VENV := $(LOCAL)/venv
+PYTHON ?= python3
+# The pinned stack that Debian 12/13 package as Mopidy 3.4, from PyPI.
+MOPIDY3_PINS := "mopidy==3.4.2" "pygobject<3.51" "setuptools<81" "Mopidy-MPD==3.3.0"
+
+# Give tox every pyenv Python 3.11-3.13 (pyenv's shims only answer for one).
+PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/3.1[123].*/bin)
+empty :=
+space := $(empty) $(empty)
+export PATH := $(subst $(space),:,$(strip $(PYENV_BINS) $(PATH)))
+
+.PHONY: help system-run system-test venv demo-music run test lint bench clean
+
+help:
+	@echo "make run    start a real Mopidy with Mopidy-MTScrobble on 127.0.0.1:6680 (HTTP) and :6600 (MPD)"
+	@echo "make test   run the whole test suite (tox: py311, py312, py313, lint)"
+	@echo "make lint   ruff check and ruff format --check"
+	@echo "make clean  remove _local/ and .tox/"
+
+system-run:
+	@scripts/bootstrap-system.sh run
+
+system-test:
+	@scripts/bootstrap-system.sh test
+
+$(VENV)/.stamp: setup.cfg pyproject.toml Makefile
+	@echo "Creating $(VENV)"
+	@mkdir -p $(LOCAL)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q $(MOPIDY3_PINS) "tox>=4" -e ".[test,lint]"
+	@touch $@
+
+venv: system-run $(VENV)/.stamp
+
+demo-music: venv
+	@$(VENV)/bin/python scripts/make_demo_music.py $(LOCAL)/music
+
+run: venv demo-music
+	@mkdir -p $(LOCAL)/data $(LOCAL)/cache $(LOCAL)/config
+	@touch $(LOCAL)/secrets.conf && chmod 600 $(LOCAL)/secrets.conf
+	exec $(VENV)/bin/mopidy --config dev/mopidy.conf:$(LOCAL)/secrets.conf \
+	    -o core/data_dir=$(LOCAL)/data -o core/cache_dir=$(LOCAL)/cache \
+	    -o core/config_dir=$(LOCAL)/config \
+	    -o "file/media_dirs=$(LOCAL)/music|Demo music"
+
+test: system-test venv
+	@start=$$(date +%s); \
+	$(VENV)/bin/tox run -e py311,py312,py313,lint; \
+	echo "make test: tox took $$(( $$(date +%s) - start )) s"
+
+lint: venv
+	$(VENV)/bin/tox run -e lint
+
+clean:
+	rm -rf $(LOCAL) .tox

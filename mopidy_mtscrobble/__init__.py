@@ -1,0 +1,36 @@
+"""Mopidy-MTScrobble: Last.fm scrobbling for Mopidy that never loses a scrobble."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+
+from mopidy import config, ext
+
+__version__ = "0.1.0"
+
+logger = logging.getLogger(__name__)
+
+
+class Extension(ext.Extension):
+    dist_name = "Mopidy-MTScrobble"
+    ext_name = "mtscrobble"
+    version = __version__
+
+    def get_default_config(self) -> str:
+        return config.read(pathlib.Path(__file__).parent / "ext.conf")
+
+    def get_config_schema(self) -> config.ConfigSchema:
+        from .settings import build_schema
+
+        return build_schema(self.ext_name, super().get_config_schema())
+
+    def get_command(self):
+        from .commands import build_command
+
+        return build_command()
+
+    def setup(self, registry: ext.Registry) -> None:
+        from .frontend import MTScrobbleFrontend
+
+        registry.add("frontend", MTScrobbleFrontend)

@@ -1,0 +1,88 @@
+"""Everything that differs between Mopidy 3.4 and Mopidy 4, kept in one place."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import mopidy
+
+MOPIDY_MAJOR = int(mopidy.__version__.split(".", 1)[0])
+
+Runner = Callable[[Mapping[str, Any], argparse.Namespace], int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Subcommand:
+    """One `mopidy mtscrobble NAME` command, described once for both Mopidy majors."""
+
+    name: str
+    help: str
+    run: Runner
+    # (args, kwargs) pairs for argparse's add_argument
+    arguments: Sequence[tuple[tuple[str, ...], dict[str, Any]]] = ()
+
+
+def build_command(help_text: str, subcommands: Sequence[Subcommand]) -> Any:
+    """An argparse `Command` tree for Mopidy 3, a cyclopts `App` for Mopidy 4."""
+    if MOPIDY_MAJOR >= 4:
+        return _cyclopts_app(help_text, subcommands)
+    return _argparse_command(help_text, subcommands)
+
+
+def _argparse_command(help_text: str, subcommands: Sequence[Subcommand]) -> Any:
+    from mopidy import commands
+
+    class Group(commands.Command):
+        help = help_text
+
+    class Leaf(commands.Command):
+        def __init__(self, spec: Subcommand) -> None:
+            super().__init__()
+            self.help = spec.help
+            self._spec = spec
+            for args, kwargs in spec.arguments:
+                self.add_argument(*args, **kwargs)
+
+        def run(self, args: argparse.Namespace, config: Mapping[str, Any]) -> int:
+            return self._spec.run(config, args)
+
+    group = Group()
+    for spec in subcommands:
+        group.add_child(spec.name, Leaf(spec))
+    return group
+
+
+def _cyclopts_app(help_text: str, subcommands: Sequence[Subcommand]) -> Any:
+    from typing import Annotated
+
+    import cyclopts
+    from mopidy.config import Config
+
+    app = cyclopts.App(help=help_text)
+
+    def register(spec: Subcommand) -> None:
+        parser = argparse.ArgumentParser(
+            prog=f"mopidy mtscrobble {spec.name}", description=spec.help
+        )
+        for args, kwargs in spec.arguments:
+            parser.add_argument(*args, **kwargs)
+
+        # Options are parsed by argparse so both majors accept the same command line.
+        def command(
+            *tokens: Annotated[
+                str, cyclopts.Parameter(show=False, allow_leading_hyphen=True)
+            ],
+        ) -> None:
+            namespace = parser.parse_args(list(tokens))
+            sys.exit(spec.run(Config.get_global(), namespace))
+
+        command.__doc__ = spec.help
+        app.command(command, name=spec.name, help=spec.help)
+
+    for spec in subcommands:
+        register(spec)
+    return app

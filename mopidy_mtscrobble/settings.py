@@ -1,0 +1,111 @@
+"""The `[mtscrobble]` config section: its schema and a typed view of its values."""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from mopidy import config
+
+NETWORKS = ("lastfm", "librefm", "custom")
+MIN_THRESHOLD_PERCENT = 50
+MAX_THRESHOLD_PERCENT = 100
+API_ACCOUNT_URL = "https://www.last.fm/api/account/create"
+
+
+class HttpsUrl(config.String):
+    """An optional https:// URL, such as a Last.fm-compatible 2.0 endpoint."""
+
+    def __init__(self) -> None:
+        super().__init__(optional=True)
+
+    def deserialize(self, value: Any) -> str | None:
+        value = super().deserialize(value)
+        if not value:
+            return value
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                f"must be an https:// URL such as https://scrobbler.example.org/2.0/, "
+                f"not {value!r}"
+            )
+        return value
+
+
+class SectionSchema(config.ConfigSchema):
+    """The schema, plus the rules that involve more than one key."""
+
+    def deserialize(self, values: Mapping[str, Any]) -> tuple[dict, dict]:
+        result, errors = super().deserialize(values)
+        if "network" in errors or "api_url" in errors:
+            return result, errors
+        network, api_url = result.get("network"), result.get("api_url")
+        if network == "custom" and not api_url:
+            errors["api_url"] = (
+                "must be set when network = custom: the https URL of your "
+                "server's Last.fm-compatible 2.0 API, e.g. https://example.org/2.0/"
+            )
+        elif network != "custom" and api_url:
+            errors["api_url"] = (
+                f"must be empty when network = {network}: "
+                "set network = custom to use your own server"
+            )
+        return result, errors
+
+
+def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
+    schema = SectionSchema(name)
+    for key, value in base.items():
+        schema[key] = value
+    schema["network"] = config.String(choices=NETWORKS)
+    schema["api_url"] = HttpsUrl()
+    schema["api_key"] = config.Secret(optional=True)
+    schema["api_secret"] = config.Secret(optional=True)
+    schema["username"] = config.String(optional=True)
+    schema["password"] = config.Secret(optional=True)
+    schema["scrobble_threshold"] = config.Integer(
+        minimum=MIN_THRESHOLD_PERCENT, maximum=MAX_THRESHOLD_PERCENT
+    )
+    schema["scrobble_cap"] = config.Integer(minimum=0)
+    schema["now_playing"] = config.Boolean()
+    schema["excluded_uri_schemes"] = config.List(optional=True)
+    return schema
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The validated `[mtscrobble]` values, typed. Secrets are hidden from repr."""
+
+    network: str = "lastfm"
+    api_url: str | None = None
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+    api_secret: str | None = dataclasses.field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)
+    scrobble_threshold: int = 90
+    scrobble_cap: int = 240
+    now_playing: bool = True
+    excluded_uri_schemes: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> Settings:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in section.items() if k in names and v is not None}
+        values["excluded_uri_schemes"] = frozenset(
+            s.strip().lower().rstrip(":")
+            for s in section.get("excluded_uri_schemes") or ()
+            if s.strip()
+        )
+        return cls(**values)
+
+    @property
+    def network_name(self) -> str:
+        return {"lastfm": "Last.fm", "librefm": "Libre.fm"}.get(
+            self.network, self.api_url or "custom server"
+        )
+
+    def missing_credentials(self) -> list[str]:
+        """The config keys that must still be set before anything can be sent."""
+        return [key for key in ("api_key", "api_secret") if not getattr(self, key)]

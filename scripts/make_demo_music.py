@@ -1,0 +1,81 @@
+"""Write a few short, tagged Ogg Vorbis files for trying Mopidy-MTScrobble out.
+
+Usage: python make_demo_music.py DIRECTORY
+Existing files are left alone. Needs GStreamer with its base plugins.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import GObject, Gst  # noqa: E402
+
+SAMPLE_RATE_HZ = 44100
+SAMPLES_PER_BUFFER = 1024
+
+DEMO_TRACKS = (
+    # (file name, artist, album, title, track number, seconds, tone Hz)
+    ("01-sunrise.ogg", "The Demo Band", "Test Tones", "Sunrise", 1, 45, 440),
+    ("02-midday.ogg", "The Demo Band", "Test Tones", "Midday", 2, 40, 523),
+    ("03-sunset.ogg", "The Demo Band", "Test Tones", "Sunset", 3, 35, 659),
+    ("01-radio-song.ogg", "Björk & Friends", "Ünïcödé Hits", "Radio Song", 1, 32, 330),
+)
+
+
+def write_track(
+    path: pathlib.Path,
+    artist: str,
+    album: str,
+    title: str,
+    number: int,
+    seconds: int,
+    tone_hz: int,
+) -> None:
+    buffers = seconds * SAMPLE_RATE_HZ // SAMPLES_PER_BUFFER + 1
+    pipeline = Gst.parse_launch(
+        f"audiotestsrc wave=sine volume=0.2 freq={tone_hz} num-buffers={buffers} "
+        f"samplesperbuffer={SAMPLES_PER_BUFFER} "
+        f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels=1 ! audioconvert "
+        "! vorbisenc name=enc quality=0.1 ! oggmux ! filesink name=sink"
+    )
+    pipeline.get_by_name("sink").set_property("location", str(path))
+    tags = Gst.TagList.new_empty()
+    for tag, value in (
+        (Gst.TAG_ARTIST, artist),
+        (Gst.TAG_ALBUM, album),
+        (Gst.TAG_TITLE, title),
+        (Gst.TAG_ALBUM_ARTIST, artist),
+        (Gst.TAG_TRACK_NUMBER, GObject.Value(GObject.TYPE_UINT, number)),
+    ):
+        tags.add_value(Gst.TagMergeMode.REPLACE, tag, value)
+    pipeline.get_by_name("enc").merge_tags(tags, Gst.TagMergeMode.REPLACE)
+    pipeline.set_state(Gst.State.PLAYING)
+    message = pipeline.get_bus().timed_pop_filtered(
+        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
+    )
+    pipeline.set_state(Gst.State.NULL)
+    if message.type == Gst.MessageType.ERROR:
+        error, _debug = message.parse_error()
+        raise SystemExit(f"Could not write {path}: {error.message}")
+
+
+def main(directory: str) -> None:
+    Gst.init(None)
+    root = pathlib.Path(directory)
+    for name, artist, album, title, number, seconds, tone in DEMO_TRACKS:
+        folder = root / artist / album
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        if not path.exists():
+            write_track(path, artist, album, title, number, seconds, tone)
+            print(f"Wrote {path}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    main(sys.argv[1])

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from mopidy_mtscrobble import Extension
+
+
+@pytest.fixture
+def extension() -> Extension:
+    return Extension()
+
+
+@pytest.fixture
+def schema(extension):
+    return extension.get_config_schema()
+
+
+def section(**overrides: str) -> dict[str, str]:
+    """Raw `[mtscrobble]` values as read from a file: the defaults, changed."""
+    values = {
+        "enabled": "true",
+        "network": "lastfm",
+        "api_url": "",
+        "api_key": "",
+        "api_secret": "",
+        "username": "",
+        "password": "",
+        "scrobble_threshold": "90",
+        "scrobble_cap": "240",
+        "now_playing": "true",
+        "excluded_uri_schemes": "",
+    }
+    values.update(overrides)
+    return values

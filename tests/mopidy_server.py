@@ -1,0 +1,176 @@
+"""A real `mopidy` process for tests: start it, read its log, talk to it, stop it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+START_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(path: Path, sections: Mapping[str, Mapping[str, object]]) -> Path:
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {value}" for key, value in values.items())
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def base_config(root: Path, http_port: int) -> dict[str, dict[str, object]]:
+    return {
+        "core": {
+            "data_dir": root / "data",
+            "cache_dir": root / "cache",
+            "config_dir": root / "config",
+            "restore_state": "false",
+        },
+        "logging": {"verbosity": 1, "format": "%(levelname)s %(name)s %(message)s"},
+        "audio": {"output": "fakesink sync=true"},
+        "http": {"hostname": "127.0.0.1", "port": http_port},
+        "mpd": {"enabled": "false"},
+        "mtscrobble": {},
+    }
+
+
+def mopidy_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mopidy", *args]
+
+
+class LogWatcher:
+    """Collects a process's output lines and lets a test wait for one to appear."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()
+
+    closed = False
+
+    def wait_for(self, pattern: str, timeout: float = START_TIMEOUT_SECONDS) -> str:
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines:
+                    if regex.search(line):
+                        return line
+                remaining = deadline - time.monotonic()
+                if self.closed or remaining <= 0:
+                    raise AssertionError(
+                        f"no log line matched {pattern!r}; log was:\n" + self.text
+                    )
+                self._changed.wait(remaining)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class MopidyServer:
+    def __init__(
+        self, config_path: Path, http_port: int, env: Mapping[str, str]
+    ) -> None:
+        self.http_port = http_port
+        self.process = subprocess.Popen(
+            mopidy_command("--config", str(config_path)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **env},
+        )
+        self.log = LogWatcher(self.process.stdout)
+
+    def rpc(self, method: str, **params: object) -> object:
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.http_port}/mopidy/rpc",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            reply = json.load(answer)
+        if "error" in reply:
+            raise AssertionError(f"{method} failed: {reply['error']}")
+        return reply["result"]
+
+    def wait_until_serving(self) -> None:
+        """Returns once the core answers JSON-RPC; fails if the process exits first."""
+        self.log.wait_for(r"HTTP server running at")
+        assert self.process.poll() is None, self.log.text
+        assert self.rpc("core.get_version")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@contextlib.contextmanager
+def running_mopidy(
+    root: Path,
+    mtscrobble: Mapping[str, object],
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[MopidyServer]:
+    port = free_port()
+    sections = base_config(root, port)
+    sections["mtscrobble"].update(mtscrobble)
+    for name, values in (extra or {}).items():
+        sections.setdefault(name, {}).update(values)
+    config_path = write_config(root / "mopidy.conf", sections)
+    server = MopidyServer(config_path, port, env or {})
+    try:
+        server.wait_until_serving()
+        yield server
+    finally:
+        server.stop()
+
+
+def run_mopidy_command(root: Path, mtscrobble: Mapping[str, object], *args: str):
+    sections = base_config(root, free_port())
+    sections["mtscrobble"].update(mtscrobble)
+    config_path = write_config(root / "mopidy.conf", sections)
+    return subprocess.run(
+        mopidy_command("--config", str(config_path), *args),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -1,0 +1,80 @@
+"""The extension inside a real `mopidy` process."""
+
+from __future__ import annotations
+
+import pytest
+
+from .mopidy_server import run_mopidy_command, running_mopidy
+
+CREDENTIALS = {"api_key": "k" * 32, "api_secret": "TOPSECRETVALUE"}
+
+
+def test_mopidy_deps_lists_the_extension(tmp_path):
+    result = run_mopidy_command(tmp_path, {}, "deps")
+    assert result.returncode == 0, result.stderr
+    assert "Mopidy-MTScrobble: 0.1.0" in result.stdout
+    assert "pylast" in result.stdout
+
+
+def test_mopidy_config_shows_the_section_with_secrets_masked(tmp_path):
+    result = run_mopidy_command(
+        tmp_path, {**CREDENTIALS, "password": "PW-42"}, "config"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[mtscrobble]" in result.stdout
+    assert "api_secret = ********" in result.stdout
+    assert "TOPSECRETVALUE" not in result.stdout
+    assert "PW-42" not in result.stdout
+
+
+def test_mopidy_starts_with_the_extension_enabled(tmp_path):
+    with running_mopidy(tmp_path, CREDENTIALS) as mopidy:
+        mopidy.log.wait_for(r"Mopidy-MTScrobble started: scrobbling to Last\.fm")
+        assert (tmp_path / "data" / "mtscrobble").is_dir()
+        assert mopidy.rpc("core.get_version")
+    assert "TOPSECRETVALUE" not in mopidy.log.text
+
+
+def test_missing_credentials_log_one_error_and_mopidy_stays_up(tmp_path):
+    with running_mopidy(tmp_path, {}) as mopidy:
+        line = mopidy.log.wait_for(r"mtscrobble/api_key and mtscrobble/api_secret")
+        assert line.startswith("ERROR")
+        assert "https://www.last.fm/api/account/create" in mopidy.log.text
+        assert mopidy.rpc("core.playback.get_state") == "stopped"
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"network": "custom"}, "mtscrobble/api_url"),
+        ({"scrobble_threshold": "20"}, "mtscrobble/scrobble_threshold"),
+        ({"network": "myspace"}, "mtscrobble/network"),
+    ],
+)
+def test_misconfigured_extension_is_disabled_and_mopidy_stays_up(tmp_path, values, key):
+    with running_mopidy(tmp_path, {**CREDENTIALS, **values}) as mopidy:
+        mopidy.log.wait_for(key)
+        assert mopidy.rpc("core.get_uri_schemes")
+        assert "Mopidy-MTScrobble started" not in mopidy.log.text
+
+
+def test_unusable_data_dir_is_reported_and_mopidy_stays_up(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mtscrobble").write_text("a file in the way")
+    with running_mopidy(tmp_path, CREDENTIALS) as mopidy:
+        line = mopidy.log.wait_for(r"Mopidy-MTScrobble is not running")
+        assert str(tmp_path / "data" / "mtscrobble") in line
+        assert mopidy.rpc("core.get_version")
+
+
+def test_status_command_reports_missing_credentials_with_exit_code(tmp_path):
+    result = run_mopidy_command(tmp_path, {}, "mtscrobble", "status")
+    assert result.returncode == 1
+    assert "missing mtscrobble/api_key, mtscrobble/api_secret" in result.stdout
+
+
+def test_status_command_succeeds_when_configured(tmp_path):
+    result = run_mopidy_command(tmp_path, CREDENTIALS, "mtscrobble", "status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Network: Last.fm" in result.stdout
+    assert "TOPSECRETVALUE" not in result.stdout + result.stderr

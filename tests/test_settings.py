@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import configparser
+
+import pytest
+
+from mopidy_mtscrobble.settings import Settings
+
+from .conftest import section
+
+
+def test_default_config_is_accepted_as_it_is(extension, schema):
+    parser = configparser.RawConfigParser()
+    parser.read_string(extension.get_default_config())
+    result, errors = schema.deserialize(dict(parser["mtscrobble"]))
+    assert errors == {}
+    assert result["network"] == "lastfm"
+    assert result["scrobble_threshold"] == 90
+    assert result["scrobble_cap"] == 240
+    assert result["now_playing"] is True
+
+
+def test_schema_has_every_documented_key(schema):
+    assert list(schema) == [
+        "enabled", "network", "api_url", "api_key", "api_secret", "username",
+        "password", "scrobble_threshold", "scrobble_cap", "now_playing",
+        "excluded_uri_schemes",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("network", ["lastfm", "librefm"])
+def test_known_networks_need_no_url(schema, network):
+    _, errors = schema.deserialize(section(network=network))
+    assert errors == {}
+
+
+def test_unknown_network_is_refused_naming_the_choices(schema):
+    _, errors = schema.deserialize(section(network="spotify"))
+    assert "network" in errors
+    assert "lastfm" in errors["network"]
+    assert "custom" in errors["network"]
+
+
+def test_custom_network_requires_api_url(schema):
+    _, errors = schema.deserialize(section(network="custom"))
+    assert "must be set when network = custom" in errors["api_url"]
+
+
+def test_custom_network_with_https_url_is_accepted(schema):
+    result, errors = schema.deserialize(
+        section(network="custom", api_url="https://scrobble.example.org/2.0/")
+    )
+    assert errors == {}
+    assert result["api_url"] == "https://scrobble.example.org/2.0/"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.org/2.0/", "example.org/2.0/", "https://", "ftp://x/"]
+)
+def test_api_url_must_be_https(schema, url):
+    _, errors = schema.deserialize(section(network="custom", api_url=url))
+    assert "must be an https:// URL" in errors["api_url"]
+
+
+def test_api_url_is_refused_for_lastfm(schema):
+    _, errors = schema.deserialize(section(api_url="https://example.org/2.0/"))
+    assert "must be empty when network = lastfm" in errors["api_url"]
+
+
+@pytest.mark.parametrize("value", ["49", "101", "-5", "ninety"])
+def test_threshold_outside_50_to_100_is_refused(schema, value):
+    _, errors = schema.deserialize(section(scrobble_threshold=value))
+    assert "scrobble_threshold" in errors
+
+
+@pytest.mark.parametrize("value", ["50", "100"])
+def test_threshold_edges_are_accepted(schema, value):
+    result, errors = schema.deserialize(section(scrobble_threshold=value))
+    assert errors == {}
+    assert result["scrobble_threshold"] == int(value)
+
+
+def test_cap_zero_means_no_cap_and_negative_is_refused(schema):
+    result, errors = schema.deserialize(section(scrobble_cap="0"))
+    assert errors == {}
+    assert result["scrobble_cap"] == 0
+    _, errors = schema.deserialize(section(scrobble_cap="-1"))
+    assert "scrobble_cap" in errors
+
+
+def test_now_playing_must_be_a_boolean(schema):
+    _, errors = schema.deserialize(section(now_playing="maybe"))
+    assert "now_playing" in errors
+
+
+def test_unknown_key_is_reported_with_a_suggestion(schema):
+    values = section()
+    values["scrobble_treshold"] = "80"
+    _, errors = schema.deserialize(values)
+    assert "scrobble_threshold" in errors["scrobble_treshold"]
+
+
+def test_secrets_are_masked_for_display(schema):
+    result, _ = schema.deserialize(
+        section(api_key="KEY123", api_secret="SECRET456", password="PW789")
+    )
+    shown = schema.serialize(result, display=True)
+    assert "KEY123" not in str(shown)
+    assert "SECRET456" not in str(shown)
+    assert "PW789" not in str(shown)
+    assert shown["api_secret"] == "********"
+
+
+def test_settings_view_normalizes_excluded_schemes(schema):
+    result, _ = schema.deserialize(section(excluded_uri_schemes="Spotify:, tunein"))
+    settings = Settings.from_config(result)
+    assert settings.excluded_uri_schemes == frozenset({"spotify", "tunein"})
+
+
+def test_settings_repr_hides_secrets(schema):
+    result, _ = schema.deserialize(section(api_secret="SECRET456", password="PW789"))
+    text = repr(Settings.from_config(result))
+    assert "SECRET456" not in text
+    assert "PW789" not in text
+
+
+def test_missing_credentials_are_named(schema):
+    result, _ = schema.deserialize(section(api_key="k"))
+    assert Settings.from_config(result).missing_credentials() == ["api_secret"]
