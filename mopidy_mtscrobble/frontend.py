@@ -1,33 +1,139 @@
-"""The Mopidy frontend: a thin adapter from Mopidy's events to the extension."""
+"""The Mopidy frontend: a thin adapter from Mopidy's playback events to the rules.
+
+It does no network I/O. When a play qualifies it is committed to the store at
+once, on this actor, before anything else happens; the delivery side is only
+told (without waiting) that the queue changed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import pykka
 from mopidy.core import CoreListener
 
 from .datadir import prepare_data_dir
-from .errors import MTScrobbleError
+from .errors import MTScrobbleError, StorageError
+from .listening import Listening, Play, Rules, Track
 from .settings import API_ACCOUNT_URL, Settings
+from .store import NewScrobble, Store
+from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
 
 logger = logging.getLogger(__name__)
 
+# Fire the qualification timer a little after the exact moment.
+TIMER_DELAY_MARGIN_S = 0.05
+# How long an event may wait for a database another program has locked; after
+# that the play waits in memory and is saved at a later event.
+STORE_LOCK_WAIT_S = 1.0
+# After a failed save, events go on without waiting on the database this long.
+STORE_RETRY_INTERVAL_S = 30.0
+
+
+class Delivery(Protocol):
+    """What the frontend may ask of the delivery side. Both calls must not block."""
+
+    def now_playing(self, track: Track) -> None: ...
+
+    def queue_changed(self) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _TimerFired:
+    generation: int
+
+
+def track_from_model(model: Any) -> Track:
+    """A Mopidy `Track` model as the listening rules see it."""
+    album = model.album
+    return Track(
+        uri=model.uri,
+        artist=", ".join(a.name for a in model.artists if a.name) or None,
+        title=model.name or None,
+        album=(album.name or None) if album else None,
+        album_artist=(
+            ", ".join(a.name for a in album.artists if a.name) or None
+            if album
+            else None
+        ),
+        track_number=model.track_no,
+        length_ms=model.length,
+        mbid=model.musicbrainz_id,
+    )
+
+
+def scrobble_from_play(play: Play) -> NewScrobble:
+    track = play.track
+    return NewScrobble(
+        artist=track.artist,
+        track=track.title,
+        timestamp=play.started_at,
+        album=track.album,
+        album_artist=track.album_artist,
+        track_number=track.track_number,
+        duration_s=track.length_ms // 1000 if track.length_ms else None,
+        mbid=track.mbid,
+        chosen_by_user=play.chosen_by_user,
+        uri=track.uri,
+    )
+
+
+def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
+    """No exception of ours may escape into Mopidy's actors."""
+
+    @functools.wraps(handler)
+    def wrapper(self: MTScrobbleFrontend, *args: Any, **kwargs: Any) -> None:
+        try:
+            handler(self, *args, **kwargs)
+        except MTScrobbleError as exc:
+            logger.error("%s", exc)
+        except Exception:
+            logger.exception(
+                "Mopidy-MTScrobble failed handling %s; playback goes on. "
+                "Please report this with the log.",
+                handler.__name__,
+            )
+
+    return wrapper
+
 
 class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
-    def __init__(self, config: Mapping[str, Any], core: Any) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        core: Any,
+        clock: Clock | None = None,
+        scheduler: Scheduler | None = None,
+        delivery: Delivery | None = None,
+        store_lock_wait_s: float = STORE_LOCK_WAIT_S,
+    ) -> None:
         # Nothing here may fail: an exception in __init__ would stop Mopidy.
         super().__init__()
         self._config = config
         self._core = core
-        self.settings: Settings | None = None
+        self._clock = clock or SystemClock()
+        self._scheduler = scheduler or ThreadingScheduler()
+        self._delivery = delivery
+        self._store_lock_wait_s = store_lock_wait_s
+        self.settings = Settings()
         self.data_dir = None
+        self.store: Store | None = None
+        self._listening = Listening(Rules())
+        self._unsaved: list[NewScrobble] = []
+        self._store_retry_at_s = 0.0
+        self._timer: Cancellable | None = None
+        self._timer_generation = 0
+
+    # Actor lifecycle.
 
     def on_start(self) -> None:
         try:
             self.settings = Settings.from_config(self._config["mtscrobble"])
+            self._listening = Listening(self.settings.rules())
             self.data_dir = prepare_data_dir(self._config)
         except MTScrobbleError as exc:
             logger.error("Mopidy-MTScrobble is not running: %s", exc)
@@ -37,7 +143,196 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.settings.network_name,
             self.data_dir,
         )
+        self._open_store()
         report_credentials(self.settings)
+
+    def on_stop(self) -> None:
+        self._cancel_timer()
+        self._store_retry_at_s = 0.0  # a last try, whatever happened before
+        self._commit_if_qualified(
+            self._listening.ended(None, self._clock.monotonic()), "shutdown"
+        )
+        for scrobble in self._unsaved:
+            logger.error(
+                "Lost a qualified play because the database could not be written: "
+                "%s - %s at %d",
+                scrobble.artist,
+                scrobble.track,
+                scrobble.timestamp,
+            )
+        if self.store is not None:
+            self.store.close()
+
+    def on_receive(self, message: Any) -> None:
+        if isinstance(message, _TimerFired):
+            self._on_timer(message)
+
+    # Mopidy's events.
+
+    @_guarded
+    def track_playback_started(self, tl_track: Any) -> None:
+        track = track_from_model(tl_track.track)
+        self._handle(
+            self._listening.started(track, self._clock.wall(), self._clock.monotonic()),
+            "started",
+        )
+        self._announce(self._listening.play)
+
+    @_guarded
+    def track_playback_paused(self, tl_track: Any, time_position: int) -> None:
+        self._handle(
+            self._listening.paused(time_position, self._clock.monotonic()), "paused"
+        )
+
+    @_guarded
+    def track_playback_resumed(self, tl_track: Any, time_position: int) -> None:
+        self._handle(
+            self._listening.resumed(time_position, self._clock.monotonic()), "resumed"
+        )
+
+    @_guarded
+    def track_playback_ended(self, tl_track: Any, time_position: int) -> None:
+        self._handle(
+            self._listening.ended(time_position, self._clock.monotonic()), "ended"
+        )
+
+    @_guarded
+    def seeked(self, time_position: int) -> None:
+        self._handle(
+            self._listening.seeked(time_position, self._clock.monotonic()), "seeked"
+        )
+
+    @_guarded
+    def playback_state_changed(self, old_state: Any, new_state: Any) -> None:
+        now = self._clock.monotonic()
+        # The dedicated events normally come too; these calls are then no-ops.
+        if new_state == "paused":
+            self._handle(self._listening.paused(None, now), "state paused")
+        elif new_state == "playing":
+            self._handle(self._listening.resumed(None, now), "state playing")
+        elif new_state == "stopped":
+            self._handle(self._listening.ended(None, now), "stopped")
+
+    @_guarded
+    def stream_title_changed(self, title: str) -> None:
+        self._handle(
+            self._listening.stream_title(
+                title, self._clock.wall(), self._clock.monotonic()
+            ),
+            "stream title",
+        )
+        self._announce(self._listening.play)
+
+    def plays_waiting_in_memory(self) -> int:
+        """Qualified plays not yet saved because the database was unusable."""
+        return len(self._unsaved)
+
+    # Internals.
+
+    def _handle(self, qualified: Play | None, event: str) -> None:
+        self._commit_if_qualified(qualified, event)
+        self._reschedule()
+
+    def _commit_if_qualified(self, play: Play | None, event: str) -> None:
+        if play is not None:
+            self._unsaved.append(scrobble_from_play(play))
+            logger.debug(
+                "Play qualified at %s: %s - %s",
+                event,
+                play.track.artist,
+                play.track.title,
+            )
+        # Also retries plays left in memory when the database was unusable.
+        self._save_unsaved()
+
+    def _save_unsaved(self) -> None:
+        if not self._unsaved or self._clock.monotonic() < self._store_retry_at_s:
+            return
+        self._store_retry_at_s = self._clock.monotonic() + STORE_RETRY_INTERVAL_S
+        if self.store is None and not self._open_store():
+            logger.warning(
+                "%d qualified play(s) wait in memory until the database works again",
+                len(self._unsaved),
+            )
+            return
+        while self._unsaved:
+            scrobble = self._unsaved[0]
+            try:
+                scrobble_id = self.store.enqueue(scrobble, self._clock.wall())
+            except StorageError as exc:
+                logger.error(
+                    "Could not queue a scrobble yet: %s %d qualified play(s) wait "
+                    "in memory and are saved as soon as it works again.",
+                    exc,
+                    len(self._unsaved),
+                )
+                return
+            self._unsaved.pop(0)
+            self._store_retry_at_s = 0.0
+            logger.info(
+                "Queued scrobble #%d: %s - %s",
+                scrobble_id,
+                scrobble.artist,
+                scrobble.track,
+            )
+        if self._delivery is not None:
+            self._delivery.queue_changed()
+
+    def _open_store(self) -> bool:
+        if self.data_dir is None:
+            return False
+        try:
+            self.store = Store.open(
+                self.data_dir, self._clock.wall(), self._store_lock_wait_s
+            )
+            pruned = self.store.prune_history(
+                self.settings.history_days, self._clock.wall()
+            )
+        except StorageError as exc:
+            logger.error("%s", exc)
+            self.store = None
+            return False
+        if pruned:
+            logger.info(
+                "Forgot %d scrobbles sent more than %d days ago",
+                pruned,
+                self.settings.history_days,
+            )
+        return True
+
+    def _announce(self, play: Play | None) -> None:
+        if play is None or play.ineligible or not self.settings.now_playing:
+            return
+        if self._delivery is not None:
+            self._delivery.now_playing(play.track)
+
+    def _reschedule(self) -> None:
+        self._cancel_timer()
+        delay = self._listening.seconds_until_qualified(self._clock.monotonic())
+        if delay is None:
+            return
+        self._timer_generation += 1
+        message = _TimerFired(self._timer_generation)
+        self._timer = self._scheduler.call_later(
+            delay + TIMER_DELAY_MARGIN_S, lambda: self._tell(message)
+        )
+
+    def _tell(self, message: _TimerFired) -> None:
+        if self.actor_ref.is_alive():
+            self.actor_ref.tell(message)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    @_guarded
+    def _on_timer(self, message: _TimerFired) -> None:
+        if message.generation != self._timer_generation:
+            return  # a newer event already rescheduled
+        self._timer = None
+        self._save_unsaved()
+        self._handle(self._listening.tick(self._clock.monotonic()), "timer")
 
 
 def report_credentials(settings: Settings) -> None:

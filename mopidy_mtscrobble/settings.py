@@ -9,9 +9,12 @@ from typing import Any
 
 from mopidy import config
 
+from .listening import Rules
+
 NETWORKS = ("lastfm", "librefm", "custom")
 MIN_THRESHOLD_PERCENT = 50
 MAX_THRESHOLD_PERCENT = 100
+MIN_RADIO_SECONDS = 30
 API_ACCOUNT_URL = "https://www.last.fm/api/account/create"
 
 
@@ -71,6 +74,9 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["scrobble_cap"] = config.Integer(minimum=0)
     schema["now_playing"] = config.Boolean()
     schema["excluded_uri_schemes"] = config.List(optional=True)
+    schema["scrobble_radio"] = config.Boolean()
+    schema["radio_min_seconds"] = config.Integer(minimum=MIN_RADIO_SECONDS)
+    schema["history_days"] = config.Integer(minimum=1)
     return schema
 
 
@@ -88,6 +94,9 @@ class Settings:
     scrobble_cap: int = 240
     now_playing: bool = True
     excluded_uri_schemes: frozenset[str] = frozenset()
+    scrobble_radio: bool = True
+    radio_min_seconds: int = 60
+    history_days: int = 90
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:
@@ -104,6 +113,15 @@ class Settings:
     def network_name(self) -> str:
         return {"lastfm": "Last.fm", "librefm": "Libre.fm"}.get(
             self.network, self.api_url or "custom server"
+        )
+
+    def rules(self) -> Rules:
+        return Rules(
+            threshold_percent=self.scrobble_threshold,
+            cap_seconds=self.scrobble_cap,
+            excluded_uri_schemes=self.excluded_uri_schemes,
+            scrobble_radio=self.scrobble_radio,
+            radio_min_seconds=self.radio_min_seconds,
         )
 
     def missing_credentials(self) -> list[str]:

@@ -29,6 +29,9 @@ def section(**overrides: str) -> dict[str, str]:
         "scrobble_cap": "240",
         "now_playing": "true",
         "excluded_uri_schemes": "",
+        "scrobble_radio": "true",
+        "radio_min_seconds": "60",
+        "history_days": "90",
     }
     values.update(overrides)
     return values

@@ -24,7 +24,8 @@ def test_schema_has_every_documented_key(schema):
     assert list(schema) == [
         "enabled", "network", "api_url", "api_key", "api_secret", "username",
         "password", "scrobble_threshold", "scrobble_cap", "now_playing",
-        "excluded_uri_schemes",
+        "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
+        "history_days",
     ]  # fmt: skip
 
 

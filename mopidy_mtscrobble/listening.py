@@ -1,0 +1,244 @@
+"""Listening rules: what the user really heard, and whether it is worth a scrobble.
+
+Pure code: no I/O and no clock of its own. Every call is given the time
+(`mono_s`, a monotonic clock in seconds; `wall_s`, UTC unix seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+logger = logging.getLogger(__name__)
+
+MIN_TRACK_MS = 30_000  # Last.fm: only tracks longer than 30 s
+STREAM_TITLE_SEPARATOR = " - "
+# A timer may fire a hair early; listened time within this counts as reached.
+TIMER_SLACK_MS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Track:
+    """What a scrobble says about a track, taken from Mopidy's model."""
+
+    uri: str
+    artist: str | None
+    title: str | None
+    album: str | None = None
+    album_artist: str | None = None
+    track_number: int | None = None
+    length_ms: int | None = None
+    mbid: str | None = None
+
+    @property
+    def is_stream(self) -> bool:
+        return not self.length_ms
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    threshold_percent: int = 90
+    cap_seconds: int = 240
+    excluded_uri_schemes: frozenset[str] = frozenset()
+    scrobble_radio: bool = True
+    radio_min_seconds: int = 60
+
+
+@dataclasses.dataclass
+class Play:
+    """One play of one track (or one title of a stream), from start to end."""
+
+    track: Track
+    started_at: int  # UTC unix seconds: Last.fm's scrobble timestamp
+    chosen_by_user: bool = True
+    listened_ms: float = 0.0
+    # While playing: when the current stretch began, and the position it began at.
+    playing_since_s: float | None = None
+    stretch_start_position_ms: int | None = 0  # None: not known
+    # Why this play can never qualify, decided at its start; None if it can.
+    ineligible: str | None = None
+    qualified: bool = False
+
+    def _stretch_ms(self, mono_s: float, position_ms: int | None) -> float:
+        if self.playing_since_s is None:
+            return 0.0
+        heard = max(0.0, (mono_s - self.playing_since_s) * 1000)
+        if position_ms is not None and self.stretch_start_position_ms is not None:
+            # Time that passed without the position moving (buffering) is not heard.
+            heard = min(heard, max(0, position_ms - self.stretch_start_position_ms))
+        return heard
+
+    def listened_at(self, mono_s: float, position_ms: int | None = None) -> float:
+        total = self.listened_ms + self._stretch_ms(mono_s, position_ms)
+        if self.track.length_ms:
+            total = min(total, self.track.length_ms)
+        return total
+
+    def close_stretch(self, mono_s: float, position_ms: int | None) -> None:
+        self.listened_ms = self.listened_at(mono_s, position_ms)
+        self.playing_since_s = None
+
+    def open_stretch(self, mono_s: float, position_ms: int | None) -> None:
+        self.playing_since_s = mono_s
+        self.stretch_start_position_ms = position_ms
+
+
+def required_ms(track: Track, rules: Rules) -> float:
+    """Listened time a play of `track` needs to qualify."""
+    if track.is_stream:
+        return rules.radio_min_seconds * 1000.0
+    needed = track.length_ms * rules.threshold_percent / 100
+    if rules.cap_seconds:
+        needed = min(needed, rules.cap_seconds * 1000.0)
+    return needed
+
+
+def ineligibility(track: Track, rules: Rules) -> str | None:
+    """Why plays of `track` are never scrobbled, or None."""
+    scheme = track.uri.split(":", 1)[0].lower()
+    if scheme in rules.excluded_uri_schemes:
+        return f"URI scheme {scheme!r} is in excluded_uri_schemes"
+    if not track.artist:
+        return "it has no artist"
+    if not track.title:
+        return "it has no title"
+    if track.is_stream and not rules.scrobble_radio:
+        return "it is a stream and scrobble_radio is off"
+    if not track.is_stream and track.length_ms <= MIN_TRACK_MS:
+        return f"it is not longer than {MIN_TRACK_MS // 1000} s"
+    return None
+
+
+def parse_stream_title(title: str) -> tuple[str, str] | None:
+    """'Artist - Title' as a stream announces it, or None if it is not that shape."""
+    artist, sep, name = title.partition(STREAM_TITLE_SEPARATOR)
+    artist, name = artist.strip(), name.strip()
+    if not sep or not artist or not name:
+        return None
+    return artist, name
+
+
+class Listening:
+    """Follows playback and says when a play qualifies. One instance per player."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.play: Play | None = None
+        self._stream: Track | None = None  # the stream whose titles become plays
+        self._paused = False
+
+    # Events. Each returns the play that has just qualified, if any (at most once
+    # per play), so the caller can commit it at once.
+
+    def started(self, track: Track, wall_s: float, mono_s: float) -> Play | None:
+        self._finish(mono_s, None)
+        self._paused = False
+        if track.is_stream:
+            self._stream = track
+        else:
+            self._stream = None
+        self.play = self._new_play(track, wall_s, chosen_by_user=True)
+        self.play.open_stretch(mono_s, 0)
+        return None
+
+    def paused(self, position_ms: int | None, mono_s: float) -> Play | None:
+        if self.play is None or self._paused:
+            return None
+        self._paused = True
+        self.play.close_stretch(mono_s, position_ms)
+        return self._check()
+
+    def resumed(self, position_ms: int | None, mono_s: float) -> Play | None:
+        if self.play is None or not self._paused:
+            return None
+        self._paused = False
+        self.play.open_stretch(mono_s, position_ms)
+        return None
+
+    def seeked(self, position_ms: int, mono_s: float) -> Play | None:
+        """Seeking forward skips what lies between; seeking back replays it."""
+        if self.play is None:
+            return None
+        if self._paused:
+            self.play.stretch_start_position_ms = position_ms
+            return None
+        self.play.close_stretch(mono_s, None)
+        self.play.open_stretch(mono_s, position_ms)
+        return self._check()
+
+    def ended(self, position_ms: int | None, mono_s: float) -> Play | None:
+        return self._finish(mono_s, position_ms)
+
+    def stream_title(self, title: str, wall_s: float, mono_s: float) -> Play | None:
+        """A stream announced a new title: that title is a play of its own."""
+        if self._stream is None:
+            return None
+        qualified = self._finish(mono_s, None)
+        parsed = parse_stream_title(title)
+        if parsed is None:
+            logger.debug("Not scrobbling stream title %r: not 'Artist - Title'", title)
+            track = dataclasses.replace(self._stream, artist=None, title=None)
+        else:
+            artist, name = parsed
+            track = Track(uri=self._stream.uri, artist=artist, title=name)
+        self.play = self._new_play(track, wall_s, chosen_by_user=False)
+        if not self._paused:
+            self.play.open_stretch(mono_s, 0)
+        return qualified
+
+    def tick(self, mono_s: float) -> Play | None:
+        """Called by a timer: has the play in progress qualified by now?"""
+        if self.play is None or self._paused:
+            return None
+        return self._check(self.play.listened_at(mono_s))
+
+    def seconds_until_qualified(self, mono_s: float) -> float | None:
+        """When to call `tick` next, or None if nothing can qualify by waiting."""
+        play = self.play
+        if play is None or self._paused or play.qualified or play.ineligible:
+            return None
+        remaining = required_ms(play.track, self.rules) - play.listened_at(mono_s)
+        return max(0.0, remaining / 1000)
+
+    # Internals.
+
+    def _new_play(self, track: Track, wall_s: float, chosen_by_user: bool) -> Play:
+        play = Play(track=track, started_at=int(wall_s), chosen_by_user=chosen_by_user)
+        play.ineligible = ineligibility(track, self.rules)
+        if play.ineligible:
+            logger.debug("Not scrobbling %s: %s", _describe(track), play.ineligible)
+        return play
+
+    def _check(self, listened_ms: float | None = None) -> Play | None:
+        play = self.play
+        if play is None or play.qualified or play.ineligible:
+            return None
+        heard = play.listened_ms if listened_ms is None else listened_ms
+        if heard + TIMER_SLACK_MS >= required_ms(play.track, self.rules):
+            play.qualified = True
+            logger.debug(
+                "%s qualifies: %.1f s heard", _describe(play.track), heard / 1000
+            )
+            return play
+        return None
+
+    def _finish(self, mono_s: float, position_ms: int | None) -> Play | None:
+        play = self.play
+        if play is None:
+            return None
+        if not self._paused:
+            play.close_stretch(mono_s, position_ms)
+        qualified = self._check()
+        if not play.qualified and not play.ineligible:
+            logger.debug(
+                "Not scrobbling %s: heard %.1f s of the %.1f s needed",
+                _describe(play.track),
+                play.listened_ms / 1000,
+                required_ms(play.track, self.rules) / 1000,
+            )
+        self.play = None
+        return qualified
+
+
+def _describe(track: Track) -> str:
+    return f"{track.artist or '?'} - {track.title or '?'} ({track.uri})"

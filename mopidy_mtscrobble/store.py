@@ -1,0 +1,280 @@
+"""The durable store: an SQLite database in the extension's data directory.
+
+All SQL lives here. Writes are committed before the caller goes on, in WAL mode
+with full fsync, so a crash or power cut after a call returns loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import logging
+import os
+import pathlib
+import sqlite3
+from collections.abc import Iterator
+from importlib import resources
+
+from .errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+DB_FILENAME = "mtscrobble.db"
+SCHEMA_VERSION = 1
+LOCK_WAIT_SECONDS = 10.0
+SECONDS_PER_DAY = 86_400
+FILE_MODE = 0o600
+
+STATES = ("pending", "in_flight", "sent", "rejected")
+
+INSERT_SCROBBLE = """
+INSERT INTO scrobbles (
+    artist, track, album, album_artist, track_number, duration_s, mbid,
+    chosen_by_user, timestamp, uri, state, created_at
+) VALUES (
+    :artist, :track, :album, :album_artist, :track_number, :duration_s, :mbid,
+    :chosen_by_user, :timestamp, :uri, 'pending', :created_at
+)
+ON CONFLICT (timestamp, artist, track) DO NOTHING
+"""
+SELECT_BY_ID = "SELECT * FROM scrobbles WHERE id = ?"
+SELECT_BY_PLAY = (
+    "SELECT id FROM scrobbles WHERE timestamp = ? AND artist = ? AND track = ?"
+)
+COUNT_BY_STATE = "SELECT state, count(*) FROM scrobbles GROUP BY state"
+SELECT_RECENT = "SELECT * FROM scrobbles ORDER BY timestamp DESC, id DESC LIMIT ?"
+DELETE_OLD_HISTORY = "DELETE FROM scrobbles WHERE state = 'sent' AND sent_at < ?"
+
+
+@dataclasses.dataclass(frozen=True)
+class NewScrobble:
+    """A play that qualified, as it is queued."""
+
+    artist: str
+    track: str
+    timestamp: int
+    album: str | None = None
+    album_artist: str | None = None
+    track_number: int | None = None
+    duration_s: int | None = None
+    mbid: str | None = None
+    chosen_by_user: bool = True
+    uri: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Scrobble:
+    """A queued or sent scrobble, as stored."""
+
+    id: int
+    artist: str
+    track: str
+    album: str | None
+    album_artist: str | None
+    track_number: int | None
+    duration_s: int | None
+    mbid: str | None
+    chosen_by_user: bool
+    timestamp: int
+    uri: str | None
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: int | None
+    created_at: int
+    sent_at: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Scrobble:
+        values = dict(row)
+        values["chosen_by_user"] = bool(values["chosen_by_user"])
+        return cls(**values)
+
+
+def _upgrade_scripts() -> dict[int, str]:
+    folder = resources.files(__package__).joinpath("sql")
+    return {
+        version: folder.joinpath(f"upgrade-v{version}.sql").read_text("utf-8")
+        for version in range(1, SCHEMA_VERSION + 1)
+    }
+
+
+class Store:
+    """One connection to the database; use it from one thread."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, path: pathlib.Path, lock_wait_s: float
+    ) -> None:
+        self._db = connection
+        self.path = path
+        self._lock_wait_s = lock_wait_s
+
+    @classmethod
+    def open(
+        cls,
+        directory: pathlib.Path,
+        now_s: float,
+        lock_wait_s: float = LOCK_WAIT_SECONDS,
+    ) -> Store:
+        """Open (creating or upgrading) the database; move a corrupt one aside."""
+        path = directory / DB_FILENAME
+        try:
+            return cls(_connect(path, lock_wait_s), path, lock_wait_s)
+        except sqlite3.DatabaseError as exc:
+            if _is_locked(exc):
+                raise _locked_error(path, lock_wait_s) from None
+            if isinstance(exc, sqlite3.OperationalError) and not _is_corrupt(exc):
+                raise StorageError(f"Cannot open the database {path}: {exc}.") from None
+            aside = _move_aside(path, now_s)
+            logger.error(
+                "The database %s was damaged (%s). It was moved to %s and a new "
+                "one was created; scrobbles queued in the old one are not sent.",
+                path,
+                exc,
+                aside,
+            )
+        try:
+            return cls(_connect(path, lock_wait_s), path, lock_wait_s)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"Cannot create the database {path}: {exc}.") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.DatabaseError as exc:
+            if _is_locked(exc):
+                raise _locked_error(self.path, self._lock_wait_s) from None
+            raise StorageError(
+                f"Cannot write to the database {self.path}: {exc}."
+            ) from None
+
+    def enqueue(self, scrobble: NewScrobble, now_s: float) -> int:
+        """Commit a qualified play as pending; returns its id. Idempotent."""
+        values = dataclasses.asdict(scrobble)
+        values["chosen_by_user"] = int(scrobble.chosen_by_user)
+        values["created_at"] = int(now_s)
+        with self._write() as db:
+            cursor = db.execute(INSERT_SCROBBLE, values)
+            if cursor.rowcount:
+                return cursor.lastrowid
+            row = db.execute(
+                SELECT_BY_PLAY, (scrobble.timestamp, scrobble.artist, scrobble.track)
+            ).fetchone()
+            return row["id"]
+
+    def get(self, scrobble_id: int) -> Scrobble | None:
+        row = self._read(SELECT_BY_ID, (scrobble_id,)).fetchone()
+        return Scrobble.from_row(row) if row else None
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATES, 0)
+        counts.update(dict(self._read(COUNT_BY_STATE).fetchall()))
+        return counts
+
+    def recent(self, limit: int) -> list[Scrobble]:
+        return [Scrobble.from_row(r) for r in self._read(SELECT_RECENT, (limit,))]
+
+    def prune_history(self, history_days: int, now_s: float) -> int:
+        """Forget sent scrobbles older than `history_days`; pending ones stay."""
+        with self._write() as db:
+            cutoff = int(now_s) - history_days * SECONDS_PER_DAY
+            return db.execute(DELETE_OLD_HISTORY, (cutoff,)).rowcount
+
+    def _read(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            if _is_locked(exc):
+                raise _locked_error(self.path, self._lock_wait_s) from None
+            raise StorageError(
+                f"Cannot read the database {self.path}: {exc}."
+            ) from None
+
+
+def _connect(path: pathlib.Path, lock_wait_s: float) -> sqlite3.Connection:
+    # Create the file ourselves so it is private from the first byte.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    os.close(fd)
+    os.chmod(path, FILE_MODE)
+    db = sqlite3.connect(path, timeout=lock_wait_s, isolation_level=None)
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")
+        if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        _upgrade(db, path)
+        # From here on, `with db:` commits or rolls back each write.
+        db.isolation_level = "DEFERRED"
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _upgrade(db: sqlite3.Connection, path: pathlib.Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"The database {path} was written by a newer Mopidy-MTScrobble "
+            f"(schema {version}, this one knows {SCHEMA_VERSION}). "
+            "Upgrade Mopidy-MTScrobble again."
+        )
+    scripts = _upgrade_scripts()
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        logger.info("Upgrading the database %s to schema version %d", path, target)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(scripts[target]):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {target:d}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit on its own; run the statements in our transaction.
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return [s for s in statements if s]
+
+
+def _is_locked(exc: sqlite3.DatabaseError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc)
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+def _locked_error(path: pathlib.Path, waited_s: float) -> StorageError:
+    return StorageError(
+        f"The database {path} is locked by another program; waited "
+        f"{waited_s:g} s. Close whatever has it open (for example an sqlite3 "
+        "shell, or a second Mopidy with the same data_dir)."
+    )
+
+
+def _move_aside(path: pathlib.Path, now_s: float) -> pathlib.Path:
+    stamp = datetime.datetime.fromtimestamp(now_s, datetime.UTC).strftime(
+        "%Y%m%dT%H%M%SZ"
+    )
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = pathlib.Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(f"{aside}{suffix}")
+    return aside

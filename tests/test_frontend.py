@@ -1,0 +1,265 @@
+"""The frontend inside a real Mopidy core with a test backend: events in, rows out."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pykka
+import pytest
+
+from mopidy_mtscrobble.frontend import MTScrobbleFrontend
+from mopidy_mtscrobble.store import DB_FILENAME
+
+from .builders import model_track
+from .fake_player import FakeClock, ManualScheduler, Player, start_core
+
+START_WALL = 1_700_000_000.0
+
+TRACKS = [
+    model_track(uri="dummy:song", name="Song", length_ms=200_000, track_no=3),
+    model_track(uri="dummy:other", name="Other", length_ms=100_000),
+    model_track(uri="dummy:short", name="Short", length_ms=30_000),
+    model_track(uri="dummy:nameless", name=None, length_ms=200_000),
+    model_track(
+        uri="radio:station", name="Station", artists=(), length_ms=None, track_no=None
+    ),
+]
+
+
+class RecordingDelivery:
+    """Stands in for the delivery side, which the frontend only tells things."""
+
+    def __init__(self) -> None:
+        self.now_playing_tracks = []
+        self.queue_changes = 0
+
+    def now_playing(self, track) -> None:
+        self.now_playing_tracks.append(track)
+
+    def queue_changed(self) -> None:
+        self.queue_changes += 1
+
+
+def config_for(tmp_path, **section):
+    values = {
+        "enabled": True,
+        "network": "lastfm",
+        "api_key": "k",
+        "api_secret": "s",
+        "scrobble_threshold": 90,
+        "scrobble_cap": 240,
+        "now_playing": True,
+        "excluded_uri_schemes": (),
+        "scrobble_radio": True,
+        "radio_min_seconds": 60,
+        "history_days": 90,
+    }
+    values.update(section)
+    return {
+        "core": {
+            "data_dir": str(tmp_path),
+            "max_tracklist_length": 100,
+            "restore_state": False,
+        },
+        "mtscrobble": values,
+    }
+
+
+@pytest.fixture
+def harness(tmp_path):
+    def start(store_lock_wait_s=1.0, **section):
+        config = config_for(tmp_path, **section)
+        clock = FakeClock(START_WALL)
+        scheduler = ManualScheduler(clock)
+        delivery = RecordingDelivery()
+        core_proxy, audio_proxy = start_core(config, TRACKS)
+        frontend = MTScrobbleFrontend.start(
+            config,
+            core_proxy,
+            clock=clock,
+            scheduler=scheduler,
+            delivery=delivery,
+            store_lock_wait_s=store_lock_wait_s,
+        ).proxy()
+        player = Player(core_proxy, audio_proxy, clock, frontend)
+        player.scheduler, player.delivery = scheduler, delivery
+        frontend.settings.get()  # on_start has run
+        return player
+
+    yield start
+    pykka.ActorRegistry.stop_all()
+
+
+def rows(tmp_path):
+    path = tmp_path / "mtscrobble" / DB_FILENAME
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    result = [dict(r) for r in db.execute("SELECT * FROM scrobbles ORDER BY id")]
+    db.close()
+    return result
+
+
+def test_full_play_is_queued_with_its_tags_and_start_time(harness, tmp_path):
+    player = harness()
+    player.clock.advance(0.4)
+    player.play("dummy:song")
+    player.advance(200)
+    player.stop()
+    [row] = rows(tmp_path)
+    assert row["artist"] == "Artist"
+    assert row["track"] == "Song"
+    assert row["album"] == "Album"
+    assert row["album_artist"] == "Album Artist"
+    assert row["track_number"] == 3
+    assert row["duration_s"] == 200
+    assert row["uri"] == "dummy:song"
+    assert row["chosen_by_user"] == 1
+    assert row["timestamp"] == int(START_WALL + 0.4)
+    assert row["state"] == "pending"
+
+
+def test_play_is_committed_by_the_timer_the_moment_it_qualifies(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    [timer] = player.scheduler.pending()
+    assert timer.due - player.clock.monotonic() == pytest.approx(180.05)
+    player.advance(179)
+    assert player.scheduler.fire_due() == 0
+    player.advance(1.1)
+    assert player.scheduler.fire_due() == 1
+    player.sync()
+    assert len(rows(tmp_path)) == 1  # still playing, already queued
+    player.advance(19.9)
+    player.stop()
+    assert len(rows(tmp_path)) == 1
+    assert player.delivery.queue_changes == 1
+
+
+def test_skip_before_the_threshold_is_not_queued(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    player.advance(170)
+    player.play("dummy:other")
+    player.stop()
+    assert rows(tmp_path) == []
+
+
+def test_pause_time_is_not_listened_time(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    player.advance(100)
+    player.pause()
+    player.advance(1000)
+    player.resume()
+    player.advance(50)
+    player.stop()
+    assert rows(tmp_path) == []
+
+
+def test_forward_seek_does_not_count(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    player.advance(10)
+    player.seek(185_000)
+    player.advance(15)
+    player.stop()
+    assert rows(tmp_path) == []
+
+
+def test_repeat_gives_a_row_per_play(harness, tmp_path):
+    player = harness()
+    for _ in range(2):
+        player.play("dummy:other")
+        player.advance(100)
+    player.stop()
+    assert [r["track"] for r in rows(tmp_path)] == ["Other", "Other"]
+    assert rows(tmp_path)[1]["timestamp"] == rows(tmp_path)[0]["timestamp"] + 100
+
+
+def test_short_and_nameless_tracks_are_not_queued(harness, tmp_path):
+    player = harness()
+    for uri in ("dummy:short", "dummy:nameless"):
+        player.play(uri)
+        player.advance(300)
+    player.stop()
+    assert rows(tmp_path) == []
+
+
+def test_excluded_scheme_is_neither_queued_nor_announced(harness, tmp_path):
+    player = harness(excluded_uri_schemes=("dummy",))
+    player.play("dummy:song")
+    player.advance(200)
+    player.stop()
+    assert rows(tmp_path) == []
+    assert player.delivery.now_playing_tracks == []
+
+
+def test_now_playing_is_handed_to_delivery_and_never_queued(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    player.advance(5)
+    player.stop()
+    assert [t.title for t in player.delivery.now_playing_tracks] == ["Song"]
+    assert rows(tmp_path) == []
+
+
+def test_now_playing_off_announces_nothing(harness):
+    player = harness(now_playing=False)
+    player.play("dummy:song")
+    assert player.delivery.now_playing_tracks == []
+
+
+def test_radio_titles_become_plays_not_chosen_by_user(harness, tmp_path):
+    player = harness()
+    player.play("radio:station")
+    player.announce_title("Band - Song")
+    player.advance(61)
+    player.announce_title("Station ident")
+    player.advance(120)
+    player.announce_title("Band - Too Short")
+    player.advance(10)
+    player.stop()
+    [row] = rows(tmp_path)
+    assert (row["artist"], row["track"]) == ("Band", "Song")
+    assert row["chosen_by_user"] == 0
+    assert row["duration_s"] is None
+    assert row["uri"] == "radio:station"
+    assert [t.title for t in player.delivery.now_playing_tracks] == [
+        "Song", "Too Short",
+    ]  # fmt: skip
+
+
+def test_radio_off_queues_no_titles(harness, tmp_path):
+    player = harness(scrobble_radio=False)
+    player.play("radio:station")
+    player.announce_title("Band - Song")
+    player.advance(300)
+    player.stop()
+    assert rows(tmp_path) == []
+
+
+def test_play_in_progress_at_shutdown_is_judged_and_kept(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    player.advance(190)
+    player.frontend.actor_ref.stop()
+    assert len(rows(tmp_path)) == 1
+
+
+def test_qualified_play_waits_in_memory_while_the_database_is_locked(harness, tmp_path):
+    player = harness(store_lock_wait_s=0.05)
+    holder = sqlite3.connect(
+        tmp_path / "mtscrobble" / DB_FILENAME, isolation_level=None
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    assert player.frontend.plays_waiting_in_memory().get() == 1
+    holder.execute("ROLLBACK")
+    holder.close()
+    player.advance(31)
+    player.play("dummy:song")  # the next event after a pause tries again
+    player.advance(5)
+    player.stop()
+    assert [r["track"] for r in rows(tmp_path)] == ["Other"]

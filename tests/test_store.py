@@ -1,0 +1,196 @@
+"""The durable store: SQLite, versioned schema, corruption and locks."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import pytest
+
+from mopidy_mtscrobble import store as store_module
+from mopidy_mtscrobble.errors import StorageError
+from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, NewScrobble, Store
+
+NOW = 1_700_000_000.0
+
+
+def scrobble(**overrides) -> NewScrobble:
+    values = {
+        "artist": "Artist",
+        "track": "Title",
+        "timestamp": int(NOW) - 300,
+        "album": "Album",
+        "album_artist": "Album Artist",
+        "track_number": 3,
+        "duration_s": 200,
+        "mbid": "0383dadf-2a4e-4d10-a46a-e9e041da8eb3",
+        "chosen_by_user": True,
+        "uri": "local:track:1",
+    }
+    values.update(overrides)
+    return NewScrobble(**values)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path, NOW)
+    yield opened
+    opened.close()
+
+
+def test_new_database_is_at_the_current_schema_in_wal_mode(store, tmp_path):
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_database_file_is_private(store, tmp_path):
+    store.enqueue(scrobble(), NOW)
+    for name in (DB_FILENAME, f"{DB_FILENAME}-wal"):
+        mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
+        assert mode == 0o600, name
+
+
+def test_enqueued_entry_keeps_every_field_as_pending(store):
+    entry_id = store.enqueue(scrobble(chosen_by_user=False), NOW)
+    entry = store.get(entry_id)
+    assert (entry.artist, entry.track, entry.album, entry.album_artist) == (
+        "Artist", "Title", "Album", "Album Artist",
+    )  # fmt: skip
+    assert entry.track_number == 3
+    assert entry.duration_s == 200
+    assert entry.mbid == "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
+    assert entry.chosen_by_user is False
+    assert entry.timestamp == int(NOW) - 300
+    assert entry.uri == "local:track:1"
+    assert entry.state == "pending"
+    assert entry.attempts == 0
+    assert entry.last_error is None
+    assert entry.next_attempt_at is None
+    assert entry.created_at == int(NOW)
+    assert entry.sent_at is None
+
+
+def test_entry_is_committed_when_enqueue_returns(store, tmp_path):
+    entry_id = store.enqueue(scrobble(), NOW)
+    other = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert other.execute("SELECT id FROM scrobbles").fetchall() == [(entry_id,)]
+    other.close()
+
+
+def test_the_same_play_is_queued_once(store):
+    first = store.enqueue(scrobble(), NOW)
+    assert store.enqueue(scrobble(), NOW) == first
+    assert store.counts()["pending"] == 1
+
+
+def test_counts_cover_every_state(store):
+    store.enqueue(scrobble(), NOW)
+    assert store.counts() == {"pending": 1, "in_flight": 0, "sent": 0, "rejected": 0}
+
+
+def test_entries_survive_reopening(tmp_path):
+    first = Store.open(tmp_path, NOW)
+    entry_id = first.enqueue(scrobble(), NOW)
+    first.close()
+    again = Store.open(tmp_path, NOW)
+    assert again.get(entry_id).artist == "Artist"
+    again.close()
+
+
+def test_old_sent_history_is_pruned_but_pending_entries_stay(store, tmp_path):
+    old = store.enqueue(scrobble(timestamp=1000), NOW)
+    kept = store.enqueue(scrobble(timestamp=2000), NOW)
+    pending = store.enqueue(scrobble(timestamp=3000), NOW)
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    with db:
+        db.execute(
+            "UPDATE scrobbles SET state='sent', sent_at=? WHERE id=?",
+            (int(NOW) - 91 * 86400, old),
+        )
+        db.execute(
+            "UPDATE scrobbles SET state='sent', sent_at=? WHERE id=?",
+            (int(NOW) - 89 * 86400, kept),
+        )
+    db.close()
+    assert store.prune_history(90, NOW) == 1
+    assert store.get(old) is None
+    assert store.get(kept) is not None
+    assert store.get(pending) is not None
+
+
+def test_recent_lists_newest_first(store):
+    store.enqueue(scrobble(timestamp=1000, track="A"), NOW)
+    store.enqueue(scrobble(timestamp=2000, track="B"), NOW)
+    assert [s.track for s in store.recent(10)] == ["B", "A"]
+
+
+def build_database_at_version(path, version):
+    db = sqlite3.connect(path)
+    for step in range(1, version + 1):
+        db.executescript(store_module._upgrade_scripts()[step])
+        db.execute(f"PRAGMA user_version = {step}")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+def test_upgrade_from_every_older_version(tmp_path, version):
+    build_database_at_version(tmp_path / DB_FILENAME, version)
+    opened = Store.open(tmp_path, NOW)
+    entry_id = opened.enqueue(scrobble(), NOW)
+    assert opened.get(entry_id).state == "pending"
+    opened.close()
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_database_from_a_newer_version_is_refused_and_left_alone(tmp_path):
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StorageError, match="newer Mopidy-MTScrobble"):
+        Store.open(tmp_path, NOW)
+    assert (tmp_path / DB_FILENAME).exists()
+
+
+def test_corrupt_database_is_moved_aside_and_replaced(tmp_path, caplog):
+    (tmp_path / DB_FILENAME).write_bytes(b"this is not an SQLite database" * 100)
+    opened = Store.open(tmp_path, NOW)
+    aside = tmp_path / f"{DB_FILENAME}.corrupt-20231114T221320Z"
+    assert aside.read_bytes().startswith(b"this is not")
+    assert opened.counts()["pending"] == 0
+    opened.close()
+    assert str(aside) in caplog.text
+    assert "damaged" in caplog.text
+
+
+def test_locked_database_is_waited_for_then_reported(tmp_path):
+    Store.open(tmp_path, NOW).close()
+    holder = sqlite3.connect(tmp_path / DB_FILENAME, isolation_level=None)
+    # Like another program that keeps the database to itself: not even reads pass.
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked by another program") as error:
+            Store.open(tmp_path, NOW, lock_wait_s=0.1)
+        assert str(tmp_path / DB_FILENAME) in str(error.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_write_while_locked_is_reported_as_storage_error(store, tmp_path):
+    store._lock_wait_s = 0.1
+    store._db.execute("PRAGMA busy_timeout = 100")
+    holder = sqlite3.connect(tmp_path / DB_FILENAME, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageError, match="locked"):
+            store.enqueue(scrobble(), NOW)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.enqueue(scrobble(), NOW) == 1
