@@ -166,7 +166,7 @@ class ManualScheduler:
 
 
 class Player:
-    """Drives a real core; `advance` moves the clock and, while playing, the position."""
+    """Drives a real core. `advance` moves the clock, and the position if playing."""
 
     def __init__(self, core_proxy, audio_proxy, clock: FakeClock, frontend) -> None:
         self.core, self.audio, self.clock, self.frontend = (
