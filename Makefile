@@ -22,6 +22,7 @@ export PATH := $(subst $(space),:,$(strip $(PYENV_BINS) $(PATH)))
 help:
 	@echo "make run    start a real Mopidy with Mopidy-MTScrobble on 127.0.0.1:6680 (HTTP) and :6600 (MPD)"
 	@echo "make test   run the whole test suite (tox: py311, py312, py313, lint)"
+	@echo "make bench  run the benchmarks and print their numbers"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make clean  remove _local/ and .tox/"
 
@@ -56,6 +57,9 @@ test: system-test venv
 	@start=$$(date +%s); \
 	$(VENV)/bin/tox run -e py311,py312,py313,lint; \
 	echo "make test: tox took $$(( $$(date +%s) - start )) s"
+
+bench: venv
+	$(VENV)/bin/python bench/bench_frontend.py
 
 lint: venv
 	$(VENV)/bin/tox run -e lint
