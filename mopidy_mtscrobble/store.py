@@ -148,11 +148,18 @@ class Store:
             with self._db:
                 yield self._db
         except sqlite3.DatabaseError as exc:
-            if _is_locked(exc):
-                raise _locked_error(self.path, self._lock_wait_s) from None
-            raise StorageError(
-                f"Cannot write to the database {self.path}: {exc}."
-            ) from None
+            raise self._failure(exc, "write to") from None
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._failure(exc, "read") from None
+
+    def _failure(self, exc: sqlite3.DatabaseError, verb: str) -> StorageError:
+        if _is_locked(exc):
+            return _locked_error(self.path, self._lock_wait_s)
+        return StorageError(f"Cannot {verb} the database {self.path}: {exc}.")
 
     def enqueue(self, scrobble: NewScrobble, now_s: float) -> int:
         """Commit a qualified play as pending; returns its id. Idempotent."""
@@ -169,12 +176,12 @@ class Store:
             return row["id"]
 
     def get(self, scrobble_id: int) -> Scrobble | None:
-        row = self._read(SELECT_BY_ID, (scrobble_id,)).fetchone()
-        return Scrobble.from_row(row) if row else None
+        rows = self._read(SELECT_BY_ID, (scrobble_id,))
+        return Scrobble.from_row(rows[0]) if rows else None
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATES, 0)
-        counts.update(dict(self._read(COUNT_BY_STATE).fetchall()))
+        counts.update(dict(self._read(COUNT_BY_STATE)))
         return counts
 
     def recent(self, limit: int) -> list[Scrobble]:
@@ -185,16 +192,6 @@ class Store:
         with self._write() as db:
             cutoff = int(now_s) - history_days * SECONDS_PER_DAY
             return db.execute(DELETE_OLD_HISTORY, (cutoff,)).rowcount
-
-    def _read(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, params)
-        except sqlite3.DatabaseError as exc:
-            if _is_locked(exc):
-                raise _locked_error(self.path, self._lock_wait_s) from None
-            raise StorageError(
-                f"Cannot read the database {self.path}: {exc}."
-            ) from None
 
 
 def _connect(path: pathlib.Path, lock_wait_s: float) -> sqlite3.Connection:
