@@ -32,6 +32,7 @@ TIMER_DELAY_MARGIN_S = 0.05
 STORE_LOCK_WAIT_S = 1.0
 # After a failed save, events go on without waiting on the database this long.
 STORE_RETRY_INTERVAL_S = 30.0
+PRUNE_INTERVAL_S = 86_400
 
 
 class Delivery(Protocol):
@@ -87,6 +88,8 @@ def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(handler)
     def wrapper(self: MTScrobbleFrontend, *args: Any, **kwargs: Any) -> None:
+        if self.data_dir is None:
+            return  # not running: startup already said why
         try:
             handler(self, *args, **kwargs)
         except MTScrobbleError as exc:
@@ -125,6 +128,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._listening = Listening(Rules())
         self._unsaved: list[NewScrobble] = []
         self._store_retry_at_s = 0.0
+        self._prune_at_s = 0.0
         self._timer: Cancellable | None = None
         self._timer_generation = 0
 
@@ -148,6 +152,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def on_stop(self) -> None:
         self._cancel_timer()
+        if self.data_dir is None:
+            return
         self._store_retry_at_s = 0.0  # a last try, whatever happened before
         self._commit_if_qualified(
             self._listening.ended(None, self._clock.monotonic()), "shutdown"
@@ -269,6 +275,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
                 return
             self._unsaved.pop(0)
             self._store_retry_at_s = 0.0
+            self._prune_history()
             logger.info(
                 "Queued scrobble #%d: %s - %s",
                 scrobble_id,
@@ -285,20 +292,31 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.store = Store.open(
                 self.data_dir, self._clock.wall(), self._store_lock_wait_s
             )
-            pruned = self.store.prune_history(
-                self.settings.history_days, self._clock.wall()
-            )
         except StorageError as exc:
             logger.error("%s", exc)
             self.store = None
             return False
+        self._prune_history()
+        return True
+
+    def _prune_history(self) -> None:
+        """At startup and then at most daily: forget old sent scrobbles."""
+        if self._clock.monotonic() < self._prune_at_s:
+            return
+        self._prune_at_s = self._clock.monotonic() + PRUNE_INTERVAL_S
+        try:
+            pruned = self.store.prune_history(
+                self.settings.history_days, self._clock.wall()
+            )
+        except StorageError as exc:
+            logger.error("Could not forget old history: %s", exc)
+            return
         if pruned:
             logger.info(
                 "Forgot %d scrobbles sent more than %d days ago",
                 pruned,
                 self.settings.history_days,
             )
-        return True
 
     def _announce(self, play: Play | None) -> None:
         if play is None or play.ineligible or not self.settings.now_playing:

@@ -40,7 +40,7 @@ def write_track(
         f"audiotestsrc wave=sine volume=0.2 freq={tone_hz} num-buffers={buffers} "
         f"samplesperbuffer={SAMPLES_PER_BUFFER} "
         f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels=1 ! audioconvert "
-        "! vorbisenc name=enc quality=0.1 ! oggmux ! filesink name=sink"
+        "! taginject name=tags ! vorbisenc quality=0.1 ! oggmux ! filesink name=sink"
     )
     pipeline.get_by_name("sink").set_property("location", str(path))
     tags = Gst.TagList.new_empty()
@@ -52,7 +52,9 @@ def write_track(
         (Gst.TAG_TRACK_NUMBER, GObject.Value(GObject.TYPE_UINT, number)),
     ):
         tags.add_value(Gst.TagMergeMode.REPLACE, tag, value)
-    pipeline.get_by_name("enc").merge_tags(tags, Gst.TagMergeMode.REPLACE)
+    # taginject takes the tag list's own serialization (escaped), minus its name.
+    serialized = tags.to_string().removeprefix("taglist, ").rstrip(";")
+    pipeline.get_by_name("tags").set_property("tags", serialized)
     pipeline.set_state(Gst.State.PLAYING)
     message = pipeline.get_bus().timed_pop_filtered(
         Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR

@@ -26,7 +26,7 @@ def queued_rows(data_dir):
 def test_play_that_qualified_survives_sigkill(tmp_path):
     music = tmp_path / "music"
     uri = write_track(music / "song.ogg", title="Survivor", seconds=31)
-    extra = {"file": {"media_dirs": str(music)}}
+    extra = {"file": {"media_dirs": str(music), "metadata_timeout": 10_000}}
     with running_mopidy(tmp_path, SETTINGS, extra) as mopidy:
         mopidy.rpc("core.tracklist.add", uris=[uri])
         mopidy.rpc("core.playback.play")

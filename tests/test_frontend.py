@@ -263,3 +263,28 @@ def test_qualified_play_waits_in_memory_while_the_database_is_locked(harness, tm
     player.advance(5)
     player.stop()
     assert [r["track"] for r in rows(tmp_path)] == ["Other"]
+
+
+def test_sent_history_older_than_history_days_is_pruned_daily(harness, tmp_path):
+    player = harness(history_days=1)
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    db = sqlite3.connect(tmp_path / "mtscrobble" / DB_FILENAME)
+    with db:
+        db.execute("UPDATE scrobbles SET state = 'sent', sent_at = ?", (START_WALL,))
+    db.close()
+    player.advance(2 * 86_400)
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    assert [r["state"] for r in rows(tmp_path)] == ["pending"]
+
+
+def test_nothing_is_recorded_when_the_data_dir_is_unusable(harness, tmp_path):
+    (tmp_path / "mtscrobble").write_text("in the way")
+    player = harness()
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    assert player.frontend.plays_waiting_in_memory().get() == 0

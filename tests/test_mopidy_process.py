@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from .mopidy_server import run_mopidy_command, running_mopidy
@@ -78,3 +80,32 @@ def test_status_command_succeeds_when_configured(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Network: Last.fm" in result.stdout
     assert "TOPSECRETVALUE" not in result.stdout + result.stderr
+
+
+def test_corrupt_database_is_moved_aside_and_mopidy_stays_up(tmp_path):
+    data = tmp_path / "data" / "mtscrobble"
+    data.mkdir(parents=True)
+    (data / "mtscrobble.db").write_bytes(b"garbage, not SQLite " * 200)
+    with running_mopidy(tmp_path, CREDENTIALS) as mopidy:
+        line = mopidy.log.wait_for(r"was damaged")
+        assert "mtscrobble.db.corrupt-" in line
+        assert mopidy.rpc("core.get_version")
+    [aside] = data.glob("mtscrobble.db.corrupt-*")
+    assert aside.read_bytes().startswith(b"garbage")
+
+
+def test_locked_database_is_reported_and_mopidy_stays_up(tmp_path):
+    data = tmp_path / "data" / "mtscrobble"
+    data.mkdir(parents=True)
+    holder = sqlite3.connect(data / "mtscrobble.db", isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("CREATE TABLE squatter (x)")
+    try:
+        with running_mopidy(tmp_path, CREDENTIALS) as mopidy:
+            line = mopidy.log.wait_for(r"is locked by another program")
+            assert str(data / "mtscrobble.db") in line
+            assert mopidy.rpc("core.get_version")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
