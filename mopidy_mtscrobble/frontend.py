@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import pykka
+from mopidy import httpclient
 from mopidy.core import CoreListener
 
 from .datadir import prepare_data_dir
+from .delivery import Delivery as DeliveryWorker
 from .errors import MTScrobbleError, StorageError
 from .listening import Listening, Play, Rules, Track
 from .settings import API_ACCOUNT_URL, Settings
@@ -121,6 +123,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._clock = clock or SystemClock()
         self._scheduler = scheduler or ThreadingScheduler()
         self._delivery = delivery
+        self._owned_delivery: DeliveryWorker | None = None
         self._store_lock_wait_s = store_lock_wait_s
         self.settings = Settings()
         self.data_dir = None
@@ -149,6 +152,14 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         )
         self._open_store()
         report_credentials(self.settings)
+        if self._delivery is None:
+            self._owned_delivery = DeliveryWorker(
+                self.settings,
+                self.data_dir,
+                proxy=httpclient.format_proxy(self._config.get("proxy") or {}),
+            )
+            self._owned_delivery.start()
+            self._delivery = self._owned_delivery
 
     def on_stop(self) -> None:
         self._cancel_timer()
@@ -168,6 +179,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             )
         if self.store is not None:
             self.store.close()
+        if self._owned_delivery is not None:
+            self._owned_delivery.stop()
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, _TimerFired):

@@ -45,6 +45,56 @@ SELECT_BY_PLAY = (
 COUNT_BY_STATE = "SELECT state, count(*) FROM scrobbles GROUP BY state"
 SELECT_RECENT = "SELECT * FROM scrobbles ORDER BY timestamp DESC, id DESC LIMIT ?"
 DELETE_OLD_HISTORY = "DELETE FROM scrobbles WHERE state = 'sent' AND sent_at < ?"
+SELECT_DUE = """
+SELECT * FROM scrobbles
+WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+ORDER BY timestamp, id LIMIT ?
+"""
+SELECT_IN_FLIGHT = (
+    "SELECT * FROM scrobbles WHERE state = 'in_flight' ORDER BY timestamp, id"
+)
+SELECT_NEXT_DUE = (
+    "SELECT min(coalesce(next_attempt_at, 0)) FROM scrobbles WHERE state = 'pending'"
+)
+SELECT_OLDEST_PENDING = """
+SELECT * FROM scrobbles WHERE state IN ('pending', 'in_flight')
+ORDER BY timestamp, id LIMIT 1
+"""
+COUNT_WAITING_OLDER_THAN = """
+SELECT count(*) FROM scrobbles WHERE state IN ('pending', 'in_flight') AND timestamp < ?
+"""
+SELECT_BY_STATES = """
+SELECT * FROM scrobbles WHERE state IN ({marks}) ORDER BY timestamp, id LIMIT ? OFFSET ?
+"""
+UPDATE_IN_FLIGHT = (
+    "UPDATE scrobbles SET state = 'in_flight' WHERE id = ? AND state = 'pending'"
+)
+UPDATE_SENT = """
+UPDATE scrobbles
+SET state = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL
+WHERE id = ? AND state IN ('pending', 'in_flight')
+"""
+UPDATE_REJECTED = """
+UPDATE scrobbles SET state = 'rejected', last_error = ?, next_attempt_at = NULL
+WHERE id = ? AND state IN ('pending', 'in_flight')
+"""
+UPDATE_RETRY = """
+UPDATE scrobbles SET state = 'pending', attempts = attempts + ?, last_error = ?,
+    next_attempt_at = ?
+WHERE id = ? AND state IN ('pending', 'in_flight')
+"""
+UPDATE_FAILED_ATTEMPT = """
+UPDATE scrobbles SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+WHERE id = ?
+"""
+REJECT_TOO_OLD = """
+UPDATE scrobbles SET state = 'rejected', last_error = ?, next_attempt_at = NULL
+WHERE state = 'pending' AND timestamp < ?
+RETURNING id
+"""
+CLEAR_RETRY_TIMES = (
+    "UPDATE scrobbles SET next_attempt_at = NULL WHERE state = 'pending'"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +199,71 @@ class Store:
                 yield self._db
         except sqlite3.DatabaseError as exc:
             raise self._failure(exc, "write to") from None
+
+    # Delivery's side of the queue.
+
+    def due(self, now_s: float, limit: int) -> list[Scrobble]:
+        """Pending entries whose time has come, oldest first."""
+        return [
+            Scrobble.from_row(r) for r in self._read(SELECT_DUE, (int(now_s), limit))
+        ]
+
+    def in_flight(self) -> list[Scrobble]:
+        return [Scrobble.from_row(r) for r in self._read(SELECT_IN_FLIGHT)]
+
+    def next_due_at(self) -> int | None:
+        """When the earliest pending entry may be sent (0: now), None if none wait."""
+        return self._read(SELECT_NEXT_DUE)[0][0]
+
+    def oldest_waiting(self) -> Scrobble | None:
+        rows = self._read(SELECT_OLDEST_PENDING)
+        return Scrobble.from_row(rows[0]) if rows else None
+
+    def count_waiting_older_than(self, timestamp: int) -> int:
+        return self._read(COUNT_WAITING_OLDER_THAN, (timestamp,))[0][0]
+
+    def by_states(
+        self, states: tuple[str, ...], limit: int, offset: int = 0
+    ) -> list[Scrobble]:
+        sql = SELECT_BY_STATES.format(marks=", ".join("?" * len(states)))
+        rows = self._read(sql, (*states, limit, offset))
+        return [Scrobble.from_row(r) for r in rows]
+
+    def mark_in_flight(self, ids: list[int]) -> None:
+        """Committed before the batch is sent: a lost answer is then recognizable."""
+        with self._write() as db:
+            db.executemany(UPDATE_IN_FLIGHT, [(i,) for i in ids])
+
+    def mark_sent(self, ids: list[int], now_s: float) -> None:
+        with self._write() as db:
+            db.executemany(UPDATE_SENT, [(int(now_s), i) for i in ids])
+
+    def mark_rejected(self, scrobble_id: int, reason: str) -> None:
+        with self._write() as db:
+            db.execute(UPDATE_REJECTED, (reason, scrobble_id))
+
+    def retry_later(
+        self, ids: list[int], error: str | None, next_at: float | None, count: bool
+    ) -> None:
+        """Back to pending, to be sent at `next_at` (None: as soon as possible)."""
+        at = None if next_at is None else int(next_at)
+        with self._write() as db:
+            db.executemany(UPDATE_RETRY, [(int(count), error, at, i) for i in ids])
+
+    def note_failed_attempt(self, ids: list[int], error: str, next_at: float) -> None:
+        """An attempt whose outcome is unknown: the entries stay in flight."""
+        with self._write() as db:
+            db.executemany(
+                UPDATE_FAILED_ATTEMPT, [(error, int(next_at), i) for i in ids]
+            )
+
+    def reject_older_than(self, timestamp: int, reason: str) -> list[int]:
+        with self._write() as db:
+            return [r[0] for r in db.execute(REJECT_TOO_OLD, (reason, timestamp))]
+
+    def clear_retry_times(self) -> None:
+        with self._write() as db:
+            db.execute(CLEAR_RETRY_TIMES)
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         try:

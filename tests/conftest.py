@@ -35,3 +35,17 @@ def section(**overrides: str) -> dict[str, str]:
     }
     values.update(overrides)
     return values
+
+
+@pytest.fixture
+def lastfm(tmp_path_factory):
+    """The fake Last.fm server on 127.0.0.1, trusted by pylast in this process."""
+    import pylast
+
+    from .fake_lastfm import FakeLastfm
+
+    server = FakeLastfm().start()
+    ca = server.ca_file(tmp_path_factory.mktemp("ca") / "ca.pem")
+    pylast.SSL_CONTEXT.load_verify_locations(ca)
+    yield server
+    server.stop()

@@ -1,0 +1,43 @@
+"""Run the fake Last.fm server in its own process, for end-to-end tests.
+
+python -m tests.fake_lastfm --ca-file PATH [--port N] [--rate-limit N] [--latency S]
+Prints one JSON line with the URL, then serves until killed. Tests steer it and
+read what it recorded through POST /_admin/<action> (see FakeLastfm.admin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+
+from .server import FakeLastfm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_lastfm")
+    parser.add_argument("--ca-file", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--rate-limit", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    fake = FakeLastfm(rate_limit=args.rate_limit or None)
+    fake.latency_s = args.latency
+    fake.start(args.port)
+    fake.ca_file(args.ca_file)
+    print(
+        json.dumps(
+            {"url": fake.url, "api_key": fake.api_key, "api_secret": fake.api_secret}
+        ),
+        flush=True,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()

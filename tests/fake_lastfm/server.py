@@ -1,0 +1,599 @@
+"""A fake Last.fm Web Services 2.0 server over HTTPS on 127.0.0.1.
+
+It checks API keys, signatures, session keys and required parameters like the
+real one, answers in the shape of the recorded real answers, enforces 5
+requests per second with error 29, applies the real scrobble rules, records
+everything (duplicates included), and injects faults on demand.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import datetime
+import hashlib
+import html
+import http.server
+import itertools
+import json
+import secrets
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import trustme
+
+API_PATH = "/2.0/"
+ADMIN_PATH = "/_admin/"
+DAY_S = 86_400
+MAX_SCROBBLE_AGE_S = 14 * DAY_S
+MAX_SCROBBLE_FUTURE_S = DAY_S
+TOKEN_LIFETIME_S = 3600
+RATE_LIMIT_REQUESTS = 5
+RATE_LIMIT_WINDOW_S = 1.0
+DAILY_SCROBBLE_LIMIT = 2800
+MAX_BATCH = 50
+UNSIGNED_PARAMS = {"format", "callback", "api_sig"}
+
+ERRORS = {
+    2: "Invalid service - This service does not exist",
+    3: "Invalid Method - No method with that name in this package",
+    4: "Authentication Failed - You do not have permissions to access the service",
+    6: "Invalid parameters - Your request is missing a required parameter",
+    8: "Operation failed - Something else went wrong",
+    9: "Invalid session key - Please re-authenticate",
+    10: "Invalid API key - You must be granted a valid key by last.fm",
+    11: "Service Offline - This service is temporarily offline. Try again later.",
+    13: "Invalid method signature supplied",
+    14: "Unauthorized Token - This token has not been authorized",
+    15: "This token has expired",
+    16: "There was a temporary error processing your request. Please try again",
+    26: "Suspended API key - Access for your account has been suspended",
+    29: "Rate limit exceeded - Your IP has made too many requests in a short period",
+}
+SIGNED_METHODS = {
+    "auth.getToken", "auth.getSession", "auth.getMobileSession",
+    "track.updateNowPlaying", "track.scrobble", "track.love", "track.unlove",
+}  # fmt: skip
+SESSION_METHODS = {
+    "track.updateNowPlaying",
+    "track.scrobble",
+    "track.love",
+    "track.unlove",
+}
+
+
+def signature(params: dict[str, str], secret: str) -> str:
+    """api_sig as Last.fm defines it: sorted name+value pairs, then the secret, MD5."""
+    text = "".join(
+        f"{name}{params[name]}"
+        for name in sorted(params)
+        if name not in UNSIGNED_PARAMS
+    )
+    return hashlib.md5((text + secret).encode("utf-8")).hexdigest()  # noqa: S324
+
+
+@dataclasses.dataclass
+class Fault:
+    """One injected failure. kind: http, lfm, hang, reset, malformed, lost."""
+
+    kind: str
+    method: str | None = None  # None: any method
+    count: int = 1
+    status: int = 503
+    code: int = 11
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class Request:
+    method: str
+    params: dict[str, str]
+    arrived_at: float
+    outcome: str = ""
+
+
+class LfmError(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(ERRORS.get(code, "Error"))
+        self.code = code
+
+
+class _Drop(Exception):
+    """Close the connection without an answer."""
+
+
+class FakeLastfm:
+    def __init__(
+        self,
+        api_key: str = "0123456789abcdef0123456789abcdef",
+        api_secret: str = "fedcba9876543210fedcba9876543210",
+        clock: Callable[[], float] = time.time,
+        rate_limit: int | None = RATE_LIMIT_REQUESTS,
+        daily_limit: int = DAILY_SCROBBLE_LIMIT,
+    ) -> None:
+        self.api_key, self.api_secret = api_key, api_secret
+        self.suspended_keys: set[str] = set()
+        self.clock = clock
+        self.rate_limit = rate_limit
+        self.daily_limit = daily_limit
+        self.latency_s = 0.0
+        self.passwords: dict[str, str] = {}
+        self.sessions: dict[str, str] = {}  # key -> user
+        self.tokens: dict[str, dict[str, Any]] = {}
+        self.scrobbles: list[dict[str, Any]] = []  # applied, duplicates included
+        self.now_playing: list[dict[str, str]] = []
+        self.loved: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        self.top_tracks: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        self.requests: list[Request] = []
+        self.invalid_artists: set[str] = set()  # items that make a batch fail with 6
+        self.faults: list[Fault] = []
+        self._arrivals: collections.deque[float] = collections.deque()
+        self._lock = threading.RLock()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._release_hangs = threading.Event()
+        self.ca = trustme.CA()
+        self._cert = self.ca.issue_cert("127.0.0.1", "localhost")
+
+    # Set-up and inspection, for tests.
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}{API_PATH}"
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def ca_file(self, path) -> str:
+        self.ca.cert_pem.write_to_path(str(path))
+        return str(path)
+
+    def add_user(self, name: str, password: str = "pw") -> str:
+        """A user with a session; returns the session key."""
+        with self._lock:
+            self.passwords[name] = password
+            key = secrets.token_hex(16)
+            self.sessions[key] = name
+            return key
+
+    def revoke(self, session_key: str) -> None:
+        with self._lock:
+            self.sessions.pop(session_key, None)
+
+    def authorize(self, token: str, user: str) -> None:
+        """What the user does on the authorization page."""
+        with self._lock:
+            self.tokens[token]["user"] = user
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def requests_for(self, method: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.method == method]
+
+    def scrobbles_of(self, user: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [s for s in self.scrobbles if s["user"] == user]
+
+    def start(self, port: int = 0) -> FakeLastfm:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        server.daemon_threads = True
+        server.fake = self
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._cert.configure_cert(context)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release_hangs.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    # Handling one request.
+
+    def handle(self, params: dict[str, str]) -> str:
+        """The XML answer, or raises _Drop / returns via fault handling."""
+        method = params.get("method", "")
+        with self._lock:
+            record = Request(method, dict(params), time.monotonic())
+            self.requests.append(record)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        try:
+            if self._over_rate_limit(record.arrived_at):
+                raise LfmError(29)
+            fault = self._take_fault(method)
+            if fault is not None and fault.kind in {"http", "lfm", "hang", "reset"}:
+                record.outcome = f"fault {fault.kind}"
+                return self._apply_fault_before(fault)
+            body = self._dispatch(method, params)
+            if fault is not None and fault.kind == "lost":
+                record.outcome = "applied, answer lost"
+                raise _Drop
+            if fault is not None and fault.kind == "malformed":
+                record.outcome = "applied, malformed answer"
+                return '<lfm status="ok"><scrobbles accepted="1"'
+            record.outcome = "ok"
+            return _ok(body)
+        except LfmError as error:
+            record.outcome = f"error {error.code}"
+            return _failed(error.code)
+
+    def _over_rate_limit(self, now: float) -> bool:
+        if self.rate_limit is None:
+            return False
+        with self._lock:
+            self._arrivals.append(now)
+            while self._arrivals and self._arrivals[0] <= now - RATE_LIMIT_WINDOW_S:
+                self._arrivals.popleft()
+            return len(self._arrivals) > self.rate_limit
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method in (None, method) and fault.count > 0:
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def _apply_fault_before(self, fault: Fault) -> str:
+        if fault.kind == "http":
+            raise _HttpStatus(fault.status)
+        if fault.kind == "lfm":
+            raise LfmError(fault.code)
+        if fault.kind == "hang":
+            self._release_hangs.wait(fault.seconds or None)
+            raise _Drop
+        raise _Drop  # reset
+
+    def _dispatch(self, method: str, params: dict[str, str]) -> str:
+        if params.get("api_key") != self.api_key:
+            raise LfmError(10)
+        if params["api_key"] in self.suspended_keys:
+            raise LfmError(26)
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            raise LfmError(3)
+        signed = method in SIGNED_METHODS or "sk" in params
+        if signed and params.get("api_sig") != signature(params, self.api_secret):
+            raise LfmError(13)
+        user = None
+        if method in SESSION_METHODS:
+            with self._lock:
+                user = self.sessions.get(params.get("sk", ""))
+            if user is None:
+                raise LfmError(9)
+        with self._lock:
+            return handler(params, user)
+
+    # The methods.
+
+    def _m_auth_getToken(self, params, user) -> str:
+        token = secrets.token_hex(16)
+        self.tokens[token] = {"created": self.clock(), "user": None}
+        return f"<token>{token}</token>"
+
+    def _m_auth_getSession(self, params, user) -> str:
+        token = self.tokens.get(_required(params, "token"))
+        if token is None or self.clock() - token["created"] > TOKEN_LIFETIME_S:
+            raise LfmError(15)
+        if token["user"] is None:
+            raise LfmError(14)
+        key = secrets.token_hex(16)
+        self.sessions[key] = token["user"]
+        del self.tokens[params["token"]]
+        return _session_xml(token["user"], key)
+
+    def _m_auth_getMobileSession(self, params, user) -> str:
+        name = _required(params, "username")
+        if self.passwords.get(name) != _required(params, "password"):
+            raise LfmError(4)
+        key = secrets.token_hex(16)
+        self.sessions[key] = name
+        return _session_xml(name, key)
+
+    def _m_track_updateNowPlaying(self, params, user) -> str:
+        artist, track = _required(params, "artist"), _required(params, "track")
+        self.now_playing.append({"user": user, "artist": artist, "track": track})
+        return (
+            f'<nowplaying><track corrected="0">{_x(track)}</track>'
+            f'<artist corrected="0">{_x(artist)}</artist><album corrected="0"/>'
+            '<albumArtist corrected="0"/><ignoredMessage code="0"/></nowplaying>'
+        )
+
+    def _m_track_scrobble(self, params, user) -> str:
+        items = _indexed_items(params)
+        if not items or len(items) > MAX_BATCH:
+            raise LfmError(6)
+        for item in items:
+            if not item.get("artist") or not item.get("track"):
+                raise LfmError(6)
+            if item["artist"] in self.invalid_artists:
+                raise LfmError(6)
+            if not item.get("timestamp", "").isdigit():
+                raise LfmError(6)
+        now = self.clock()
+        parts, accepted = [], 0
+        for item in items:
+            code = self._judge(item, user, now)
+            if code == 0:
+                accepted += 1
+                self.scrobbles.append({"user": user, **item, "received_at": now})
+            parts.append(_scrobble_xml(item, code))
+        ignored = len(items) - accepted
+        return (
+            f'<scrobbles accepted="{accepted}" ignored="{ignored}">'
+            + "".join(parts)
+            + "</scrobbles>"
+        )
+
+    def _judge(self, item: dict[str, str], user: str, now: float) -> int:
+        timestamp = int(item["timestamp"])
+        if timestamp < now - MAX_SCROBBLE_AGE_S:
+            return 3
+        if timestamp > now + MAX_SCROBBLE_FUTURE_S:
+            return 4
+        day = int(now // DAY_S)
+        today = sum(
+            1 for s in self.scrobbles
+            if s["user"] == user and int(s["received_at"] // DAY_S) == day
+        )  # fmt: skip
+        return 5 if today >= self.daily_limit else 0
+
+    def _m_track_love(self, params, user) -> str:
+        artist, track = _required(params, "artist"), _required(params, "track")
+        self.loved[user].append(
+            {"artist": artist, "track": track, "uts": int(self.clock())}
+        )
+        return ""
+
+    def _m_track_unlove(self, params, user) -> str:
+        artist, track = _required(params, "artist"), _required(params, "track")
+        self.loved[user] = [
+            t for t in self.loved[user] if (t["artist"], t["track"]) != (artist, track)
+        ]
+        return ""
+
+    def _m_user_getRecentTracks(self, params, user) -> str:
+        name = _required(params, "user")
+        start = int(params.get("from", 0))
+        end = int(params.get("to", 2**62))
+        rows = sorted(
+            (s for s in self.scrobbles
+             if s["user"] == name and start <= int(s["timestamp"]) <= end),
+            key=lambda s: int(s["timestamp"]),
+            reverse=True,
+        )  # fmt: skip
+        page, limit, pages, chunk = _page(params, rows, default_limit=50, max_limit=200)
+        tracks = "".join(
+            f'<track><artist mbid="">{_x(s["artist"])}</artist>'
+            f"<name>{_x(s['track'])}</name><streamable>0</streamable><mbid></mbid>"
+            f'<album mbid="">{_x(s.get("album", ""))}</album><url></url>'
+            f'<date uts="{s["timestamp"]}">{_date_text(int(s["timestamp"]))}</date>'
+            "</track>"
+            for s in chunk
+        )
+        return (
+            f'<recenttracks user="{_x(name)}" page="{page}" perPage="{limit}" '
+            f'totalPages="{pages}" total="{len(rows)}">{tracks}</recenttracks>'
+        )
+
+    def _m_user_getLovedTracks(self, params, user) -> str:
+        name = _required(params, "user")
+        rows = sorted(self.loved[name], key=lambda t: t["uts"], reverse=True)
+        page, limit, pages, chunk = _page(
+            params, rows, default_limit=50, max_limit=1000
+        )
+        tracks = "".join(
+            f"<track><name>{_x(t['track'])}</name><mbid></mbid><url></url>"
+            f'<date uts="{t["uts"]}">{_date_text(t["uts"])}</date>'
+            f"<artist><name>{_x(t['artist'])}</name><mbid></mbid><url></url></artist>"
+            '<streamable fulltrack="0">0</streamable></track>'
+            for t in chunk
+        )
+        return (
+            f'<lovedtracks user="{_x(name)}" page="{page}" perPage="{limit}" '
+            f'totalPages="{pages}" total="{len(rows)}">{tracks}</lovedtracks>'
+        )
+
+    def _m_user_getTopTracks(self, params, user) -> str:
+        name = _required(params, "user")
+        rows = sorted(self.top_tracks[name], key=lambda t: -t["playcount"])
+        page, limit, pages, chunk = _page(
+            params, rows, default_limit=50, max_limit=1000
+        )
+        start_rank = (page - 1) * limit + 1
+        tracks = "".join(
+            f'<track rank="{rank}"><name>{_x(t["track"])}</name><duration>0</duration>'
+            f"<playcount>{t['playcount']}</playcount><mbid></mbid><url></url>"
+            f"<artist><name>{_x(t['artist'])}</name><mbid></mbid><url></url></artist>"
+            "</track>"
+            for rank, t in zip(itertools.count(start_rank), chunk, strict=False)
+        )
+        return (
+            f'<toptracks user="{_x(name)}" page="{page}" perPage="{limit}" '
+            f'totalPages="{pages}" total="{len(rows)}">{tracks}</toptracks>'
+        )
+
+    def _m_user_getInfo(self, params, user) -> str:
+        name = params.get("user") or ""
+        if name not in self.passwords:
+            raise LfmError(6)
+        count = sum(1 for s in self.scrobbles if s["user"] == name)
+        return f"<user><name>{_x(name)}</name><playcount>{count}</playcount></user>"
+
+    # Admin API for a fake running in another process (JSON over the same port).
+
+    def admin(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if action == "state":
+                return {
+                    "scrobbles": self.scrobbles,
+                    "now_playing": self.now_playing,
+                    "requests": [dataclasses.asdict(r) for r in self.requests],
+                }
+            if action == "user":
+                return {
+                    "session_key": self.add_user(
+                        body["name"], body.get("password", "pw")
+                    )
+                }
+            if action == "fault":
+                self.inject(Fault(**body))
+                return {}
+            if action == "authorize":
+                self.authorize(body["token"], body["user"])
+                return {}
+            if action == "clear_faults":
+                self.faults.clear()
+                return {}
+        raise KeyError(action)
+
+
+class _HttpStatus(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeLastfm/1.0"
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        query = urllib.parse.urlsplit(self.path).query
+        self._serve(dict(urllib.parse.parse_qsl(query, keep_blank_values=True)))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith(ADMIN_PATH):
+            self._admin(path[len(ADMIN_PATH) :], raw)
+            return
+        params = dict(
+            urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        )
+        query = urllib.parse.urlsplit(self.path).query
+        params.update(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        self._serve(params)
+
+    def _serve(self, params: dict[str, str]) -> None:
+        fake: FakeLastfm = self.server.fake
+        try:
+            body = fake.handle(params)
+        except _Drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        except _HttpStatus as error:
+            self._send(
+                error.status, "text/html", b"<html><body>Bad gateway</body></html>"
+            )
+            return
+        self._send(200, "text/xml; charset=UTF-8", body.encode("utf-8"))
+
+    def _admin(self, action: str, raw: bytes) -> None:
+        try:
+            answer = self.server.fake.admin(action, json.loads(raw or b"{}"))
+        except (KeyError, TypeError, ValueError) as error:
+            self._send(
+                400, "application/json", json.dumps({"error": str(error)}).encode()
+            )
+            return
+        self._send(200, "application/json", json.dumps(answer).encode())
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _ok(body: str) -> str:
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<lfm status="ok">\n{body}</lfm>\n'
+
+
+def _failed(code: int) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<lfm status="failed">\n'
+        f'  <error code="{code}">{_x(ERRORS.get(code, "Error"))}</error>\n</lfm>\n'
+    )
+
+
+def _x(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise LfmError(6)
+    return value
+
+
+def _indexed_items(params: dict[str, str]) -> list[dict[str, str]]:
+    items: dict[int, dict[str, str]] = collections.defaultdict(dict)
+    for key, value in params.items():
+        if key.endswith("]") and "[" in key:
+            name, index = key[:-1].split("[", 1)
+            if index.isdigit():
+                items[int(index)][name] = value
+    return [items[i] for i in sorted(items)]
+
+
+def _scrobble_xml(item: dict[str, str], code: int) -> str:
+    message = {
+        1: "Artist was ignored", 2: "Track was ignored", 3: "Timestamp was too old",
+        4: "Timestamp was too new", 5: "Daily scrobble limit exceeded",
+    }.get(code, "")  # fmt: skip
+    return (
+        f'<scrobble><track corrected="0">{_x(item["track"])}</track>'
+        f'<artist corrected="0">{_x(item["artist"])}</artist>'
+        f'<album corrected="0">{_x(item.get("album", ""))}</album>'
+        f'<albumArtist corrected="0">{_x(item.get("albumArtist", ""))}</albumArtist>'
+        f"<timestamp>{item['timestamp']}</timestamp>"
+        f'<ignoredMessage code="{code}">{message}</ignoredMessage></scrobble>'
+    )
+
+
+def _session_xml(name: str, key: str) -> str:
+    return (
+        f"<session><name>{_x(name)}</name><key>{key}</key>"
+        "<subscriber>0</subscriber></session>"
+    )
+
+
+def _page(params, rows, default_limit: int, max_limit: int):
+    try:
+        limit = min(max(int(params.get("limit", default_limit)), 1), max_limit)
+        page = max(int(params.get("page", 1)), 1)
+    except ValueError:
+        raise LfmError(6) from None
+    pages = max(1, -(-len(rows) // limit))
+    return page, limit, pages, rows[(page - 1) * limit : page * limit]
+
+
+def _date_text(uts: int) -> str:
+    moment = datetime.datetime.fromtimestamp(uts, datetime.UTC)
+    return moment.strftime("%d %b %Y, %H:%M")

@@ -1,0 +1,472 @@
+"""Delivery against the fake Last.fm server: batches, errors by kind, exactly once."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import random
+import stat
+
+import pytest
+
+from mopidy_mtscrobble import delivery as delivery_module
+from mopidy_mtscrobble.delivery import Delivery, State
+from mopidy_mtscrobble.lastfm import LastfmClient, Session
+from mopidy_mtscrobble.listening import Track
+from mopidy_mtscrobble.ratelimit import RateLimiter
+from mopidy_mtscrobble.session import SessionFile
+from mopidy_mtscrobble.settings import Settings
+from mopidy_mtscrobble.store import NewScrobble, Store
+
+from .fake_lastfm import Fault
+from .fake_player import FakeClock
+
+NOW = 1_700_000_000.0
+DAY = 86_400
+
+
+@pytest.fixture
+def clock(lastfm):
+    fake = FakeClock(NOW)
+    lastfm.clock = fake.wall  # the server sees the same time
+    return fake
+
+
+@pytest.fixture
+def settings(lastfm):
+    return Settings(
+        network="custom",
+        api_url=lastfm.url,
+        api_key=lastfm.api_key,
+        api_secret=lastfm.api_secret,
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path, NOW)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def make_delivery(tmp_path, clock, settings, lastfm):
+    made = []
+
+    def make(user: str | None = "alice", **overrides) -> Delivery:
+        if user is not None:
+            key = lastfm.add_user(user)
+            SessionFile(tmp_path, "custom").save(Session(key=key, username=user))
+        chosen = (
+            settings if not overrides else Settings(**{**vars(settings), **overrides})
+        )
+        limiter = RateLimiter()  # real time: the server counts in real time too
+        worker = Delivery(
+            chosen,
+            tmp_path,
+            clock=clock,
+            rng=random.Random(7),
+            client_factory=functools.partial(LastfmClient, limiter=limiter),
+        )
+        worker.limiter = limiter
+        worker.open()
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        worker.close()
+
+
+def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
+    ids = []
+    for i in range(count):
+        scrobble = NewScrobble(
+            artist=artist, track=f"Track {i}", timestamp=int(start) + i * 10, **extra
+        )
+        ids.append(store.enqueue(scrobble, NOW))
+    return ids
+
+
+def states(store, ids):
+    return [store.get(i).state for i in ids]
+
+
+def run_until_idle(worker, clock, max_steps=100):
+    """Step like the delivery thread would, moving the clock by the delays asked."""
+    for _ in range(max_steps):
+        delay = worker.step()
+        if delay is None:
+            return
+        clock.advance(delay)
+    raise AssertionError("delivery never became idle")
+
+
+def test_pending_entries_go_oldest_first_in_batches_of_50(
+    make_delivery, store, lastfm, clock
+):
+    ids = queue(store, 120)
+    worker = make_delivery()
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 120
+    batches = lastfm.requests_for("track.scrobble")
+    assert [sum(k.startswith("artist[") for k in r.params) for r in batches] == [
+        50,
+        50,
+        20,
+    ]
+    assert [s["track"] for s in lastfm.scrobbles_of("alice")] == [
+        f"Track {i}" for i in range(120)
+    ]
+    assert store.get(ids[0]).sent_at == int(NOW)
+
+
+def test_every_field_is_sent(make_delivery, store, lastfm, clock):
+    store.enqueue(
+        NewScrobble(
+            artist="Björk", track="Jóga", timestamp=int(NOW) - 60, album="Homogenic",
+            album_artist="Björk", track_number=2, duration_s=305,
+            mbid="0383dadf-2a4e-4d10-a46a-e9e041da8eb3", chosen_by_user=False,
+        ),
+        NOW,
+    )  # fmt: skip
+    run_until_idle(make_delivery(), clock)
+    [sent] = lastfm.scrobbles_of("alice")
+    assert sent["artist"] == "Björk"
+    assert sent["track"] == "Jóga"
+    assert sent["album"] == "Homogenic"
+    assert sent["albumArtist"] == "Björk"
+    assert sent["trackNumber"] == "2"
+    assert sent["duration"] == "305"
+    assert sent["mbid"] == "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
+    assert sent["chosenByUser"] == "0"
+    assert sent["timestamp"] == str(int(NOW) - 60)
+
+
+@pytest.mark.parametrize(
+    ("age", "server_offset", "code", "reason"),
+    [
+        (13 * DAY, 1.5 * DAY, 3, "timestamp too old"),
+        (60, -2 * DAY, 4, "timestamp too new"),
+    ],
+)
+def test_ignored_items_are_rejected_with_the_reason_and_never_retried(
+    make_delivery, store, lastfm, clock, age, server_offset, code, reason
+):
+    lastfm.clock = lambda: clock.wall() + server_offset
+    [entry] = queue(store, 1, start=NOW - age)
+    worker = make_delivery()
+    run_until_idle(worker, clock)
+    rejected = store.get(entry)
+    assert rejected.state == "rejected"
+    assert rejected.last_error == f"{reason} (code {code})"
+    clock.advance(DAY)
+    run_until_idle(worker, clock)
+    assert len(lastfm.requests_for("track.scrobble")) == 1
+
+
+def test_daily_limit_keeps_the_entry_and_retries_after_a_long_pause(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.daily_limit = 0
+    [entry] = queue(store)
+    worker = make_delivery()
+    assert worker.step() == 0.0  # sent; more may wait
+    assert worker.step() == pytest.approx(delivery_module.DAILY_LIMIT_PAUSE_S)
+    assert store.get(entry).state == "pending"
+    assert store.get(entry).next_attempt_at == int(
+        NOW + delivery_module.DAILY_LIMIT_PAUSE_S
+    )
+    lastfm.daily_limit = 2800
+    run_until_idle(worker, clock)
+    assert store.get(entry).state == "sent"
+
+
+def test_three_hour_outage_backs_off_and_delivers_when_back(
+    make_delivery, store, lastfm, clock
+):
+    ids = queue(store, 3)
+    worker = make_delivery()
+    port = lastfm.port
+    lastfm.stop()
+    delays = []
+    outage_end = clock.wall() + 3 * 3600
+    while clock.wall() < outage_end:
+        delay = worker.step()
+        delays.append(delay)
+        clock.advance(delay)
+    assert worker.status().state == State.RETRYING
+    assert 8 <= delays[0] <= 12
+    assert all(later >= earlier * 0.6 for earlier, later in itertools.pairwise(delays))
+    assert max(delays) <= delivery_module.BACKOFF_MAX_S
+    assert max(delays) >= 0.8 * delivery_module.BACKOFF_MAX_S
+    assert len(delays) < 20
+    assert states(store, ids) == ["pending"] * 3
+    assert store.get(ids[0]).attempts == len(delays)
+    lastfm.start(port)
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 3
+    assert worker.status().state == State.CONNECTED
+    assert len(lastfm.scrobbles_of("alice")) == 3
+
+
+@pytest.mark.parametrize("code", [8, 11, 16])
+def test_temporary_lfm_errors_are_retried_later(
+    make_delivery, store, lastfm, clock, code
+):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=code))
+    [entry] = queue(store)
+    worker = make_delivery()
+    delay = worker.step()
+    assert 8 <= delay <= 12
+    assert store.get(entry).state == "pending"
+    assert f"(error {code})" in store.get(entry).last_error
+    run_until_idle(worker, clock)
+    assert store.get(entry).state == "sent"
+    assert len(lastfm.scrobbles_of("alice")) == 1
+
+
+def test_rate_limit_error_slows_down(make_delivery, store, lastfm, clock):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=29))
+    [entry] = queue(store)
+    worker = make_delivery()
+    assert worker.step() == pytest.approx(delivery_module.RATE_LIMITED_PAUSE_S)
+    assert store.get(entry).state == "pending"
+    assert worker.limiter._paused_until > worker.limiter._clock() + 50
+
+
+def test_http_5xx_answer_is_checked_before_resending(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.inject(Fault("http", "track.scrobble", status=503))
+    ids = queue(store, 2)
+    worker = make_delivery()
+    worker.step()
+    assert states(store, ids) == ["in_flight"] * 2
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 2
+    assert len(lastfm.requests_for("user.getRecentTracks")) == 1
+    assert len(lastfm.scrobbles_of("alice")) == 2
+
+
+@pytest.mark.parametrize("kind", ["lost", "malformed"])
+def test_applied_scrobbles_whose_answer_was_lost_are_not_sent_twice(
+    make_delivery, store, lastfm, clock, kind, caplog
+):
+    caplog.set_level(logging.INFO, logger="mopidy_mtscrobble")
+    lastfm.inject(Fault(kind, "track.scrobble"))
+    ids = queue(store, 5)
+    worker = make_delivery()
+    worker.step()
+    assert len(lastfm.scrobbles_of("alice")) == 5  # applied, answer lost
+    assert states(store, ids) == ["in_flight"] * 5
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 5
+    assert len(lastfm.scrobbles_of("alice")) == 5
+    assert len(lastfm.requests_for("track.scrobble")) == 1
+    assert "5 had landed, 0 will be sent" in caplog.text
+
+
+def test_reset_before_applying_is_checked_then_resent(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.inject(Fault("reset", "track.scrobble"))
+    ids = queue(store, 3)
+    worker = make_delivery()
+    worker.step()
+    assert states(store, ids) == ["in_flight"] * 3
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 3
+    assert len(lastfm.scrobbles_of("alice")) == 3
+
+
+def test_hang_then_drop_keeps_entries_in_flight(make_delivery, store, lastfm, clock):
+    lastfm.inject(Fault("hang", "track.scrobble", seconds=0.3))
+    ids = queue(store, 2)
+    worker = make_delivery()
+    worker.step()
+    assert states(store, ids) == ["in_flight"] * 2
+    run_until_idle(worker, clock)
+    assert len(lastfm.scrobbles_of("alice")) == 2
+
+
+def test_restart_after_a_crash_mid_flush_sends_each_entry_exactly_once(
+    make_delivery, store, lastfm, clock
+):
+    ids = queue(store, 10)
+    # The crash: a batch marked in flight; the server applied only part of it.
+    store.mark_in_flight(ids)
+    key = lastfm.add_user("alice")
+    SessionFile(store.path.parent, "custom").save(Session(key=key, username="alice"))
+    for i in range(4):
+        lastfm.scrobbles.append(
+            {"user": "alice", "artist": "Artist", "track": f"Track {i}",
+             "timestamp": str(int(NOW - 3600) + i * 10), "received_at": NOW}
+        )  # fmt: skip
+    worker = make_delivery(user=None)
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 10
+    sent = sorted(s["track"] for s in lastfm.scrobbles_of("alice"))
+    assert sent == sorted(f"Track {i}" for i in range(10))
+
+
+def test_revoked_session_needs_reauthentication_warns_once_and_keeps_the_queue(
+    make_delivery, store, lastfm, clock, caplog, tmp_path
+):
+    caplog.set_level(logging.INFO, logger="mopidy_mtscrobble")
+    ids = queue(store, 2)
+    worker = make_delivery()
+    lastfm.revoke(worker._session.key)
+    for _ in range(3):
+        assert worker.step() is None
+        clock.advance(60)
+    assert worker.status().state == State.NEEDS_REAUTH
+    assert states(store, ids) == ["pending"] * 2
+    assert caplog.text.count("no longer accepts this session") == 1
+    assert len(lastfm.requests_for("track.scrobble")) == 1
+    key = lastfm.add_user("alice")
+    SessionFile(tmp_path, "custom").save(Session(key=key, username="alice"))
+    worker.session_changed()
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 2
+
+
+@pytest.mark.parametrize("code", [10, 13, 26])
+def test_refused_api_key_or_secret_stops_delivery_with_a_clear_state(
+    make_delivery, store, lastfm, clock, caplog, code
+):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=code))
+    ids = queue(store, 2)
+    worker = make_delivery()
+    assert worker.step() is None
+    assert worker.step() is None
+    assert worker.status().state == State.BAD_CREDENTIALS
+    assert states(store, ids) == ["pending"] * 2
+    assert "mtscrobble/api_key" in caplog.text
+    assert len(lastfm.requests_for("track.scrobble")) == 1
+
+
+def test_wrong_secret_is_refused_by_signature(make_delivery, store, lastfm, clock):
+    ids = queue(store, 1)
+    worker = make_delivery(api_secret="0" * 32)
+    worker.step()
+    assert worker.status().state == State.BAD_CREDENTIALS
+    assert states(store, ids) == ["pending"]
+
+
+def test_invalid_parameters_are_narrowed_down_to_the_bad_entries(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.invalid_artists = {"Bad Artist"}
+    good = queue(store, 9)
+    [bad] = queue(store, 1, start=NOW - 3000, artist="Bad Artist")
+    worker = make_delivery()
+    run_until_idle(worker, clock)
+    assert states(store, good) == ["sent"] * 9
+    assert store.get(bad).state == "rejected"
+    assert "Invalid parameters" in store.get(bad).last_error
+    assert len(lastfm.scrobbles_of("alice")) == 9
+
+
+def test_entries_older_than_14_days_are_rejected_without_sending(
+    make_delivery, store, lastfm, clock
+):
+    [old] = queue(store, 1, start=NOW - 15 * DAY)
+    run_until_idle(make_delivery(), clock)
+    assert store.get(old).state == "rejected"
+    assert store.get(old).last_error.startswith("too old")
+    assert lastfm.requests_for("track.scrobble") == []
+
+
+def test_without_a_session_nothing_is_sent_and_expiry_is_warned_daily(
+    make_delivery, store, lastfm, clock, caplog
+):
+    queue(store, 3, start=NOW - 12.5 * DAY)
+    worker = make_delivery(user=None)
+    assert worker.step() is None
+    assert worker.status().state == State.NEEDS_LOGIN
+    clock.advance(3600)
+    worker.step()
+    assert caplog.text.count("3 queued scrobbles will be too old") == 1
+    clock.advance(DAY)
+    worker.step()
+    assert lastfm.requests == []
+
+
+def test_mobile_login_at_startup_stores_a_private_session_and_reuses_it(
+    make_delivery, store, lastfm, clock, tmp_path
+):
+    lastfm.add_user("bob", password="hunter2")
+    ids = queue(store, 1)
+    worker = make_delivery(user=None, username="bob", password="hunter2")
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"]
+    session_file = tmp_path / "session.json"
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+    assert "hunter2" not in session_file.read_text()
+    again = make_delivery(user=None, username="bob", password="hunter2")
+    again.step()
+    assert len(lastfm.requests_for("auth.getMobileSession")) == 1
+
+
+def test_wrong_password_keeps_the_queue_and_says_what_to_fix(
+    make_delivery, store, lastfm, clock, caplog
+):
+    lastfm.add_user("bob", password="hunter2")
+    ids = queue(store, 1)
+    worker = make_delivery(user=None, username="bob", password="wrong")
+    assert worker.step() is None
+    assert worker.status().state == State.LOGIN_FAILED
+    assert "mtscrobble/password" in caplog.text
+    assert states(store, ids) == ["pending"]
+
+
+def test_now_playing_is_sent_once_and_not_retried(make_delivery, store, lastfm, clock):
+    lastfm.inject(Fault("lfm", "track.updateNowPlaying", code=11))
+    worker = make_delivery()
+    worker.now_playing(Track(uri="x:1", artist="A", title="T", length_ms=200_000))
+    run_until_idle(worker, clock)
+    worker.now_playing(Track(uri="x:2", artist="B", title="U", length_ms=200_000))
+    run_until_idle(worker, clock)
+    assert len(lastfm.requests_for("track.updateNowPlaying")) == 2
+    assert [n["artist"] for n in lastfm.now_playing] == ["B"]
+
+
+def test_retry_now_skips_the_backoff(make_delivery, store, lastfm, clock):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=11))
+    [entry] = queue(store)
+    worker = make_delivery()
+    assert worker.step() > 5
+    worker.retry_now()
+    assert worker.step() == 0.0
+    assert store.get(entry).state == "sent"
+
+
+def test_long_backlog_is_drained_without_a_single_rate_limit_error(
+    make_delivery, store, lastfm, clock
+):
+    ids = queue(store, 600)
+    run_until_idle(make_delivery(), clock)
+    assert states(store, ids) == ["sent"] * 600
+    assert [r for r in lastfm.requests if r.outcome == "error 29"] == []
+    assert len(lastfm.requests_for("track.scrobble")) == 12
+
+
+def test_no_secret_is_ever_logged(
+    make_delivery, store, lastfm, clock, caplog, settings
+):
+    caplog.set_level(logging.DEBUG)
+    lastfm.add_user("bob", password="hunter2-secret")
+    queue(store, 3)
+    lastfm.inject(Fault("lost", "track.scrobble"))
+    worker = make_delivery(user=None, username="bob", password="hunter2-secret")
+    run_until_idle(worker, clock)
+    lastfm.revoke(worker._session.key)
+    queue(store, 1, start=NOW - 100)
+    worker.queue_changed()
+    worker.step()
+    text = caplog.text
+    for secret in [settings.api_secret, "hunter2-secret", *lastfm.sessions]:
+        assert secret not in text
+    assert worker._session.key not in text
