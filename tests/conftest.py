@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from mopidy_mtscrobble import Extension
+
+# Property tests explore the same examples on every run: CI is reproducible.
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.load_profile("deterministic")
 
 
 @pytest.fixture

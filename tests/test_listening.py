@@ -250,6 +250,7 @@ class Player:
         self.rules, self.length_ms = rules, length_ms
         self.now, self.position, self.playing = 0.0, 0.0, True
         self.wall_played_ms = 0.0
+        self.finished = False
         self.qualified = []
         self.rules.started(track(length_ms / 1000), T0_WALL, 0.0)
 
@@ -258,10 +259,15 @@ class Player:
 
     def step(self, kind: str, value: float) -> None:
         rules = self.rules
+        if self.finished:
+            return
         if kind == "wait":
             if self.playing:
-                self.position = min(self.position + value * 1000, self.length_ms)
+                # A player at the end of a track ends it: time stops counting there.
+                value = min(value, (self.length_ms - self.position) / 1000)
+                self.position += value * 1000
                 self.wall_played_ms += value * 1000
+                self.finished = self.position >= self.length_ms
             self.now += value
             return
         if kind == "pause" and self.playing:
