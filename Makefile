@@ -60,6 +60,7 @@ test: system-test venv
 
 bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py
+	$(VENV)/bin/python bench/bench_delivery.py
 
 lint: venv
 	$(VENV)/bin/tox run -e lint

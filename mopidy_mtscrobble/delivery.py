@@ -145,6 +145,7 @@ class Delivery:
         self._stopping = False
         self._session_changed = False
         self._retry_now = False
+        self._new_entries = False
         self._thread: threading.Thread | None = None
 
     # Called from other threads. None of these waits on the network.
@@ -155,7 +156,9 @@ class Delivery:
             self._wake_locked()
 
     def queue_changed(self) -> None:
+        """A new entry was queued: a reason to try now, even while backing off."""
         with self._lock:
+            self._new_entries = True
             self._wake_locked()
 
     def retry_now(self) -> None:
@@ -234,6 +237,9 @@ class Delivery:
             track, self._now_playing = self._now_playing, None
             session_changed, self._session_changed = self._session_changed, False
             retry_now, self._retry_now = self._retry_now, False
+            new_entries, self._new_entries = self._new_entries, False
+        if new_entries and self._state == State.RETRYING:
+            self._try_early()
         if session_changed:
             self._load_session()
         if retry_now:
@@ -251,6 +257,11 @@ class Delivery:
         except StorageError as exc:
             logger.error("Scrobble delivery paused: %s", exc)
             return BACKOFF_MAX_S
+
+    def _try_early(self) -> None:
+        """Try before the backoff ends; the backoff keeps growing if this fails too."""
+        self._retry_at = 0.0
+        self._store.clear_retry_times()
 
     def _ready(self) -> bool:
         missing = self.settings.missing_credentials()
@@ -321,6 +332,8 @@ class Delivery:
         """Sent once; a failure is not retried (Last.fm asks so)."""
         try:
             self._client_for_session().update_now_playing(now_playing_params(track))
+            if self._state == State.RETRYING:
+                self._try_early()  # the server answers again: send what waits
         except (NeedsReauthError, CredentialsError) as exc:
             self._blocked_by(exc)
         except LastfmError as exc:

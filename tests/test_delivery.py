@@ -470,3 +470,26 @@ def test_no_secret_is_ever_logged(
     for secret in [settings.api_secret, "hunter2-secret", *lastfm.sessions]:
         assert secret not in text
     assert worker._session.key not in text
+
+
+def test_a_new_entry_is_a_reason_to_try_again_during_backoff(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=11))
+    first = queue(store, 1)
+    worker = make_delivery()
+    assert worker.step() > 5
+    second = queue(store, 1, start=NOW - 100)
+    worker.queue_changed()
+    assert worker.step() == 0.0
+    assert states(store, first + second) == ["sent", "sent"]
+
+
+def test_a_successful_now_playing_ends_the_backoff(make_delivery, store, lastfm, clock):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=16))
+    [entry] = queue(store, 1)
+    worker = make_delivery()
+    assert worker.step() > 5
+    worker.now_playing(Track(uri="x:1", artist="A", title="T", length_ms=200_000))
+    assert worker.step() == 0.0
+    assert store.get(entry).state == "sent"

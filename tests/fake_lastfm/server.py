@@ -135,6 +135,7 @@ class FakeLastfm:
         self.faults: list[Fault] = []
         self._arrivals: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
+        self._recorded = threading.Condition(self._lock)
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._release_hangs = threading.Event()
@@ -176,6 +177,16 @@ class FakeLastfm:
         with self._lock:
             self.faults.append(fault)
 
+    def wait_for_request(self, method: str, timeout_s: float = 60) -> Request:
+        """Block until a request of `method` has arrived (or fail after timeout_s)."""
+        with self._recorded:
+            arrived = self._recorded.wait_for(
+                lambda: any(r.method == method for r in self.requests), timeout_s
+            )
+            if not arrived:
+                raise TimeoutError(f"no {method} request within {timeout_s} s")
+            return next(r for r in self.requests if r.method == method)
+
     def requests_for(self, method: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.method == method]
@@ -210,6 +221,7 @@ class FakeLastfm:
         with self._lock:
             record = Request(method, dict(params), time.monotonic())
             self.requests.append(record)
+            self._recorded.notify_all()
         if self.latency_s:
             time.sleep(self.latency_s)
         try:
@@ -222,6 +234,8 @@ class FakeLastfm:
             body = self._dispatch(method, params)
             if fault is not None and fault.kind == "lost":
                 record.outcome = "applied, answer lost"
+                if fault.seconds:  # applied, then the answer hangs before it is lost
+                    self._release_hangs.wait(fault.seconds)
                 raise _Drop
             if fault is not None and fault.kind == "malformed":
                 record.outcome = "applied, malformed answer"
@@ -440,6 +454,9 @@ class FakeLastfm:
     # Admin API for a fake running in another process (JSON over the same port).
 
     def admin(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        if action == "wait":
+            request = self.wait_for_request(body["method"], body.get("timeout", 60))
+            return dataclasses.asdict(request)
         with self._lock:
             if action == "state":
                 return {
@@ -515,7 +532,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _admin(self, action: str, raw: bytes) -> None:
         try:
             answer = self.server.fake.admin(action, json.loads(raw or b"{}"))
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, TimeoutError) as error:
             self._send(
                 400, "application/json", json.dumps({"error": str(error)}).encode()
             )
