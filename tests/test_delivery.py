@@ -10,6 +10,7 @@ import stat
 
 import pytest
 
+from mopidy_mtscrobble import __version__
 from mopidy_mtscrobble import delivery as delivery_module
 from mopidy_mtscrobble.delivery import Delivery, State
 from mopidy_mtscrobble.lastfm import LastfmClient, Session
@@ -309,6 +310,29 @@ def test_restart_after_a_crash_mid_flush_sends_each_entry_exactly_once(
     assert states(store, ids) == ["sent"] * 10
     sent = sorted(s["track"] for s in lastfm.scrobbles_of("alice"))
     assert sent == sorted(f"Track {i}" for i in range(10))
+
+
+def test_requests_name_the_extension_and_its_version(make_delivery, store, lastfm, clock):
+    queue(store, 1)
+    run_until_idle(make_delivery(), clock)
+    [request] = lastfm.requests_for("track.scrobble")
+    assert request.user_agent.startswith(f"Mopidy-MTScrobble/{__version__} ")
+
+
+def test_mopidy_proxy_setting_reaches_the_http_client(settings):
+    client = LastfmClient(settings, proxy="http://proxy.example:3128")
+    assert "https://" in client._network.proxy
+
+
+def test_authentication_failure_on_a_scrobble_means_log_in_again(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=4))
+    ids = queue(store, 1)
+    worker = make_delivery()
+    assert worker.step() is None
+    assert worker.status().state == State.NEEDS_REAUTH
+    assert states(store, ids) == ["pending"]
 
 
 def test_revoked_session_needs_reauthentication_warns_once_and_keeps_the_queue(

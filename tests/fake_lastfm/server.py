@@ -96,6 +96,7 @@ class Request:
     params: dict[str, str]
     arrived_at: float
     outcome: str = ""
+    user_agent: str = ""
 
 
 class LfmError(Exception):
@@ -215,11 +216,11 @@ class FakeLastfm:
 
     # Handling one request.
 
-    def handle(self, params: dict[str, str]) -> str:
+    def handle(self, params: dict[str, str], user_agent: str = "") -> str:
         """The XML answer, or raises _Drop / returns via fault handling."""
         method = params.get("method", "")
         with self._lock:
-            record = Request(method, dict(params), time.monotonic())
+            record = Request(method, dict(params), time.monotonic(), "", user_agent)
             self.requests.append(record)
             self._recorded.notify_all()
         if self.latency_s:
@@ -516,7 +517,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self, params: dict[str, str]) -> None:
         fake: FakeLastfm = self.server.fake
         try:
-            body = fake.handle(params)
+            body = fake.handle(params, self.headers.get("User-Agent", ""))
         except _Drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
