@@ -9,10 +9,13 @@ drive it with a fake clock and no thread at all.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime
 import enum
+import fcntl
 import logging
+import os
 import pathlib
 import random
 import threading
@@ -51,6 +54,9 @@ DAILY_LIMIT_PAUSE_S = 60 * 60.0
 REQUEST_ERROR_PAUSE_S = 60 * 60.0
 # Scrobbles found by user.getRecentTracks may differ by a second or two.
 RECOVERY_SLACK_S = 2
+# While waiting for a login: how often to look for a new session file.
+SESSION_POLL_S = 5.0
+LOCK_FILENAME = "delivery.lock"
 
 
 class State(enum.StrEnum):
@@ -144,6 +150,10 @@ class Delivery:
         self._woken = False
         self._stopping = False
         self._session_changed = False
+        self._session_stamp: tuple[int, int] | None = None
+        self._pending_logins: list[tuple[str, concurrent.futures.Future]] = []
+        self._saved_status: dict[str, str | None] = {}
+        self._lock_file: int | None = None
         self._retry_now = False
         self._new_entries = False
         self._thread: threading.Thread | None = None
@@ -171,6 +181,17 @@ class Delivery:
         with self._lock:
             self._session_changed = True
             self._wake_locked()
+
+    def login_with_token(self, token: str) -> concurrent.futures.Future:
+        """Turn an approved token into a session, on the delivery thread.
+
+        The future's result is the `Session`, or it fails with a `LastfmError`.
+        """
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            self._pending_logins.append((token, future))
+            self._wake_locked()
+        return future
 
     def status(self) -> Status:
         with self._lock:
@@ -202,6 +223,11 @@ class Delivery:
     def _run(self) -> None:
         try:
             self.open()
+        except StorageError as exc:
+            logger.error("Scrobbles are queued but not sent: %s", exc)
+            self.close()
+            return
+        try:
             while True:
                 delay = self.step()
                 with self._lock:
@@ -223,6 +249,11 @@ class Delivery:
     # The work, on the delivery thread (or a test's).
 
     def open(self) -> None:
+        """Take the data directory's delivery lock, open the store, load the session.
+
+        Raises StorageError if another process (a running Mopidy) delivers already.
+        """
+        self._take_lock()
         self._store = Store.open(self._data_dir, self._clock.wall())
         self._load_session()
 
@@ -230,6 +261,22 @@ class Delivery:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._lock_file is not None:
+            os.close(self._lock_file)  # releases the lock
+            self._lock_file = None
+
+    def _take_lock(self) -> None:
+        path = self._data_dir / LOCK_FILENAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StorageError(
+                f"Another process is already sending the scrobbles in {self._data_dir} "
+                "(a running Mopidy with the same data_dir)."
+            ) from None
+        self._lock_file = fd
 
     def step(self) -> float | None:
         """One round: returns seconds until the next round is wanted (None: on wake)."""
@@ -238,6 +285,11 @@ class Delivery:
             session_changed, self._session_changed = self._session_changed, False
             retry_now, self._retry_now = self._retry_now, False
             new_entries, self._new_entries = self._new_entries, False
+            logins, self._pending_logins = self._pending_logins, []
+        for token, future in logins:
+            self._complete_login(token, future)
+        if self._sessions.stamp() != self._session_stamp:
+            session_changed = True
         if new_entries and self._state == State.RETRYING:
             self._try_early()
         if session_changed:
@@ -250,10 +302,15 @@ class Delivery:
         try:
             if not self._ready():
                 self._warn_about_expiry()
-                return None
+                self._save_status()
+                # A login may happen in another process: look for it now and then.
+                waiting = self._state in (State.NEEDS_LOGIN, State.NEEDS_REAUTH)
+                return SESSION_POLL_S if waiting else None
             if track is not None:
                 self._send_now_playing(track)
-            return self._deliver()
+            delay = self._deliver()
+            self._save_status()
+            return delay
         except StorageError as exc:
             logger.error("Scrobble delivery paused: %s", exc)
             return BACKOFF_MAX_S
@@ -274,11 +331,46 @@ class Delivery:
             return False
         return self._state not in BLOCKED_STATES
 
+    def _complete_login(self, token: str, future: concurrent.futures.Future) -> None:
+        client = self._client_factory(self.settings, proxy=self._proxy)
+        try:
+            session = client.get_session(token)
+            self._sessions.save(session)
+        except (LastfmError, StorageError) as exc:
+            future.set_exception(exc)
+            return
+        self._state = None  # whatever blocked delivery before, try again
+        self._load_session()
+        future.set_result(session)
+
+    def _save_status(self) -> None:
+        status = self.status()
+        values = {
+            "state": str(status.state),
+            "username": status.username,
+            "last_error": status.last_error,
+            "next_retry_at": (
+                str(int(status.next_retry_at)) if status.next_retry_at else None
+            ),
+            "pid": str(os.getpid()),
+        }
+        if values == self._saved_status:
+            return
+        try:
+            self._store.save_status(values, self._clock.wall())
+        except StorageError as exc:
+            logger.debug("Could not save the delivery status: %s", exc)
+            return
+        self._saved_status = values
+
     def _load_session(self) -> None:
+        self._session_stamp = self._sessions.stamp()
         self._session = self._sessions.load()
         self._client = None
         self._login_attempted = False
         if self._session is not None:
+            if self._state not in (State.CONNECTED, State.RETRYING):
+                self._state = None
             self._set_state(State.CONNECTED, f"as {self._session.username}")
         elif self._state in (State.NEEDS_REAUTH, State.CONNECTED, State.RETRYING):
             self._state = None
@@ -361,8 +453,10 @@ class Delivery:
         return 0.0  # more may wait
 
     def _wait_after_failure(self) -> float | None:
+        if self._state in (State.NEEDS_LOGIN, State.NEEDS_REAUTH):
+            return SESSION_POLL_S  # a login may happen in another process
         if self._state in BLOCKED_STATES:
-            return None  # until a login or a restart
+            return None  # until a restart
         return max(0.0, self._retry_at - self._clock.wall())
 
     def _send(self, batch: list[Scrobble]) -> None:

@@ -21,6 +21,14 @@ class SessionFile:
         self.path = data_dir / SESSION_FILENAME
         self._network = network
 
+    def stamp(self) -> tuple[int, int] | None:
+        """Changes whenever the file is written or removed (by any process)."""
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_ino
+
     def load(self) -> Session | None:
         """The stored session for the configured network, if any."""
         try:

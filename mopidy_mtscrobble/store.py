@@ -21,7 +21,7 @@ from .errors import StorageError
 logger = logging.getLogger(__name__)
 
 DB_FILENAME = "mtscrobble.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_WAIT_SECONDS = 10.0
 SECONDS_PER_DAY = 86_400
 FILE_MODE = 0o600
@@ -92,6 +92,14 @@ UPDATE scrobbles SET state = 'rejected', last_error = ?, next_attempt_at = NULL
 WHERE state = 'pending' AND timestamp < ?
 RETURNING id
 """
+UPSERT_STATUS = """
+INSERT INTO delivery_status (key, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+"""
+SELECT_STATUS = "SELECT key, value, updated_at FROM delivery_status"
+COUNT_SENT_SINCE = (
+    "SELECT count(*) FROM scrobbles WHERE state = 'sent' AND sent_at >= ?"
+)
 CLEAR_RETRY_TIMES = (
     "UPDATE scrobbles SET next_attempt_at = NULL WHERE state = 'pending'"
 )
@@ -260,6 +268,19 @@ class Store:
     def reject_older_than(self, timestamp: int, reason: str) -> list[int]:
         with self._write() as db:
             return [r[0] for r in db.execute(REJECT_TOO_OLD, (reason, timestamp))]
+
+    def save_status(self, values: dict[str, str | None], now_s: float) -> None:
+        """Remember the delivery state, for commands run while Mopidy runs."""
+        with self._write() as db:
+            db.executemany(
+                UPSERT_STATUS, [(k, v, int(now_s)) for k, v in values.items()]
+            )
+
+    def status(self) -> dict[str, str | None]:
+        return {row["key"]: row["value"] for row in self._read(SELECT_STATUS)}
+
+    def count_sent_since(self, timestamp: float) -> int:
+        return self._read(COUNT_SENT_SINCE, (int(timestamp),))[0][0]
 
     def clear_retry_times(self) -> None:
         with self._write() as db:

@@ -13,6 +13,7 @@ import pytest
 from mopidy_mtscrobble import __version__
 from mopidy_mtscrobble import delivery as delivery_module
 from mopidy_mtscrobble.delivery import Delivery, State
+from mopidy_mtscrobble.errors import StorageError, TokenNotAuthorizedError
 from mopidy_mtscrobble.lastfm import LastfmClient, Session
 from mopidy_mtscrobble.listening import Track
 from mopidy_mtscrobble.ratelimit import RateLimiter
@@ -312,7 +313,9 @@ def test_restart_after_a_crash_mid_flush_sends_each_entry_exactly_once(
     assert sent == sorted(f"Track {i}" for i in range(10))
 
 
-def test_requests_name_the_extension_and_its_version(make_delivery, store, lastfm, clock):
+def test_requests_name_the_extension_and_its_version(
+    make_delivery, store, lastfm, clock
+):
     queue(store, 1)
     run_until_idle(make_delivery(), clock)
     [request] = lastfm.requests_for("track.scrobble")
@@ -330,7 +333,7 @@ def test_authentication_failure_on_a_scrobble_means_log_in_again(
     lastfm.inject(Fault("lfm", "track.scrobble", code=4))
     ids = queue(store, 1)
     worker = make_delivery()
-    assert worker.step() is None
+    assert worker.step() == delivery_module.SESSION_POLL_S
     assert worker.status().state == State.NEEDS_REAUTH
     assert states(store, ids) == ["pending"]
 
@@ -343,7 +346,7 @@ def test_revoked_session_needs_reauthentication_warns_once_and_keeps_the_queue(
     worker = make_delivery()
     lastfm.revoke(worker._session.key)
     for _ in range(3):
-        assert worker.step() is None
+        assert worker.step() == delivery_module.SESSION_POLL_S  # looks for a login
         clock.advance(60)
     assert worker.status().state == State.NEEDS_REAUTH
     assert states(store, ids) == ["pending"] * 2
@@ -351,8 +354,7 @@ def test_revoked_session_needs_reauthentication_warns_once_and_keeps_the_queue(
     assert len(lastfm.requests_for("track.scrobble")) == 1
     key = lastfm.add_user("alice")
     SessionFile(tmp_path, "custom").save(Session(key=key, username="alice"))
-    worker.session_changed()
-    run_until_idle(worker, clock)
+    run_until_idle(worker, clock)  # noticed without being told
     assert states(store, ids) == ["sent"] * 2
 
 
@@ -408,7 +410,7 @@ def test_without_a_session_nothing_is_sent_and_expiry_is_warned_daily(
 ):
     queue(store, 3, start=NOW - 12.5 * DAY)
     worker = make_delivery(user=None)
-    assert worker.step() is None
+    assert worker.step() == delivery_module.SESSION_POLL_S
     assert worker.status().state == State.NEEDS_LOGIN
     clock.advance(3600)
     worker.step()
@@ -429,6 +431,7 @@ def test_mobile_login_at_startup_stores_a_private_session_and_reuses_it(
     session_file = tmp_path / "session.json"
     assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
     assert "hunter2" not in session_file.read_text()
+    worker.close()  # Mopidy stops; the next start reuses the session
     again = make_delivery(user=None, username="bob", password="hunter2")
     again.step()
     assert len(lastfm.requests_for("auth.getMobileSession")) == 1
@@ -475,6 +478,51 @@ def test_long_backlog_is_drained_without_a_single_rate_limit_error(
     assert states(store, ids) == ["sent"] * 600
     assert [r for r in lastfm.requests if r.outcome == "error 29"] == []
     assert len(lastfm.requests_for("track.scrobble")) == 12
+
+
+def test_a_second_delivery_on_the_same_data_dir_is_refused(make_delivery):
+    make_delivery()
+    with pytest.raises(StorageError, match="Another process is already sending"):
+        make_delivery()
+
+
+def test_login_with_an_approved_token_connects_and_delivers(
+    make_delivery, store, lastfm, clock, tmp_path
+):
+    ids = queue(store, 2)
+    worker = make_delivery(user=None)
+    worker.step()
+    client = LastfmClient(Settings(**vars(worker.settings)))
+    token = client.get_token()
+    lastfm.add_user("carol")
+    lastfm.authorize(token, "carol")
+    future = worker.login_with_token(token)
+    run_until_idle(worker, clock)
+    assert future.result(timeout=0).username == "carol"
+    assert SessionFile(tmp_path, "custom").load().username == "carol"
+    assert states(store, ids) == ["sent"] * 2
+    assert worker.status().state == State.CONNECTED
+
+
+def test_login_with_an_unapproved_token_fails_with_the_reason(make_delivery, lastfm):
+    worker = make_delivery(user=None)
+    token = LastfmClient(Settings(**vars(worker.settings))).get_token()
+    future = worker.login_with_token(token)
+    worker.step()
+    with pytest.raises(TokenNotAuthorizedError):
+        future.result(timeout=0)
+
+
+def test_delivery_state_is_saved_for_commands(make_delivery, store, lastfm, clock):
+    lastfm.inject(Fault("lfm", "track.scrobble", code=11))
+    queue(store, 1)
+    worker = make_delivery()
+    worker.step()
+    saved = store.status()
+    assert saved["state"] == "retrying"
+    assert saved["username"] == "alice"
+    assert "(error 11)" in saved["last_error"]
+    assert int(saved["next_retry_at"]) > NOW
 
 
 def test_no_secret_is_ever_logged(
