@@ -32,5 +32,7 @@ class Extension(ext.Extension):
 
     def setup(self, registry: ext.Registry) -> None:
         from .frontend import MTScrobbleFrontend
+        from .web import factory
 
         registry.add("frontend", MTScrobbleFrontend)
+        registry.add("http:app", {"name": self.ext_name, "factory": factory})

@@ -1,44 +1,360 @@
-"""The `mopidy mtscrobble ...` commands."""
+"""The `mopidy mtscrobble ...` commands: login, logout, status, queue, retry."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import datetime
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .compat import Subcommand
 from .compat import build_command as _build
 from .datadir import prepare_data_dir
-from .errors import MTScrobbleError
-from .settings import Settings
+from .delivery import MAX_AGE_S, Delivery, State
+from .errors import (
+    CredentialsError,
+    LastfmError,
+    MTScrobbleError,
+    StorageError,
+    TokenExpiredError,
+    TokenNotAuthorizedError,
+    TransientError,
+)
+from .lastfm import LastfmClient
+from .session import SessionFile
+from .settings import API_ACCOUNT_URL, Settings
+from .store import Store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+LOGIN_POLL_S = 3.0
+TOKEN_LIFETIME_S = 60 * 60
+HTTP_TIMEOUT_S = 5.0
+DEFAULT_QUEUE_LIMIT = 50
+DIRECT_RETRY_MAX_ROUNDS = 1000
 
 
-def status(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
-    settings = Settings.from_config(config["mtscrobble"])
-    print(f"Network: {settings.network_name}")
+def _utc(timestamp: float) -> str:
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _settings(config: Mapping[str, Any]) -> Settings:
+    return Settings.from_config(config["mtscrobble"])
+
+
+def _credentials_problem(settings: Settings) -> str | None:
     missing = settings.missing_credentials()
-    if missing:
-        print(
-            "API credentials: missing " + ", ".join(f"mtscrobble/{k}" for k in missing)
-        )
-    else:
-        print("API credentials: set")
-    try:
-        print(f"Data directory: {prepare_data_dir(config)}")
-    except MTScrobbleError as exc:
-        print(f"Data directory: unusable. {exc}")
+    if not missing:
+        return None
+    keys = " and ".join(f"mtscrobble/{k}" for k in missing)
+    return (
+        f"{keys} not set. Create an API account at {API_ACCOUNT_URL} and put its "
+        "key and secret in the [mtscrobble] section of mopidy.conf."
+    )
+
+
+def _guarded(run: Callable[[Mapping[str, Any], argparse.Namespace], int]):
+    """Commands end with a message and an exit code, never a traceback."""
+
+    def wrapper(config: Mapping[str, Any], args: argparse.Namespace) -> int:
+        try:
+            return run(config, args)
+        except MTScrobbleError as exc:
+            print(f"Error: {exc}")
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            print("\nCancelled.")
+            return EXIT_FAILED
+
+    wrapper.__name__ = run.__name__
+    return wrapper
+
+
+# login / logout
+
+
+@_guarded
+def login(config: Mapping[str, Any], args: argparse.Namespace) -> int:
+    settings = _settings(config)
+    problem = _credentials_problem(settings)
+    if problem:
+        print(f"Error: {problem}")
         return EXIT_FAILED
-    return EXIT_FAILED if missing else EXIT_OK
+    data_dir = prepare_data_dir(config)
+    client = LastfmClient(settings)
+    network = settings.network_name
+    try:
+        token = client.get_token()
+    except CredentialsError as exc:
+        print(
+            f"Error: {network} refused the API key or secret ({exc}). Check "
+            "mtscrobble/api_key and mtscrobble/api_secret in mopidy.conf."
+        )
+        return EXIT_FAILED
+    except TransientError as exc:
+        print(f"Error: cannot reach {network}: {exc}. Check the network and try again.")
+        return EXIT_FAILED
+    print(f"Open this page, log in to {network} and allow access:\n")
+    print(f"  {client.authorization_url(token=token)}\n")
+    print("Waiting for your approval (Ctrl-C to cancel)...", flush=True)
+    deadline = time.monotonic() + TOKEN_LIFETIME_S
+    while time.monotonic() < deadline:
+        time.sleep(args.poll_interval)
+        try:
+            session = client.get_session(token)
+        except TokenNotAuthorizedError:
+            continue
+        except TransientError:
+            continue  # a short outage while the user is approving
+        except TokenExpiredError:
+            break
+        except LastfmError as exc:
+            print(f"Error: logging in failed: {exc}")
+            return EXIT_FAILED
+        SessionFile(data_dir, settings.network).save(session)
+        print(f"Connected to {network} as {session.username}")
+        return EXIT_OK
+    print(
+        "The authorization expired before it was approved. "
+        "Run 'mopidy mtscrobble login' again."
+    )
+    return EXIT_FAILED
+
+
+@_guarded
+def logout(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
+    settings = _settings(config)
+    sessions = SessionFile(prepare_data_dir(config), settings.network)
+    if sessions.load() is None:
+        print(f"Not logged in to {settings.network_name}.")
+        return EXIT_OK
+    sessions.clear()
+    print(
+        f"Logged out of {settings.network_name}. Queued scrobbles stay and are "
+        "sent after the next login."
+    )
+    return EXIT_OK
+
+
+# status / queue
+
+
+def _connection(
+    settings: Settings, session, saved: Mapping[str, str | None]
+) -> tuple[bool, str]:
+    problem = _credentials_problem(settings)
+    if problem:
+        return False, f"not connected: {problem}"
+    state = saved.get("state")
+    if state == State.BAD_CREDENTIALS:
+        return False, (
+            f"not connected: {settings.network_name} refused the API key "
+            "or secret. Check mtscrobble/api_key and mtscrobble/api_secret."
+        )
+    if session is None:
+        if state == State.LOGIN_FAILED:
+            return False, (
+                "not connected: logging in with mtscrobble/username and "
+                "mtscrobble/password failed. Check them."
+            )
+        if settings.username and settings.password:
+            return (
+                False,
+                "not connected yet: Mopidy logs in with mtscrobble/username at startup",
+            )
+        return False, "not connected: run 'mopidy mtscrobble login'"
+    if state == State.NEEDS_REAUTH:
+        return False, (
+            f"session revoked: {settings.network_name} no longer accepts it. "
+            "Run 'mopidy mtscrobble login' again."
+        )
+    if state == State.RETRYING:
+        return True, (
+            f"connected as {session.username}; {settings.network_name} "
+            "is not reachable for now"
+        )
+    return True, f"connected as {session.username}"
+
+
+@_guarded
+def status(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
+    settings = _settings(config)
+    data_dir = prepare_data_dir(config)
+    session = SessionFile(data_dir, settings.network).load()
+    now = time.time()
+    store = Store.open(data_dir, now)
+    try:
+        counts = store.counts()
+        sent_today = store.count_sent_since(now - 86_400)
+        oldest = store.oldest_waiting()
+        saved = store.status()
+    finally:
+        store.close()
+    connected, text = _connection(settings, session, saved)
+    print(f"Connection: {text}")
+    print(f"Network: {settings.network_name}")
+    print(
+        f"Queue: {counts['pending']} pending, {counts['in_flight']} in flight, "
+        f"{counts['rejected']} rejected, {sent_today} sent in the last 24 h"
+    )
+    if oldest is not None:
+        print(
+            f"Oldest waiting: {oldest.artist} - {oldest.track}, played "
+            f"{_utc(oldest.timestamp)}, expires {_utc(oldest.timestamp + MAX_AGE_S)}"
+        )
+    if saved.get("last_error"):
+        print(f"Last error: {saved['last_error']}")
+    if saved.get("next_retry_at") and int(saved["next_retry_at"]) > now:
+        print(f"Next retry: {_utc(int(saved['next_retry_at']))}")
+    print(f"Data directory: {data_dir}")
+    return EXIT_OK if connected else EXIT_FAILED
+
+
+@_guarded
+def queue(config: Mapping[str, Any], args: argparse.Namespace) -> int:
+    data_dir = prepare_data_dir(config)
+    states = ("rejected",) if args.rejected else ("pending", "in_flight", "rejected")
+    store = Store.open(data_dir, time.time())
+    try:
+        entries = store.by_states(states, args.limit)
+        counts = store.counts()
+    finally:
+        store.close()
+    if not entries:
+        print("No rejected scrobbles." if args.rejected else "The queue is empty.")
+        return EXIT_OK
+    for entry in entries:
+        line = (
+            f"#{entry.id:<6} {entry.state:<9} {_utc(entry.timestamp)}  "
+            f"{entry.artist} - {entry.track}"
+        )
+        if entry.state == "rejected":
+            line += f"  [rejected: {entry.last_error}]"
+        elif entry.last_error:
+            line += f"  [{entry.attempts} attempts; last error: {entry.last_error}]"
+        print(line)
+    total = sum(counts[s] for s in states)
+    if total > len(entries):
+        print(f"... and {total - len(entries)} more (use --limit)")
+    return EXIT_OK
+
+
+# retry
+
+
+def _ask_running_mopidy(config: Mapping[str, Any]) -> bool | None:
+    """True: a running Mopidy took the request. None: none answered."""
+    http = config.get("http") or {}
+    if not http.get("enabled", True):
+        return None
+    host = str(http.get("hostname") or "127.0.0.1")
+    if host in ("::", "0.0.0.0", ""):  # noqa: S104 - listening everywhere: ask locally
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    request = urllib.request.Request(
+        f"http://{host}:{http.get('port', 6680)}/mtscrobble/api/retry",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as answer:  # noqa: S310 - our own server
+            return json.load(answer).get("retrying", False)
+    except urllib.error.HTTPError:
+        return False
+    except (OSError, ValueError):
+        return None
+
+
+@_guarded
+def retry(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
+    asked = _ask_running_mopidy(config)
+    if asked:
+        print("Asked the running Mopidy to send the queue now.")
+        return EXIT_OK
+    settings = _settings(config)
+    problem = _credentials_problem(settings)
+    if problem:
+        print(f"Error: {problem}")
+        return EXIT_FAILED
+    delivery = Delivery(settings, prepare_data_dir(config))
+    try:
+        delivery.open()
+    except StorageError:
+        print(
+            "A running Mopidy is sending the queue, but it could not be asked to "
+            "retry now (is its HTTP server enabled?). It retries on its own; "
+            "'mopidy mtscrobble status' shows when."
+        )
+        return EXIT_FAILED
+    try:
+        before = delivery.counts()
+        for _ in range(DIRECT_RETRY_MAX_ROUNDS):
+            if delivery.step() != 0.0:
+                break
+        after = delivery.counts()
+        result = delivery.status()
+    finally:
+        delivery.close()
+    sent = after["sent"] - before["sent"]
+    waiting = after["pending"] + after["in_flight"]
+    print(f"Sent {sent} scrobbles; {waiting} waiting, {after['rejected']} rejected.")
+    if waiting and result.state != State.CONNECTED:
+        print(f"Delivery is {result.state}: {result.last_error or 'see status'}")
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 SUBCOMMANDS = (
     Subcommand(
+        name="login",
+        help="Connect to the configured network by approving access in a browser.",
+        run=login,
+        arguments=(
+            (
+                ("--poll-interval",),
+                {
+                    "type": float,
+                    "default": LOGIN_POLL_S,
+                    "help": "seconds between checks for the approval",
+                },
+            ),
+        ),
+    ),
+    Subcommand(
+        name="logout", help="Forget the session; queued scrobbles stay.", run=logout
+    ),
+    Subcommand(
         name="status",
-        help="Show the network, whether credentials are set, and where data lives.",
+        help="Show the connection, the queue and the last error.",
         run=status,
+    ),
+    Subcommand(
+        name="queue",
+        help="List queued and rejected scrobbles, with reasons.",
+        run=queue,
+        arguments=(
+            (("--rejected",), {"action": "store_true", "help": "only rejected ones"}),
+            (
+                ("--limit",),
+                {
+                    "type": int,
+                    "default": DEFAULT_QUEUE_LIMIT,
+                    "help": "at most this many lines",
+                },
+            ),
+        ),
+    ),
+    Subcommand(
+        name="retry",
+        help="Send the queue now: asks a running Mopidy, or sends it directly.",
+        run=retry,
     ),
 )
 

@@ -193,6 +193,10 @@ class Delivery:
             self._wake_locked()
         return future
 
+    def counts(self) -> dict[str, int]:
+        """Queue counts, for a command driving this delivery directly."""
+        return self._store.counts()
+
     def status(self) -> Status:
         with self._lock:
             retry = self._retry_at if self._retry_at > self._clock.wall() else None

@@ -242,6 +242,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         )
         self._announce(self._listening.play)
 
+    @property
+    def delivery(self) -> DeliveryWorker | None:
+        """The delivery side this frontend started, for the web app and commands."""
+        return self._owned_delivery
+
     def plays_waiting_in_memory(self) -> int:
         """Qualified plays not yet saved because the database was unusable."""
         return len(self._unsaved)

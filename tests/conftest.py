@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from mopidy_mtscrobble import Extension
+
+from . import secret_scan
 
 # Property tests explore the same examples on every run: CI is reproducible.
 hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
@@ -54,3 +58,20 @@ def lastfm(tmp_path_factory):
     pylast.SSL_CONTEXT.load_verify_locations(ca)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log():
+    """After all tests: no secret the tests made appears in any log or output."""
+    collector = secret_scan.Collector()
+    collector.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(collector)
+    root.setLevel(previous_level)
+    assert secret_scan.SECRETS, "the scan saw no secret at all: it would prove nothing"
+    assert secret_scan.TEXTS, "the scan saw no log text at all"
+    assert secret_scan.leaks() == []

@@ -10,6 +10,8 @@ import sys
 import urllib.request
 from typing import Any
 
+from .secret_scan import note_secret
+
 REPO_ROOT = pathlib.Path(__file__).parent.parent
 SYSTEM_CA_FILE = pathlib.Path("/etc/ssl/certs/ca-certificates.crt")
 START_TIMEOUT_S = 30
@@ -32,6 +34,7 @@ class LastfmProcess:
         self.url, self.api_key, self.api_secret = (
             info["url"], info["api_key"], info["api_secret"],
         )  # fmt: skip
+        note_secret(self.api_secret)
         self._context = ssl.create_default_context(cafile=str(self.ca_file))
         # What a Mopidy process must trust: the system's CAs and the fake's.
         self.bundle = directory / "ca-bundle.pem"
@@ -46,7 +49,9 @@ class LastfmProcess:
         with urllib.request.urlopen(
             request, context=self._context, timeout=90
         ) as answer:
-            return json.load(answer)
+            result = json.load(answer)
+        note_secret(result.get("session_key"))
+        return result
 
     def state(self) -> dict[str, Any]:
         return self.admin("state")

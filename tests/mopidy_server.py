@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from .secret_scan import note_text
+
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
 
@@ -67,6 +69,7 @@ class LogWatcher:
 
     def _read(self, stream) -> None:
         for line in stream:
+            note_text(line)
             with self._changed:
                 self.lines.append(line.rstrip("\n"))
                 self._changed.notify_all()
@@ -163,14 +166,33 @@ def running_mopidy(
         server.stop()
 
 
-def run_mopidy_command(root: Path, mtscrobble: Mapping[str, object], *args: str):
+def command_config(
+    root: Path,
+    mtscrobble: Mapping[str, object],
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+) -> Path:
     sections = base_config(root, free_port())
     sections["mtscrobble"].update(mtscrobble)
-    config_path = write_config(root / "mopidy.conf", sections)
-    return subprocess.run(
-        mopidy_command("--config", str(config_path), *args),
+    for name, values in (extra or {}).items():
+        sections.setdefault(name, {}).update(values)
+    return write_config(root / "mopidy.conf", sections)
+
+
+def run_mopidy_command(
+    root: Path,
+    mtscrobble: Mapping[str, object],
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    extra: Mapping[str, Mapping[str, object]] | None = None,
+):
+    config_path = command_config(root, mtscrobble, extra)
+    result = subprocess.run(
+        mopidy_command("-q", "--config", str(config_path), *args),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, **(env or {})},
     )
+    note_text(result.stdout + result.stderr)
+    return result

@@ -72,12 +72,14 @@ def test_unusable_data_dir_is_reported_and_mopidy_stays_up(tmp_path):
 def test_status_command_reports_missing_credentials_with_exit_code(tmp_path):
     result = run_mopidy_command(tmp_path, {}, "mtscrobble", "status")
     assert result.returncode == 1
-    assert "missing mtscrobble/api_key, mtscrobble/api_secret" in result.stdout
+    assert "mtscrobble/api_key and mtscrobble/api_secret not set" in result.stdout
+    assert "Queue: 0 pending" in result.stdout
 
 
-def test_status_command_succeeds_when_configured(tmp_path):
+def test_status_command_says_how_to_connect(tmp_path):
     result = run_mopidy_command(tmp_path, CREDENTIALS, "mtscrobble", "status")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not connected: run 'mopidy mtscrobble login'" in result.stdout
     assert "Network: Last.fm" in result.stdout
     assert "TOPSECRETVALUE" not in result.stdout + result.stderr
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import trustme
 
+from ..secret_scan import note_secret
+
 API_PATH = "/2.0/"
 ADMIN_PATH = "/_admin/"
 DAY_S = 86_400
@@ -119,6 +121,7 @@ class FakeLastfm:
         daily_limit: int = DAILY_SCROBBLE_LIMIT,
     ) -> None:
         self.api_key, self.api_secret = api_key, api_secret
+        note_secret(api_secret)
         self.suspended_keys: set[str] = set()
         self.clock = clock
         self.rate_limit = rate_limit
@@ -161,7 +164,9 @@ class FakeLastfm:
         """A user with a session; returns the session key."""
         with self._lock:
             self.passwords[name] = password
+            note_secret(password)
             key = secrets.token_hex(16)
+            note_secret(key)
             self.sessions[key] = name
             return key
 
@@ -310,6 +315,7 @@ class FakeLastfm:
         if token["user"] is None:
             raise LfmError(14)
         key = secrets.token_hex(16)
+        note_secret(key)
         self.sessions[key] = token["user"]
         del self.tokens[params["token"]]
         return _session_xml(token["user"], key)
@@ -319,6 +325,7 @@ class FakeLastfm:
         if self.passwords.get(name) != _required(params, "password"):
             raise LfmError(4)
         key = secrets.token_hex(16)
+        note_secret(key)
         self.sessions[key] = name
         return _session_xml(name, key)
 
@@ -476,6 +483,13 @@ class FakeLastfm:
                 return {}
             if action == "authorize":
                 self.authorize(body["token"], body["user"])
+                return {}
+            if action == "expire_tokens":
+                for token in self.tokens.values():
+                    token["created"] = float("-inf")
+                return {}
+            if action == "revoke":
+                self.revoke(body["session_key"])
                 return {}
             if action == "clear_faults":
                 self.faults.clear()

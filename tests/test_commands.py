@@ -1,0 +1,320 @@
+"""`mopidy mtscrobble login|logout|status|queue|retry` against the fake Last.fm."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import stat
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from mopidy_mtscrobble.store import NewScrobble, Store
+
+from .lastfm_process import LastfmProcess
+from .mopidy_server import (
+    command_config,
+    mopidy_command,
+    run_mopidy_command,
+    running_mopidy,
+)
+from .secret_scan import note_text
+
+
+@pytest.fixture
+def server(tmp_path):
+    process = LastfmProcess(tmp_path)
+    yield process
+    process.stop()
+
+
+def settings_for(server, **overrides):
+    values = {
+        "network": "custom",
+        "api_url": server.url,
+        "api_key": server.api_key,
+        "api_secret": server.api_secret,
+    }
+    values.update(overrides)
+    return values
+
+
+def env_for(server):
+    return {"SSL_CERT_FILE": str(server.bundle)}
+
+
+def data_dir(tmp_path):
+    return tmp_path / "data" / "mtscrobble"
+
+
+def save_session(tmp_path, server, user="alice"):
+    key = server.admin("user", name=user)["session_key"]
+    folder = data_dir(tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "session.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump({"network": "custom", "key": key, "username": user}, file)
+    return key
+
+
+def enqueue(tmp_path, *tracks, age_s=600):
+    import time
+
+    folder = data_dir(tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = Store.open(folder, time.time())
+    ids = [
+        store.enqueue(
+            NewScrobble(
+                artist="Artist", track=t, timestamp=int(time.time()) - age_s + i
+            ),
+            time.time(),
+        )
+        for i, t in enumerate(tracks)
+    ]
+    return store, ids
+
+
+class LoginProcess:
+    """`mopidy mtscrobble login` running, read line by line."""
+
+    def __init__(self, tmp_path, settings, env):
+        config = command_config(tmp_path, settings)
+        self.process = subprocess.Popen(
+            mopidy_command("-q", "--config", str(config), "mtscrobble", "login",
+                           "--poll-interval", "0.1"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **env},
+        )  # fmt: skip
+        self.lines: list[str] = []
+
+    def read_until(self, pattern: str) -> re.Match:
+        for line in self.process.stdout:
+            self.lines.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+        raise AssertionError("output ended without a match:\n" + "".join(self.lines))
+
+    def finish(self) -> tuple[int, str]:
+        rest, _ = self.process.communicate(timeout=60)
+        output = "".join(self.lines) + rest
+        note_text(output)
+        return self.process.returncode, output
+
+
+def token_from(url: str) -> str:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["token"][0]
+
+
+def test_login_waits_for_approval_then_stores_a_private_session(tmp_path, server):
+    login = LoginProcess(tmp_path, settings_for(server), env_for(server))
+    url = login.read_until(r"(https://\S+/api/auth/\S+)").group(1)
+    assert f"api_key={server.api_key}" in url
+    server.wait_for_request("auth.getSession")  # asked before approval: error 14
+    server.admin("user", name="alice")
+    server.admin("authorize", token=token_from(url), user="alice")
+    code, output = login.finish()
+    assert code == 0, output
+    assert f"Connected to {server.url} as alice" in output
+    session = data_dir(tmp_path) / "session.json"
+    assert stat.S_IMODE(session.stat().st_mode) == 0o600
+    outcomes = [r["outcome"] for r in server.state()["requests"]
+                if r["method"] == "auth.getSession"]  # fmt: skip
+    assert "error 14" in outcomes
+    assert outcomes[-1] == "ok"
+    status = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "status",
+                                env=env_for(server))  # fmt: skip
+    assert status.returncode == 0, status.stdout
+    assert "Connection: connected as alice" in status.stdout
+
+
+def test_login_says_to_start_again_when_the_token_expires(tmp_path, server):
+    login = LoginProcess(tmp_path, settings_for(server), env_for(server))
+    login.read_until(r"Waiting for your approval")
+    server.admin("expire_tokens")
+    code, output = login.finish()
+    assert code == 1
+    assert "expired before it was approved" in output
+    assert "mopidy mtscrobble login" in output
+    assert not (data_dir(tmp_path) / "session.json").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"api_secret": "0" * 32}, {"api_key": "f" * 32}],
+    ids=["wrong secret (13)", "unknown API key (10)"],
+)
+def test_login_with_refused_credentials_says_which_keys_to_check(
+    tmp_path, server, overrides
+):
+    result = run_mopidy_command(
+        tmp_path, settings_for(server, **overrides), "mtscrobble", "login",
+        env=env_for(server),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "refused the API key or secret" in result.stdout
+    assert "mtscrobble/api_key and mtscrobble/api_secret" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_login_with_the_network_down_says_so(tmp_path, server):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings = settings_for(server, api_url=f"https://127.0.0.1:{closed_port}/2.0/")
+    result = run_mopidy_command(tmp_path, settings, "mtscrobble", "login",
+                                env=env_for(server))  # fmt: skip
+    assert result.returncode == 1
+    assert "cannot reach" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_login_without_credentials_says_where_to_get_them(tmp_path):
+    result = run_mopidy_command(tmp_path, {}, "mtscrobble", "login")
+    assert result.returncode == 1
+    assert "https://www.last.fm/api/account/create" in result.stdout
+
+
+def test_logout_forgets_the_session_and_keeps_the_queue(tmp_path, server):
+    save_session(tmp_path, server)
+    store, _ = enqueue(tmp_path, "Kept")
+    store.close()
+    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "logout")
+    assert result.returncode == 0
+    assert "Logged out" in result.stdout
+    assert not (data_dir(tmp_path) / "session.json").exists()
+    status = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "status")
+    assert "Queue: 1 pending" in status.stdout
+    assert "not connected: run 'mopidy mtscrobble login'" in status.stdout
+
+
+def test_queue_lists_pending_and_rejected_entries_with_reasons(tmp_path, server):
+    store, ids = enqueue(tmp_path, "Waiting", "Refused")
+    store.mark_rejected(ids[1], "artist ignored by the server (code 1)")
+    store.close()
+    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue")
+    assert result.returncode == 0
+    assert re.search(r"#1 +pending .*Artist - Waiting", result.stdout)
+    assert "[rejected: artist ignored by the server (code 1)]" in result.stdout
+    only = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue",
+                              "--rejected")  # fmt: skip
+    assert "Waiting" not in only.stdout
+    assert "Refused" in only.stdout
+    limited = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue",
+                                 "--limit", "1")  # fmt: skip
+    assert "... and 1 more (use --limit)" in limited.stdout
+
+
+def test_retry_without_a_running_mopidy_sends_directly(tmp_path, server):
+    save_session(tmp_path, server)
+    store, _ = enqueue(tmp_path, "One", "Two")
+    store.close()
+    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "retry",
+                                env=env_for(server))  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Sent 2 scrobbles; 0 waiting, 0 rejected." in result.stdout
+    assert len(server.state()["scrobbles"]) == 2
+
+
+def test_retry_asks_a_running_mopidy(tmp_path, server):
+    save_session(tmp_path, server)
+    store, _ = enqueue(tmp_path, "Delayed")
+    store.close()
+    server.admin("fault", kind="lfm", method="track.scrobble", code=11)
+    settings = settings_for(server)
+    with running_mopidy(tmp_path, settings, env=env_for(server)) as mopidy:
+        mopidy.log.wait_for(r"Delivery attempt 1 failed")
+        result = run_mopidy_command(
+            tmp_path, settings, "mtscrobble", "retry", env=env_for(server),
+            extra={"http": {"port": mopidy.http_port}},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Asked the running Mopidy" in result.stdout
+        mopidy.log.wait_for(r"Sent 1 scrobbles")
+    assert len(server.state()["scrobbles"]) == 1
+
+
+def test_revoked_session_shows_in_status_and_a_new_login_resumes_without_restart(
+    tmp_path, server
+):
+    key = save_session(tmp_path, server)
+    server.admin("revoke", session_key=key)
+    store, _ = enqueue(tmp_path, "Patient")
+    store.close()
+    settings = settings_for(server)
+    with running_mopidy(tmp_path, settings, env=env_for(server)) as mopidy:
+        mopidy.log.wait_for(r"no longer accepts this session")
+        status = run_mopidy_command(tmp_path, settings, "mtscrobble", "status",
+                                    env=env_for(server))  # fmt: skip
+        assert status.returncode == 1
+        assert "session revoked" in status.stdout
+        assert "Run 'mopidy mtscrobble login' again" in status.stdout
+        login = LoginProcess(tmp_path, settings, env_for(server))
+        url = login.read_until(r"(https://\S+/api/auth/\S+)").group(1)
+        server.admin("authorize", token=token_from(url), user="alice")
+        assert login.finish()[0] == 0
+        mopidy.log.wait_for(r"Sent 1 scrobbles")
+    assert [s["track"] for s in server.state()["scrobbles"]] == ["Patient"]
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_browser_login_callback_turns_the_token_into_a_session(tmp_path, server):
+    import pylast
+
+    from mopidy_mtscrobble.lastfm import LastfmClient
+    from mopidy_mtscrobble.settings import Settings
+
+    pylast.SSL_CONTEXT.load_verify_locations(str(server.ca_file))
+    settings = settings_for(server)
+    client = LastfmClient(Settings(**settings))
+    with running_mopidy(tmp_path, settings, env=env_for(server)) as mopidy:
+        base = f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/auth/callback"
+        assert get(base)[0] == 400
+        unapproved = client.get_token()
+        status, page = get(f"{base}?token={unapproved}")
+        assert status == 403
+        assert "not allowed" in page
+        token = client.get_token()
+        server.admin("user", name="dave")
+        server.admin("authorize", token=token, user="dave")
+        status, page = get(f"{base}?token={token}")
+        assert status == 200
+        assert "as dave" in page
+        mopidy.log.wait_for(r"Connected to .* as dave")
+    saved = json.loads((data_dir(tmp_path) / "session.json").read_text())
+    assert saved["username"] == "dave"
+    assert saved["key"] not in mopidy.log.text
+
+
+def post(url, body=b"{}", headers=None):
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers=headers or {})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_retry_endpoint_refuses_other_origins_and_non_json(tmp_path, server):
+    with running_mopidy(tmp_path, settings_for(server), env=env_for(server)) as mopidy:
+        url = f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/api/retry"
+        json_type = {"Content-Type": "application/json"}
+        assert post(url, headers={"Content-Type": "text/plain"})[0] == 415
+        status, body = post(url, headers={**json_type, "Origin": "http://evil.example"})
+        assert status == 403
+        assert "allowed_origins" in body["error"]
+        assert post(url, headers=json_type) == (202, {"retrying": True})
