@@ -50,22 +50,24 @@ class _TimerFired:
     generation: int
 
 
+def _names(artists: Any) -> str | None:
+    # Mopidy keeps artists in a set: sort them so a track always reads the same.
+    return ", ".join(sorted(a.name for a in artists if a.name)) or None
+
+
 def track_from_model(model: Any) -> Track:
-    """A Mopidy `Track` model as the listening rules see it."""
+    """A Mopidy `Track` model (Mopidy 3 or 4) as the listening rules see it."""
     album = model.album
     return Track(
-        uri=model.uri,
-        artist=", ".join(a.name for a in model.artists if a.name) or None,
+        uri=str(model.uri),
+        artist=_names(model.artists),
         title=model.name or None,
         album=(album.name or None) if album else None,
-        album_artist=(
-            ", ".join(a.name for a in album.artists if a.name) or None
-            if album
-            else None
-        ),
+        album_artist=_names(album.artists) if album else None,
         track_number=model.track_no,
         length_ms=model.length,
-        mbid=model.musicbrainz_id,
+        # A str in Mopidy 3, a UUID in Mopidy 4.
+        mbid=str(model.musicbrainz_id) if model.musicbrainz_id else None,
     )
 
 

@@ -288,3 +288,18 @@ def test_nothing_is_recorded_when_the_data_dir_is_unusable(harness, tmp_path):
     player.advance(100)
     player.stop()
     assert player.frontend.plays_waiting_in_memory().get() == 0
+
+
+def test_several_artists_are_joined_in_a_stable_order():
+    from mopidy_mtscrobble.frontend import track_from_model
+
+    from .builders import model_track
+
+    track = track_from_model(
+        model_track(
+            artists=("Zoe", "Adam"),
+            musicbrainz_id="0383dadf-2a4e-4d10-a46a-e9e041da8eb3",
+        )
+    )
+    assert track.artist == "Adam, Zoe"
+    assert track.mbid == "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
