@@ -1,6 +1,7 @@
 """Write a few short, tagged Ogg Vorbis files for trying Mopidy-MTScrobble out.
 
 Usage: python make_demo_music.py DIRECTORY
+       python make_demo_music.py --one PATH ARTIST ALBUM TITLE NUMBER SECONDS
 Existing files are left alone. Needs GStreamer with its base plugins.
 """
 
@@ -40,7 +41,7 @@ def write_track(
         f"audiotestsrc wave=sine volume=0.2 freq={tone_hz} num-buffers={buffers} "
         f"samplesperbuffer={SAMPLES_PER_BUFFER} "
         f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels=1 ! audioconvert "
-        "! taginject name=tags ! vorbisenc quality=0.1 ! oggmux ! filesink name=sink"
+        "! vorbisenc name=enc quality=0.1 ! oggmux ! filesink name=sink"
     )
     pipeline.get_by_name("sink").set_property("location", str(path))
     tags = Gst.TagList.new_empty()
@@ -52,9 +53,9 @@ def write_track(
         (Gst.TAG_TRACK_NUMBER, GObject.Value(GObject.TYPE_UINT, number)),
     ):
         tags.add_value(Gst.TagMergeMode.REPLACE, tag, value)
-    # taginject takes the tag list's own serialization (escaped), minus its name.
-    serialized = tags.to_string().removeprefix("taglist, ").rstrip(";")
-    pipeline.get_by_name("tags").set_property("tags", serialized)
+    # Only GStreamer's base plugins are needed. (Run this in a process of its own:
+    # once Mopidy's audio module is imported, these tags get lost.)
+    pipeline.get_by_name("enc").merge_tags(tags, Gst.TagMergeMode.REPLACE)
     pipeline.set_state(Gst.State.PLAYING)
     message = pipeline.get_bus().timed_pop_filtered(
         Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
@@ -77,7 +78,19 @@ def main(directory: str) -> None:
             print(f"Wrote {path}")
 
 
+def main_one(args: list[str]) -> None:
+    """--one PATH ARTIST ALBUM TITLE NUMBER SECONDS: one file (for the tests)."""
+    path, artist, album, title, number, seconds = args
+    Gst.init(None)
+    write_track(
+        pathlib.Path(path), artist, album, title, int(number), int(seconds), 440
+    )
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) == 8 and sys.argv[1] == "--one":
+        main_one(sys.argv[2:])
+    elif len(sys.argv) == 2:
+        main(sys.argv[1])
+    else:
         raise SystemExit(__doc__)
-    main(sys.argv[1])

@@ -55,7 +55,8 @@ def base_config(root: Path, http_port: int) -> dict[str, dict[str, object]]:
 
 
 def mopidy_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "mopidy", *args]
+    # The console script beside this Python: Mopidy 4 has no `python -m mopidy`.
+    return [str(Path(sys.executable).parent / "mopidy"), *args]
 
 
 class LogWatcher:

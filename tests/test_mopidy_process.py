@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
+
+from mopidy_mtscrobble import __version__
 
 from .mopidy_server import run_mopidy_command, running_mopidy
 
@@ -14,7 +17,8 @@ CREDENTIALS = {"api_key": "k" * 32, "api_secret": "TOPSECRETVALUE"}
 def test_mopidy_deps_lists_the_extension(tmp_path):
     result = run_mopidy_command(tmp_path, {}, "deps")
     assert result.returncode == 0, result.stderr
-    assert "Mopidy-MTScrobble: 0.1.0" in result.stdout
+    # The distribution name as installed: "Mopidy-MTScrobble" or normalized.
+    assert re.search(rf"(?i)mopidy[-_]mtscrobble: {__version__}", result.stdout)
     assert "pylast" in result.stdout
 
 

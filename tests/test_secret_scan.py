@@ -22,4 +22,6 @@ def test_a_logged_secret_is_found_and_short_values_are_not_secrets(monkeypatch):
     finally:
         logger.removeHandler(handler)
     assert secret_scan.leaks() == [("0123...", "session 0123456789abcdef")]
-    monkeypatch.setattr(secret_scan, "TEXTS", [])  # nothing of this reaches the real scan
+    monkeypatch.setattr(
+        secret_scan, "TEXTS", []
+    )  # nothing of this reaches the real scan
