@@ -17,11 +17,11 @@ empty :=
 space := $(empty) $(empty)
 export PATH := $(subst $(space),:,$(strip $(PYENV_BINS) $(PATH)))
 
-.PHONY: help system-run system-test venv demo-music run test lint bench clean
+.PHONY: help system-run system-test venv demo-music run test test-mopidy4 lint bench clean
 
 help:
 	@echo "make run    start a real Mopidy with Mopidy-MTScrobble on 127.0.0.1:6680 (HTTP) and :6600 (MPD)"
-	@echo "make test   run the whole test suite (tox: py311, py312, py313, lint)"
+	@echo "make test   run the whole test suite (Mopidy 3.4 on py311-py313, lint, Mopidy 4)"
 	@echo "make bench  run the benchmarks and print their numbers"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make clean  remove _local/ and .tox/"
@@ -54,9 +54,21 @@ run: venv demo-music
 	    -o "file/media_dirs=$(LOCAL)/music|Demo music"
 
 test: system-test venv
-	@start=$$(date +%s); \
-	$(VENV)/bin/tox run -e py311,py312,py313,lint; \
-	echo "make test: tox took $$(( $$(date +%s) - start )) s"
+	@total=$$(date +%s); \
+	stage() { local name=$$1 start=$$(date +%s); shift; \
+	  if "$$@"; then echo "make test: $$name passed in $$(( $$(date +%s) - start )) s"; \
+	  else echo "make test: $$name FAILED after $$(( $$(date +%s) - start )) s"; return 1; fi; }; \
+	stage "Mopidy 3.4 (py311, py312, py313) and lint" $(VENV)/bin/tox run -e py311,py312,py313,lint && \
+	stage "Mopidy 4.0 in a Debian 13 root" $(MAKE) --no-print-directory test-mopidy4 && \
+	echo "make test: everything passed in $$(( $$(date +%s) - total )) s"
+
+# Mopidy 4 needs GStreamer >= 1.26.2: the Debian 13 root (built once, cached in
+# _local/debian13) runs tox's mopidy4 environment. On a system that has
+# GStreamer >= 1.26.2 and Python 3.13, `tox -e mopidy4` runs it directly.
+test-mopidy4: system-test
+	scripts/debian13.sh run bash -c 'test -x /opt/tox/bin/tox || \
+	  { python3 -m venv --system-site-packages /opt/tox && /opt/tox/bin/pip install -q tox; }; \
+	  tox --workdir /work/tox -e mopidy4'
 
 bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py

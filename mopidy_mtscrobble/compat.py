@@ -1,6 +1,8 @@
-"""Everything that differs between Mopidy 3.4 and Mopidy 4, kept in one place."""
+"""Everything that differs between Mopidy 3.4 and Mopidy 4, kept in one place.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: cyclopts reads the annotations
+of the command functions made below at run time.
+"""
 
 import argparse
 import dataclasses

@@ -10,7 +10,11 @@ import threading
 
 import pykka
 from mopidy import audio, backend, core
-from mopidy.audio import PlaybackState
+
+try:
+    from mopidy.types import PlaybackState  # Mopidy 4
+except ImportError:
+    from mopidy.audio import PlaybackState  # Mopidy 3
 
 
 class TestAudio(pykka.ThreadingActor):

@@ -19,6 +19,8 @@ from pathlib import Path
 from .secret_scan import note_text
 
 START_TIMEOUT_SECONDS = 60.0
+# Mopidy 4 logs through rich, which wraps lines at the terminal's width.
+UNWRAPPED_LOGS = {"COLUMNS": "100000"}
 STOP_TIMEOUT_SECONDS = 20.0
 
 
@@ -110,7 +112,7 @@ class MopidyServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, **env},
+            env={**os.environ, **UNWRAPPED_LOGS, **env},
         )
         self.log = LogWatcher(self.process.stdout)
 
@@ -193,7 +195,7 @@ def run_mopidy_command(
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **UNWRAPPED_LOGS, **(env or {})},
     )
     note_text(result.stdout + result.stderr)
     return result

@@ -18,6 +18,7 @@ from mopidy_mtscrobble.store import NewScrobble, Store
 
 from .lastfm_process import LastfmProcess
 from .mopidy_server import (
+    UNWRAPPED_LOGS,
     command_config,
     mopidy_command,
     run_mopidy_command,
@@ -89,7 +90,7 @@ class LoginProcess:
             mopidy_command("-q", "--config", str(config), "mtscrobble", "login",
                            "--poll-interval", "0.1"),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, **env},
+            env={**os.environ, **UNWRAPPED_LOGS, **env},
         )  # fmt: skip
         self.lines: list[str] = []
 

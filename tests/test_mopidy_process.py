@@ -44,7 +44,7 @@ def test_mopidy_starts_with_the_extension_enabled(tmp_path):
 def test_missing_credentials_log_one_error_and_mopidy_stays_up(tmp_path):
     with running_mopidy(tmp_path, {}) as mopidy:
         line = mopidy.log.wait_for(r"mtscrobble/api_key and mtscrobble/api_secret")
-        assert line.startswith("ERROR")
+        assert "ERROR" in line.split()[:3]  # Mopidy 4 may put the time first
         assert "https://www.last.fm/api/account/create" in mopidy.log.text
         assert mopidy.rpc("core.playback.get_state") == "stopped"
 
