@@ -59,7 +59,8 @@ test: system-test venv
 	  if "$$@"; then echo "make test: $$name passed in $$(( $$(date +%s) - start )) s"; \
 	  else echo "make test: $$name FAILED after $$(( $$(date +%s) - start )) s"; return 1; fi; }; \
 	stage "Mopidy 3.4 (py311, py312, py313) and lint" $(VENV)/bin/tox run -e py311,py312,py313,lint && \
-	stage "Mopidy 4.0 in a Debian 13 root" $(MAKE) --no-print-directory test-mopidy4 && \
+	stage "end to end with mpc on Mopidy 3.4" $(VENV)/bin/tox run -e e2e && \
+	stage "Mopidy 4.0 in a Debian 13 root, end to end included" $(MAKE) --no-print-directory test-mopidy4 && \
 	echo "make test: everything passed in $$(( $$(date +%s) - total )) s"
 
 # Mopidy 4 needs GStreamer >= 1.26.2: the Debian 13 root (built once, cached in
@@ -68,7 +69,7 @@ test: system-test venv
 test-mopidy4: system-test
 	scripts/debian13.sh run bash -c 'test -x /opt/tox/bin/tox || \
 	  { python3 -m venv --system-site-packages /opt/tox && /opt/tox/bin/pip install -q tox; }; \
-	  tox --workdir /work/tox -e mopidy4'
+	  tox --workdir /work/tox -e mopidy4,e2e-mopidy4'
 
 bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py

@@ -12,7 +12,7 @@ base="$repo/_local/debian13"
 root="$base/root"
 suite=trixie
 mirror=http://deb.debian.org/debian
-packages=python3,python3-gi,python3-venv,gir1.2-gstreamer-1.0,gir1.2-gst-plugins-base-1.0,gstreamer1.0-plugins-base,ca-certificates
+packages=python3,python3-gi,python3-venv,gir1.2-gstreamer-1.0,gir1.2-gst-plugins-base-1.0,gstreamer1.0-plugins-base,ca-certificates,mpc
 recipe=$(echo "$suite $mirror $packages" | sha256sum | cut -c1-16)
 stamp="$base/.recipe-$recipe"
 

@@ -18,11 +18,23 @@ START_TIMEOUT_S = 30
 
 
 class LastfmProcess:
-    def __init__(self, directory: pathlib.Path, rate_limit: int = 5) -> None:
+    def __init__(
+        self,
+        directory: pathlib.Path,
+        rate_limit: int = 5,
+        port: int = 0,
+        sessions: dict[str, str] | None = None,
+    ) -> None:
+        """A fake in `directory`; started again there, it keeps its CA."""
         self.ca_file = directory / "fake-lastfm-ca.pem"
+        ca_key = directory / "fake-lastfm-ca.key"
+        session_args = [
+            a for u, k in (sessions or {}).items() for a in ("--session", f"{u}:{k}")
+        ]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fake_lastfm", "--ca-file", str(self.ca_file),
-             "--rate-limit", str(rate_limit)],
+            [sys.executable, "-m", "tests.fake_lastfm",
+             "--ca-file", str(self.ca_file), "--ca-key", str(ca_key),
+             "--rate-limit", str(rate_limit), "--port", str(port), *session_args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             text=True,

@@ -1,6 +1,9 @@
 """Run the fake Last.fm server in its own process, for end-to-end tests.
 
-python -m tests.fake_lastfm --ca-file PATH [--port N] [--rate-limit N] [--latency S]
+python -m tests.fake_lastfm --ca-file PATH [--ca-key PATH] [--port N]
+    [--rate-limit N] [--latency S] [--session USER:KEY]...
+With --ca-key, the CA is kept in (or read back from) the two files, so a
+restarted server is trusted by clients that trusted the first one.
 Prints one JSON line with the URL, then serves until killed. Tests steer it and
 read what it recorded through POST /_admin/<action> (see FakeLastfm.admin).
 """
@@ -9,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import signal
 import threading
+
+import trustme
 
 from .server import FakeLastfm
 
@@ -21,11 +27,24 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate-limit", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--ca-key")
+    parser.add_argument("--session", action="append", default=[])
     args = parser.parse_args()
-    fake = FakeLastfm(rate_limit=args.rate_limit or None)
+    ca = None
+    if args.ca_key and pathlib.Path(args.ca_key).exists():
+        ca = trustme.CA.from_pem(
+            pathlib.Path(args.ca_file).read_bytes(),
+            pathlib.Path(args.ca_key).read_bytes(),
+        )
+    fake = FakeLastfm(rate_limit=args.rate_limit or None, ca=ca)
+    for session in args.session:
+        user, key = session.split(":", 1)
+        fake.add_session(user, key)
     fake.latency_s = args.latency
     fake.start(args.port)
     fake.ca_file(args.ca_file)
+    if args.ca_key:
+        fake.ca.private_key_pem.write_to_path(args.ca_key)
     print(
         json.dumps(
             {"url": fake.url, "api_key": fake.api_key, "api_secret": fake.api_secret}

@@ -119,6 +119,7 @@ class FakeLastfm:
         clock: Callable[[], float] = time.time,
         rate_limit: int | None = RATE_LIMIT_REQUESTS,
         daily_limit: int = DAILY_SCROBBLE_LIMIT,
+        ca: trustme.CA | None = None,
     ) -> None:
         self.api_key, self.api_secret = api_key, api_secret
         note_secret(api_secret)
@@ -143,7 +144,7 @@ class FakeLastfm:
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._release_hangs = threading.Event()
-        self.ca = trustme.CA()
+        self.ca = ca or trustme.CA()
         self._cert = self.ca.issue_cert("127.0.0.1", "localhost")
 
     # Set-up and inspection, for tests.
@@ -169,6 +170,13 @@ class FakeLastfm:
             note_secret(key)
             self.sessions[key] = name
             return key
+
+    def add_session(self, name: str, key: str) -> None:
+        """A session with a known key: a server restarted with its users."""
+        with self._lock:
+            note_secret(key)
+            self.passwords.setdefault(name, "pw")
+            self.sessions[key] = name
 
     def revoke(self, session_key: str) -> None:
         with self._lock:

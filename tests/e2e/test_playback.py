@@ -1,0 +1,167 @@
+"""End to end: a real Mopidy with Mopidy-MPD, driven by the real `mpc`, real-time
+GStreamer playback into a synchronized fakesink, and the fake Last.fm server in
+a process of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+from ..audio_files import write_track
+from ..lastfm_process import LastfmProcess
+from ..mopidy_server import free_port, running_mopidy
+
+SESSION_KEY = "e2e0session0key0000000000000000a"
+TRACK_SECONDS = 31
+
+
+def listen(seconds: float) -> None:
+    """Let real-time playback go on: listening takes the time it takes."""
+    threading.Event().wait(seconds)
+
+
+@pytest.fixture
+def lastfm(tmp_path):
+    server = LastfmProcess(tmp_path, sessions={"alice": SESSION_KEY})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def song(tmp_path):
+    folder = tmp_path / "music"
+    uri = write_track(folder / "song.ogg", title="Real Song", seconds=TRACK_SECONDS)
+    return folder, uri
+
+
+def start(tmp_path, lastfm, folder, **settings):
+    session_dir = tmp_path / "data" / "mtscrobble"
+    session_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(
+        session_dir / "session.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+    )
+    with os.fdopen(fd, "w") as file:
+        json.dump({"network": "custom", "key": SESSION_KEY, "username": "alice"}, file)
+    mpd_port = free_port()
+    values = {
+        "network": "custom",
+        "api_url": lastfm.url,
+        "api_key": lastfm.api_key,
+        "api_secret": lastfm.api_secret,
+        **settings,
+    }
+    extra = {
+        "mpd": {"enabled": "true", "hostname": "127.0.0.1", "port": mpd_port},
+        "file": {"media_dirs": str(folder), "metadata_timeout": 10_000},
+    }
+    context = running_mopidy(
+        tmp_path, values, extra, {"SSL_CERT_FILE": str(lastfm.bundle)}
+    )
+    return context, mpd_port
+
+
+def mpc(port: int, *args: str) -> str:
+    result = subprocess.run(
+        ["mpc", "-h", "127.0.0.1", "-p", str(port), *args],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def rows(tmp_path):
+    db = sqlite3.connect(tmp_path / "data" / "mtscrobble" / "mtscrobble.db")
+    found = db.execute("SELECT track, state, timestamp FROM scrobbles").fetchall()
+    db.close()
+    return found
+
+
+def test_a_full_play_is_announced_and_scrobbled_once_with_its_tags(
+    tmp_path, lastfm, song
+):
+    folder, uri = song
+    context, port = start(tmp_path, lastfm, folder)
+    with context as mopidy:
+        mpc(port, "clear")
+        mpc(port, "add", uri)
+        started = time.time()
+        mpc(port, "play")
+        mopidy.log.wait_for(r"Sent 1 scrobbles to .*: 1 accepted")
+        mopidy.log.wait_for(r"track_playback_ended")  # the end of the track
+        state = lastfm.state()
+    [scrobble] = state["scrobbles"]
+    assert (scrobble["artist"], scrobble["track"], scrobble["album"]) == (
+        "Test Artist", "Real Song", "Test Album",
+    )  # fmt: skip
+    assert scrobble["duration"] == str(TRACK_SECONDS)
+    assert abs(int(scrobble["timestamp"]) - started) <= 2
+    assert [n["track"] for n in state["now_playing"]] == ["Real Song"]
+    assert [r[:2] for r in rows(tmp_path)] == [("Real Song", "sent")]
+
+
+def test_a_skip_before_the_threshold_is_not_scrobbled(tmp_path, lastfm, song):
+    folder, uri = song
+    context, port = start(tmp_path, lastfm, folder)
+    with context as mopidy:
+        mpc(port, "clear")
+        mpc(port, "add", uri)
+        mpc(port, "play")
+        listen(3)
+        mpc(port, "stop")
+        mopidy.log.wait_for(r"Not scrobbling Test Artist - Real Song .*: heard")
+    assert rows(tmp_path) == []
+    assert lastfm.state()["scrobbles"] == []
+
+
+def test_paused_time_does_not_count(tmp_path, lastfm, song):
+    folder, uri = song
+    # Needs 15.5 s heard; it gets 5 + 5 s heard around 12 s of pause.
+    context, port = start(
+        tmp_path, lastfm, folder, scrobble_threshold=50, scrobble_cap=0
+    )
+    with context as mopidy:
+        mpc(port, "clear")
+        mpc(port, "add", uri)
+        mpc(port, "play")
+        listen(5)
+        mpc(port, "pause")
+        listen(12)
+        mpc(port, "play")
+        listen(5)
+        mpc(port, "stop")
+        line = mopidy.log.wait_for(r"Not scrobbling Test Artist - Real Song .*: heard")
+    heard = float(line.split("heard ")[1].split(" s")[0])
+    assert 9 <= heard <= 11.5
+    assert rows(tmp_path) == []
+
+
+def test_plays_while_the_server_is_down_are_sent_when_it_is_back(
+    tmp_path, lastfm, song
+):
+    folder, uri = song
+    port_of_server = int(lastfm.url.split(":")[2].split("/")[0])
+    lastfm.stop()  # down: connections are refused
+    context, port = start(
+        tmp_path, lastfm, folder, scrobble_threshold=50, scrobble_cap=1
+    )
+    with context as mopidy:
+        mpc(port, "clear")
+        mpc(port, "add", uri)
+        mpc(port, "play")
+        mopidy.log.wait_for(r"Queued scrobble #1")
+        mopidy.log.wait_for(r"Delivery attempt 1 failed \(Cannot reach")
+        back = LastfmProcess(
+            tmp_path, port=port_of_server, sessions={"alice": SESSION_KEY}
+        )
+        try:
+            mopidy.log.wait_for(r"Sent 1 scrobbles to .*: 1 accepted")
+            assert [s["track"] for s in back.state()["scrobbles"]] == ["Real Song"]
+        finally:
+            back.stop()
+    assert [r[:2] for r in rows(tmp_path)] == [("Real Song", "sent")]
