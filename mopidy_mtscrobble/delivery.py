@@ -2,7 +2,8 @@
 
 A `Delivery` runs on its own thread with its own database connection. The
 frontend only calls its non-blocking methods (`now_playing`, `queue_changed`);
-the CLI and the web page later call `retry_now` and `session_changed`.
+the web app calls `retry_now` and `login_with_token`. A login or logout made
+by another process (the CLI) is noticed through the session file.
 `step()` does one round of work and says when it wants the next one, so tests
 drive it with a fake clock and no thread at all.
 """
@@ -149,7 +150,6 @@ class Delivery:
         self._now_playing: Track | None = None
         self._woken = False
         self._stopping = False
-        self._session_changed = False
         self._session_stamp: tuple[int, int] | None = None
         self._pending_logins: list[tuple[str, concurrent.futures.Future]] = []
         self._saved_status: dict[str, str | None] = {}
@@ -174,12 +174,6 @@ class Delivery:
     def retry_now(self) -> None:
         with self._lock:
             self._retry_now = True
-            self._wake_locked()
-
-    def session_changed(self) -> None:
-        """A login or logout happened elsewhere: read the session file again."""
-        with self._lock:
-            self._session_changed = True
             self._wake_locked()
 
     def login_with_token(self, token: str) -> concurrent.futures.Future:
@@ -286,18 +280,15 @@ class Delivery:
         """One round: returns seconds until the next round is wanted (None: on wake)."""
         with self._lock:
             track, self._now_playing = self._now_playing, None
-            session_changed, self._session_changed = self._session_changed, False
             retry_now, self._retry_now = self._retry_now, False
             new_entries, self._new_entries = self._new_entries, False
             logins, self._pending_logins = self._pending_logins, []
         for token, future in logins:
             self._complete_login(token, future)
         if self._sessions.stamp() != self._session_stamp:
-            session_changed = True
+            self._load_session()  # a login or logout, here or in another process
         if new_entries and self._state == State.RETRYING:
             self._try_early()
-        if session_changed:
-            self._load_session()
         if retry_now:
             self._retry_at = 0.0
             self._failures = 0
