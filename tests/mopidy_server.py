@@ -49,6 +49,8 @@ def base_config(root: Path, http_port: int) -> dict[str, dict[str, object]]:
             "restore_state": "false",
         },
         "logging": {"verbosity": 1, "format": "%(levelname)s %(name)s %(message)s"},
+        # Mopidy 4's verbosity 1 leaves extensions at INFO; their DEBUG lines count.
+        "loglevels": {"mopidy_mtscrobble": "debug"},
         "audio": {"output": "fakesink sync=true"},
         "http": {"hostname": "127.0.0.1", "port": http_port},
         "mpd": {"enabled": "false"},

@@ -75,6 +75,12 @@ def mpc(port: int, *args: str) -> str:
     return result.stdout
 
 
+def wait_until_stopped(port: int) -> None:
+    """Block on MPD's own player events until playback has stopped."""
+    while "[playing]" in mpc(port, "status"):
+        mpc(port, "idle", "player")
+
+
 def rows(tmp_path):
     db = sqlite3.connect(tmp_path / "data" / "mtscrobble" / "mtscrobble.db")
     found = db.execute("SELECT track, state, timestamp FROM scrobbles").fetchall()
@@ -93,7 +99,7 @@ def test_a_full_play_is_announced_and_scrobbled_once_with_its_tags(
         started = time.time()
         mpc(port, "play")
         mopidy.log.wait_for(r"Sent 1 scrobbles to .*: 1 accepted")
-        mopidy.log.wait_for(r"track_playback_ended")  # the end of the track
+        wait_until_stopped(port)  # the whole track, to its end
         state = lastfm.state()
     [scrobble] = state["scrobbles"]
     assert (scrobble["artist"], scrobble["track"], scrobble["album"]) == (
