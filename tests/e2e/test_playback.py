@@ -67,18 +67,31 @@ def start(tmp_path, lastfm, folder, **settings):
     return context, mpd_port
 
 
-def mpc(port: int, *args: str) -> str:
+def mpc(port: int, *args: str, timeout: float = 30) -> str:
     result = subprocess.run(
         ["mpc", "-h", "127.0.0.1", "-p", str(port), *args],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True, text=True, timeout=timeout, check=True,
     )  # fmt: skip
     return result.stdout
 
 
+IDLE_RECHECK_S = 5
+TRACK_END_TIMEOUT_S = 90
+
+
 def wait_until_stopped(port: int) -> None:
-    """Block on MPD's own player events until playback has stopped."""
+    """Block on MPD's own player events until playback has stopped.
+
+    An event that comes between `status` and `idle` would be missed, so the
+    idle wait is re-checked every few seconds.
+    """
+    deadline = time.monotonic() + TRACK_END_TIMEOUT_S
     while "[playing]" in mpc(port, "status"):
-        mpc(port, "idle", "player")
+        assert time.monotonic() < deadline, "the track never ended"
+        try:
+            mpc(port, "idle", "player", timeout=IDLE_RECHECK_S)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def rows(tmp_path):
