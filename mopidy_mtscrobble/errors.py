@@ -7,10 +7,6 @@ class MTScrobbleError(Exception):
     """Base class. The message is shown to the user as it is."""
 
 
-class ConfigurationError(MTScrobbleError):
-    """A config value or the environment must be fixed by the user."""
-
-
 class StorageError(MTScrobbleError):
     """The data directory or the database cannot be used."""
 

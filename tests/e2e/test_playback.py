@@ -79,6 +79,13 @@ IDLE_RECHECK_S = 5
 TRACK_END_TIMEOUT_S = 90
 
 
+def play_only(port: int, uri: str) -> None:
+    """Make `uri` the whole tracklist and play it, as an MPD client does."""
+    mpc(port, "clear")
+    mpc(port, "add", uri)
+    mpc(port, "play")
+
+
 def wait_until_stopped(port: int) -> None:
     """Block on MPD's own player events until playback has stopped.
 
@@ -107,10 +114,8 @@ def test_a_full_play_is_announced_and_scrobbled_once_with_its_tags(
     folder, uri = song
     context, port = start(tmp_path, lastfm, folder)
     with context as mopidy:
-        mpc(port, "clear")
-        mpc(port, "add", uri)
         started = time.time()
-        mpc(port, "play")
+        play_only(port, uri)
         mopidy.log.wait_for(r"Sent 1 scrobbles to .*: 1 accepted")
         wait_until_stopped(port)  # the whole track, to its end
         state = lastfm.state()
@@ -128,9 +133,7 @@ def test_a_skip_before_the_threshold_is_not_scrobbled(tmp_path, lastfm, song):
     folder, uri = song
     context, port = start(tmp_path, lastfm, folder)
     with context as mopidy:
-        mpc(port, "clear")
-        mpc(port, "add", uri)
-        mpc(port, "play")
+        play_only(port, uri)
         listen(3)
         mpc(port, "stop")
         mopidy.log.wait_for(r"Not scrobbling Test Artist - Real Song .*: heard")
@@ -145,9 +148,7 @@ def test_paused_time_does_not_count(tmp_path, lastfm, song):
         tmp_path, lastfm, folder, scrobble_threshold=50, scrobble_cap=0
     )
     with context as mopidy:
-        mpc(port, "clear")
-        mpc(port, "add", uri)
-        mpc(port, "play")
+        play_only(port, uri)
         listen(5)
         mpc(port, "pause")
         listen(12)
@@ -170,9 +171,7 @@ def test_plays_while_the_server_is_down_are_sent_when_it_is_back(
         tmp_path, lastfm, folder, scrobble_threshold=50, scrobble_cap=1
     )
     with context as mopidy:
-        mpc(port, "clear")
-        mpc(port, "add", uri)
-        mpc(port, "play")
+        play_only(port, uri)
         mopidy.log.wait_for(r"Queued scrobble #1")
         mopidy.log.wait_for(r"Delivery attempt 1 failed \(Cannot reach")
         back = LastfmProcess(
