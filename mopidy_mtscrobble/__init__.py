@@ -31,8 +31,10 @@ class Extension(ext.Extension):
         return build_command()
 
     def setup(self, registry: ext.Registry) -> None:
+        from .backend import MTScrobbleBackend
         from .frontend import MTScrobbleFrontend
         from .web import factory
 
+        registry.add("backend", MTScrobbleBackend)
         registry.add("frontend", MTScrobbleFrontend)
         registry.add("http:app", {"name": self.ext_name, "factory": factory})

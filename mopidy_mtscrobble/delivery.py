@@ -36,9 +36,10 @@ from .errors import (
 )
 from .lastfm import DAILY_LIMIT_CODE, IGNORED_REASONS, MAX_BATCH, LastfmClient, Session
 from .listening import Track
+from .matching import key_parts
 from .session import SessionFile
 from .settings import Settings
-from .store import Scrobble, Store
+from .store import LoveAction, LovedEntry, Scrobble, Store
 from .timing import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ RECOVERY_SLACK_S = 2
 # While waiting for a login: how often to look for a new session file.
 SESSION_POLL_S = 5.0
 LOCK_FILENAME = "delivery.lock"
+LOVE_ACTIONS_PER_ROUND = 10
+LOVED_JOB = "loved"
 
 
 class State(enum.StrEnum):
@@ -128,6 +131,7 @@ class Delivery:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         client_factory: Callable[..., LastfmClient] = LastfmClient,
+        on_loved_imported: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self._data_dir = data_dir
@@ -135,6 +139,7 @@ class Delivery:
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._client_factory = client_factory
+        self._on_loved_imported = on_loved_imported
         self._sessions = SessionFile(data_dir, settings.network)
         self._store: Store | None = None
         self._client: LastfmClient | None = None
@@ -156,6 +161,8 @@ class Delivery:
         self._lock_file: int | None = None
         self._retry_now = False
         self._new_entries = False
+        self._importing = False
+        self._import_requested = False
         self._thread: threading.Thread | None = None
 
     # Called from other threads. None of these waits on the network.
@@ -175,6 +182,20 @@ class Delivery:
         with self._lock:
             self._retry_now = True
             self._wake_locked()
+
+    def import_loved(self) -> bool:
+        """Start an import of the loved tracks; False if one is running already."""
+        with self._lock:
+            if self._importing:
+                return False
+            self._importing = self._import_requested = True
+            self._wake_locked()
+        return True
+
+    @property
+    def importing(self) -> bool:
+        with self._lock:
+            return self._importing
 
     def login_with_token(self, token: str) -> concurrent.futures.Future:
         """Turn an approved token into a session, on the delivery thread.
@@ -253,6 +274,9 @@ class Delivery:
         """
         self._take_lock()
         self._store = Store.open(self._data_dir, self._clock.wall())
+        job = self._store.job(LOVED_JOB)
+        with self._lock:
+            self._importing = job is not None and job.state == "running"
         self._load_session()
 
     def close(self) -> None:
@@ -283,6 +307,7 @@ class Delivery:
             retry_now, self._retry_now = self._retry_now, False
             new_entries, self._new_entries = self._new_entries, False
             logins, self._pending_logins = self._pending_logins, []
+            import_requested, self._import_requested = self._import_requested, False
         for token, future in logins:
             self._complete_login(token, future)
         if self._sessions.stamp() != self._session_stamp:
@@ -295,6 +320,8 @@ class Delivery:
             self._store.clear_retry_times()
             logger.info("Retrying delivery now, as asked")
         try:
+            if import_requested:
+                self._start_import()
             if not self._ready():
                 self._warn_about_expiry()
                 self._save_status()
@@ -304,11 +331,138 @@ class Delivery:
             if track is not None:
                 self._send_now_playing(track)
             delay = self._deliver()
+            # Scrobbles first; loves, then import pages, when none is due.
+            if delay != 0.0 and self._may_call():
+                delay = _sooner(delay, self._deliver_loves())
+            if delay != 0.0 and self._may_call():
+                delay = _sooner(delay, self._import_step())
             self._save_status()
             return delay
         except StorageError as exc:
             logger.error("Scrobble delivery paused: %s", exc)
             return BACKOFF_MAX_S
+
+    def _may_call(self) -> bool:
+        return (
+            self._state not in BLOCKED_STATES and self._clock.wall() >= self._retry_at
+        )
+
+    # Loves and unloves.
+
+    def _deliver_loves(self) -> float | None:
+        store = self._store
+        now = self._clock.wall()
+        actions = store.due_love_actions(now, LOVE_ACTIONS_PER_ROUND)
+        if not actions:
+            next_due = store.next_love_due_at()
+            return None if next_due is None else max(0.0, next_due - now)
+        for action in actions:
+            if not self._send_love(action):
+                return self._wait_after_failure()
+        self._succeeded()
+        return 0.0
+
+    def _send_love(self, action: LoveAction) -> bool:
+        """One track.love or track.unlove; False if the network failed."""
+        client = self._client_for_session()
+        call = client.love if action.action == "love" else client.unlove
+        try:
+            call(action.artist, action.track)
+        except InvalidParametersError as exc:
+            reason = f"refused by the server: {exc}"
+            self._store.mark_love_rejected(action.id, reason)
+            logger.info(
+                "Could not %s %s - %s: %s",
+                action.action,
+                action.artist,
+                action.track,
+                reason,
+            )
+            return True
+        except LastfmError as exc:
+            self._handle_failure(exc, [])
+            retry_at = max(self._retry_at, self._clock.wall())
+            self._store.love_retry_later(action.id, str(exc), retry_at)
+            return False
+        self._store.mark_love_sent(action.id, self._clock.wall())
+        logger.info(
+            "Sent %s of %s - %s to %s",
+            action.action,
+            action.artist,
+            action.track,
+            self.settings.network_name,
+        )
+        return True
+
+    # Importing the loved tracks, a page per round.
+
+    def _start_import(self) -> None:
+        username = self._session.username if self._session else None
+        self._store.start_job(LOVED_JOB, username, self._clock.wall())
+        logger.info(
+            "Importing loved tracks from %s, as asked", self.settings.network_name
+        )
+
+    def _import_step(self) -> float | None:
+        now = self._clock.wall()
+        username = self._session.username
+        job = self._store.job(LOVED_JOB)
+        if job is None:
+            logger.info(
+                "Importing your loved tracks from %s (once; 'mopidy mtscrobble "
+                "import-loved' imports them again)",
+                self.settings.network_name,
+            )
+            self._set_importing(True)
+            self._store.start_job(LOVED_JOB, username, now)
+            job = self._store.job(LOVED_JOB)
+        if job.state != "running":
+            return None
+        if job.username != username:
+            self._store.start_job(LOVED_JOB, username, now)  # another account
+            job = self._store.job(LOVED_JOB)
+        page = job.page + 1
+        try:
+            answer = self._client_for_session().loved_tracks(username, page)
+        except (InvalidParametersError, RequestError) as exc:
+            self._store.fail_job(LOVED_JOB, str(exc), now)
+            self._set_importing(False)
+            logger.error("Importing loved tracks failed: %s", exc)
+            return None
+        except LastfmError as exc:
+            self._handle_failure(exc, [])
+            logger.info("Importing loved tracks paused at page %d: %s", page, exc)
+            return self._wait_after_failure()
+        entries = [
+            LovedEntry(t.artist, t.title, t.loved_at, *key_parts(t.artist, t.title))
+            for t in answer.tracks
+        ]
+        fetched = self._store.save_loved_page(page, answer.pages, answer.total, entries)
+        logger.info(
+            "Importing loved tracks from %s: page %d of %d (%d of %d songs)",
+            self.settings.network_name,
+            page,
+            answer.pages,
+            fetched,
+            answer.total,
+        )
+        self._succeeded()
+        if page < answer.pages:
+            return 0.0
+        count = self._store.finish_loved_import(self._clock.wall())
+        self._set_importing(False)
+        logger.info(
+            "Imported %d loved tracks from %s; matching them to your library",
+            count,
+            self.settings.network_name,
+        )
+        if self._on_loved_imported is not None:
+            self._on_loved_imported()
+        return None
+
+    def _set_importing(self, importing: bool) -> None:
+        with self._lock:
+            self._importing = importing
 
     def _try_early(self) -> None:
         """Try before the backoff ends; the backoff keeps growing if this fails too."""
@@ -682,6 +836,15 @@ class Delivery:
                 self._last_error,
                 detail or "check your login",
             )
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    """The earlier of two wake-up delays (None: no need to wake)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
 
 
 def _same_scrobble(entry: Scrobble, landed) -> bool:

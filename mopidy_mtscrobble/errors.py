@@ -53,3 +53,15 @@ class TokenExpiredError(LastfmError):
 
 class RequestError(LastfmError):
     """The server refused the request as such (lfm 2, 3, 5, 7, ...): a bug."""
+
+
+class NotReadyError(MTScrobbleError):
+    """The extension is not running, or not yet."""
+
+
+class TrackError(MTScrobbleError):
+    """A track cannot be loved or unloved: none playing, unknown, or nameless."""
+
+    def __init__(self, message: str, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found

@@ -15,14 +15,18 @@ from typing import Any, Protocol
 
 import pykka
 from mopidy import httpclient
+from mopidy.backend import BackendListener
 from mopidy.core import CoreListener
 
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
-from .errors import MTScrobbleError, StorageError
+from .errors import MTScrobbleError, NotReadyError, StorageError, TrackError
+from .favorites import Matcher
+from .library import Library, LocalTrack, local_track
 from .listening import Listening, Play, Rules, Track
+from .matching import key_parts
 from .settings import API_ACCOUNT_URL, Settings
-from .store import NewScrobble, Store
+from .store import LovedEntry, NewScrobble, Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,16 @@ class Delivery(Protocol):
 @dataclasses.dataclass(frozen=True)
 class _TimerFired:
     generation: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LoveResult:
+    """What a love or unlove did, for the web API and the commands."""
+
+    loved: bool
+    uri: str
+    artist: str
+    track: str
 
 
 def _names(artists: Any) -> str | None:
@@ -117,6 +131,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         scheduler: Scheduler | None = None,
         delivery: Delivery | None = None,
         store_lock_wait_s: float = STORE_LOCK_WAIT_S,
+        match_loved: bool = True,
     ) -> None:
         # Nothing here may fail: an exception in __init__ would stop Mopidy.
         super().__init__()
@@ -126,6 +141,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._scheduler = scheduler or ThreadingScheduler()
         self._delivery = delivery
         self._owned_delivery: DeliveryWorker | None = None
+        self._match_loved = match_loved
+        self._matcher: Matcher | None = None
         self._store_lock_wait_s = store_lock_wait_s
         self.settings = Settings()
         self.data_dir = None
@@ -154,11 +171,20 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         )
         self._open_store()
         report_credentials(self.settings)
+        if self._match_loved:
+            self._matcher = Matcher(
+                self.data_dir,
+                Library(self._core),
+                self.settings.favorites_uri_schemes,
+                on_changed=favorites_changed,
+            )
+            self._matcher.start()
         if self._delivery is None:
             self._owned_delivery = DeliveryWorker(
                 self.settings,
                 self.data_dir,
                 proxy=httpclient.format_proxy(self._config.get("proxy") or {}),
+                on_loved_imported=self._matcher.wake if self._matcher else None,
             )
             self._owned_delivery.start()
             self._delivery = self._owned_delivery
@@ -183,6 +209,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.store.close()
         if self._owned_delivery is not None:
             self._owned_delivery.stop()
+        if self._matcher is not None:
+            self._matcher.stop()
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, _TimerFired):
@@ -248,6 +276,67 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def delivery(self) -> DeliveryWorker | None:
         """The delivery side this frontend started, for the web app and commands."""
         return self._owned_delivery
+
+    # Love and unlove, asked by the web app.
+
+    def love(self, uri: str | None = None) -> LoveResult:
+        """Love a track (the current one if no URI): shown at once, sent when it can."""
+        track, store = self._local_track(uri), self._usable_store()
+        artist = ", ".join(track.artists)
+        now = self._clock.wall()
+        entry = LovedEntry(artist, track.name, int(now), *key_parts(artist, track.name))
+        store.love(entry, track.as_match(), now)
+        logger.info("Loved %s - %s", artist, track.name)
+        self._favorites_changed()
+        return LoveResult(True, track.uri, artist, track.name)
+
+    def unlove(self, uri: str | None = None) -> LoveResult:
+        """Unlove a track (the current one if no URI): gone at once, sent later."""
+        track, store = self._local_track(uri), self._usable_store()
+        artist = ", ".join(track.artists)
+        loved = store.loved_for(track.uri, key_parts(artist, track.name))
+        store.unlove(loved, (artist, track.name), self._clock.wall())
+        logger.info("Unloved %s - %s", artist, track.name)
+        self._favorites_changed()
+        return LoveResult(False, track.uri, artist, track.name)
+
+    def is_loved(self, uri: str) -> bool:
+        track = self._local_track(uri)
+        artist = ", ".join(track.artists)
+        return bool(
+            self._usable_store().loved_for(track.uri, key_parts(artist, track.name))
+        )
+
+    def import_loved(self) -> bool:
+        """Start an import of the loved tracks; False if one runs already."""
+        if self._owned_delivery is None:
+            raise NotReadyError("Mopidy-MTScrobble is not running (see Mopidy's log)")
+        return self._owned_delivery.import_loved()
+
+    def _local_track(self, uri: str | None) -> LocalTrack:
+        if uri is None:
+            model = self._core.playback.get_current_track().get()
+            if model is None:
+                raise TrackError("Nothing is playing: play a track or give its URI")
+            track = local_track(model)
+        else:
+            models = self._core.library.lookup(uris=[uri]).get().get(uri)
+            if not models:
+                raise TrackError(f"No track has the URI {uri}", not_found=True)
+            track = local_track(models[0])
+        if track is None:
+            raise TrackError("This track has no artist or title, so it cannot be loved")
+        return track
+
+    def _usable_store(self) -> Store:
+        if self.store is None and not self._open_store():
+            raise StorageError("The database cannot be used now; see Mopidy's log")
+        return self.store
+
+    def _favorites_changed(self) -> None:
+        if self._delivery is not None:
+            self._delivery.queue_changed()
+        favorites_changed()
 
     def plays_waiting_in_memory(self) -> int:
         """Qualified plays not yet saved because the database was unusable."""
@@ -390,3 +479,8 @@ def report_credentials(settings: Settings) -> None:
         settings.network_name,
         where,
     )
+
+
+def favorites_changed() -> None:
+    """Tell Mopidy (and so its clients, MPD's included) the playlist changed."""
+    BackendListener.send("playlists_loaded")

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 50
 RECENT_TRACKS_PAGE_SIZE = 200
+LOVED_TRACKS_PAGE_SIZE = 1000  # the most user.getLovedTracks gives at once
 USER_AGENT = f"Mopidy-MTScrobble/{__version__} pylast/{pylast.__version__}"
 
 NETWORK_SERVERS = {
@@ -82,6 +83,21 @@ class RecentTrack:
     artist: str
     title: str
     timestamp: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LovedTrack:
+    artist: str
+    title: str
+    loved_at: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class LovedPage:
+    tracks: list[LovedTrack]
+    page: int
+    pages: int
+    total: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,6 +229,45 @@ class LastfmClient:
             page += 1
         return found
 
+    def loved_tracks(
+        self, username: str, page: int, limit: int = LOVED_TRACKS_PAGE_SIZE
+    ) -> LovedPage:
+        """One page of the user's loved tracks, newest first."""
+        doc = self._call(
+            "user.getLovedTracks",
+            {"user": username, "limit": limit, "page": page},
+            sign=False,
+        )
+        containers = doc.getElementsByTagName("lovedtracks")
+        if not containers:
+            raise AnswerLostError(
+                f"{self.network_name} answered user.getLovedTracks without "
+                "<lovedtracks>"
+            )
+        container = containers[0]
+        tracks = []
+        for node in container.getElementsByTagName("track"):
+            artist, title = _child_text(node, "artist"), _child_text(node, "name")
+            if not artist.strip() or not title.strip():
+                continue
+            dates = node.getElementsByTagName("date")
+            uts = dates[0].getAttribute("uts") if dates else ""
+            tracks.append(
+                LovedTrack(artist, title, int(uts) if uts.isdigit() else None)
+            )
+        return LovedPage(
+            tracks=tracks,
+            page=_int_attribute(container, "page", page),
+            pages=_int_attribute(container, "totalPages", 1),
+            total=_int_attribute(container, "total", len(tracks)),
+        )
+
+    def love(self, artist: str, title: str) -> None:
+        self._call("track.love", {"artist": artist, "track": title}, sign=True)
+
+    def unlove(self, artist: str, title: str) -> None:
+        self._call("track.unlove", {"artist": artist, "track": title}, sign=True)
+
     # The one place requests are made and errors classified.
 
     def _call(
@@ -296,6 +351,11 @@ def _child_text(node: minidom.Element, tag: str) -> str:
                 t.data for t in child.childNodes if t.nodeType == t.TEXT_NODE
             )
     return ""
+
+
+def _int_attribute(node: minidom.Element, name: str, default: int) -> int:
+    value = node.getAttribute(name)
+    return int(value) if value.isdigit() else default
 
 
 def _one_line(text: str | None) -> str:

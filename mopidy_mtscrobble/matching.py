@@ -35,6 +35,7 @@ RELEASE_VARIANT = re.compile(
     r"|radio edit|edit|version|edition|expanded|anniversary|\d{4})\b"
 )
 FEATURING = re.compile(r"\b(feat\.?|ft\.?|featuring)\s")
+FEATURING_ANY_CASE = re.compile(FEATURING.pattern, re.IGNORECASE)
 QUALIFIER_IN_BRACKETS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]")
 PUNCTUATION_TO_SPACE = re.compile(r"[^\w'&+]+")
 
@@ -128,3 +129,23 @@ def match_key(artist: str, title: str) -> MatchKey:
 
 def same_song(artist_a: str, title_a: str, artist_b: str, title_b: str) -> bool:
     return match_key(artist_a, title_a) == match_key(artist_b, title_b)
+
+
+def key_parts(artist: str, title: str) -> tuple[str, str, str]:
+    """The match key as three strings, the way the store keeps it."""
+    key = match_key(artist, title)
+    return key.artist, key.title, " ".join(sorted(key.recording))
+
+
+def search_terms(artist: str) -> list[str]:
+    """What to ask a library's search for, to find this artist's tracks.
+
+    The name as written (without featured artists) and its folded form, so a
+    library that writes it without diacritics or with "Beatles, The" is found.
+    """
+    written = " ".join(artist.split())
+    match = FEATURING_ANY_CASE.search(written + " ")
+    if match:
+        written = written[: match.start()].strip(" -,(")
+    terms = [t for t in (written, artist_key(artist)) if t]
+    return list(dict.fromkeys(terms))

@@ -77,6 +77,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["scrobble_radio"] = config.Boolean()
     schema["radio_min_seconds"] = config.Integer(minimum=MIN_RADIO_SECONDS)
     schema["history_days"] = config.Integer(minimum=1)
+    schema["favorites_uri_schemes"] = config.List(optional=True)
     return schema
 
 
@@ -97,16 +98,19 @@ class Settings:
     scrobble_radio: bool = True
     radio_min_seconds: int = 60
     history_days: int = 90
+    favorites_uri_schemes: tuple[str, ...] = ("local", "file")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in section.items() if k in names and v is not None}
         values["excluded_uri_schemes"] = frozenset(
-            s.strip().lower().rstrip(":")
-            for s in section.get("excluded_uri_schemes") or ()
-            if s.strip()
+            _schemes(section.get("excluded_uri_schemes") or ())
         )
+        if "favorites_uri_schemes" in section:
+            values["favorites_uri_schemes"] = _schemes(
+                section.get("favorites_uri_schemes") or ()
+            )
         return cls(**values)
 
     @property
@@ -127,3 +131,9 @@ class Settings:
     def missing_credentials(self) -> list[str]:
         """The config keys that must still be set before anything can be sent."""
         return [key for key in ("api_key", "api_secret") if not getattr(self, key)]
+
+
+def _schemes(values: Any) -> tuple[str, ...]:
+    """URI schemes as written in a list, without ':' and in order, once each."""
+    schemes = (v.strip().lower().rstrip(":") for v in values)
+    return tuple(dict.fromkeys(s for s in schemes if s))

@@ -21,7 +21,7 @@ from .errors import StorageError
 logger = logging.getLogger(__name__)
 
 DB_FILENAME = "mtscrobble.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_WAIT_SECONDS = 10.0
 SECONDS_PER_DAY = 86_400
 FILE_MODE = 0o600
@@ -103,6 +103,143 @@ COUNT_SENT_SINCE = (
 CLEAR_RETRY_TIMES = (
     "UPDATE scrobbles SET next_attempt_at = NULL WHERE state = 'pending'"
 )
+CLEAR_LOVE_RETRY_TIMES = (
+    "UPDATE love_actions SET next_attempt_at = NULL WHERE state = 'pending'"
+)
+
+# Loved tracks and imports.
+SELECT_JOB = "SELECT * FROM jobs WHERE kind = ?"
+START_JOB = """
+INSERT INTO jobs (kind, state, username, page, pages, total, fetched, started_at)
+VALUES (?, 'running', ?, 0, NULL, NULL, 0, ?)
+ON CONFLICT (kind) DO UPDATE SET
+    state = 'running', username = excluded.username, page = 0, pages = NULL,
+    total = NULL, fetched = 0, matched = NULL, unmatched = NULL,
+    started_at = excluded.started_at, finished_at = NULL, error = NULL
+"""
+CLEAR_LOVED_IMPORT = "DELETE FROM loved_import"
+INSERT_LOVED_IMPORT = """
+INSERT INTO loved_import (artist, track, loved_at, artist_key, title_key, recording)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (artist_key, title_key, recording) DO NOTHING
+"""
+COUNT_LOVED_IMPORT = "SELECT count(*) FROM loved_import"
+UPDATE_JOB_PAGE = """
+UPDATE jobs SET page = ?, pages = ?, total = ?, fetched = ? WHERE kind = ?
+"""
+UPDATE_JOB_FAILED = """
+UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE kind = ?
+"""
+# A row loved here stays while the latest action waiting for its song is a love;
+# a row whose latest waiting action is an unlove goes.
+DELETE_LOVED_NOT_IMPORTED = """
+DELETE FROM loved
+WHERE NOT EXISTS (
+    SELECT 1 FROM loved_import i
+    WHERE i.artist_key = loved.artist_key AND i.title_key = loved.title_key
+      AND i.recording = loved.recording
+)
+AND coalesce((
+    SELECT action FROM love_actions a
+    WHERE a.state = 'pending' AND a.artist = loved.artist AND a.track = loved.track
+    ORDER BY a.id DESC LIMIT 1
+), '') != 'love'
+"""
+MERGE_LOVED_IMPORT = """
+INSERT INTO loved (
+    artist, track, loved_at, source, artist_key, title_key, recording, matched_at
+)
+SELECT artist, track, loved_at, 'import', artist_key, title_key, recording, NULL
+FROM loved_import WHERE true
+ON CONFLICT (artist_key, title_key, recording) DO UPDATE SET
+    artist = excluded.artist, track = excluded.track, loved_at = excluded.loved_at,
+    source = 'import', matched_at = NULL
+"""
+DELETE_LOVED_UNLOVED_SINCE = """
+DELETE FROM loved WHERE coalesce((
+    SELECT action FROM love_actions a
+    WHERE a.state = 'pending' AND a.artist = loved.artist AND a.track = loved.track
+    ORDER BY a.id DESC LIMIT 1
+), '') = 'unlove'
+"""
+UPDATE_JOB_MATCHING = """
+UPDATE jobs SET state = 'matching', fetched = ?, finished_at = ? WHERE kind = ?
+"""
+UPDATE_JOB_DONE = """
+UPDATE jobs SET state = 'done', matched = ?, unmatched = ?, finished_at = ?
+WHERE kind = ? AND state = 'matching'
+"""
+SELECT_UNMATCHED_LOVED = """
+SELECT * FROM loved WHERE matched_at IS NULL ORDER BY artist_key, id LIMIT ?
+"""
+DELETE_MATCHES = "DELETE FROM loved_matches WHERE loved_id = ?"
+INSERT_MATCH = """
+INSERT INTO loved_matches (loved_id, uri, name, artist, album, length_ms)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (loved_id, uri) DO NOTHING
+"""
+UPDATE_MATCHED_AT = "UPDATE loved SET matched_at = ? WHERE id = ?"
+COUNT_LOVED = """
+SELECT
+    count(*) AS total,
+    count(*) FILTER (WHERE matched_at IS NULL) AS waiting,
+    count(*) FILTER (WHERE matched_at IS NOT NULL AND EXISTS (
+        SELECT 1 FROM loved_matches m WHERE m.loved_id = loved.id)) AS matched
+FROM loved
+"""
+# One local track per loved song (the first match found), newest love first.
+SELECT_LOVED_PLAYLIST = """
+SELECT m.* FROM loved l
+JOIN loved_matches m ON m.rowid = (
+    SELECT min(rowid) FROM loved_matches WHERE loved_id = l.id
+)
+ORDER BY l.loved_at DESC, l.id DESC
+"""
+SELECT_LOVED_MISSING = """
+SELECT * FROM loved
+WHERE matched_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM loved_matches m WHERE m.loved_id = loved.id)
+ORDER BY artist_key, title_key
+"""
+SELECT_LOVED_BY_ID = "SELECT * FROM loved WHERE id = ?"
+SELECT_LOVED_BY_URI = """
+SELECT l.* FROM loved l JOIN loved_matches m ON m.loved_id = l.id WHERE m.uri = ?
+"""
+SELECT_LOVED_BY_KEY = """
+SELECT * FROM loved WHERE artist_key = ? AND title_key = ? AND recording = ?
+"""
+INSERT_LOVED_HERE = """
+INSERT INTO loved (
+    artist, track, loved_at, source, artist_key, title_key, recording, matched_at
+) VALUES (?, ?, ?, 'mopidy', ?, ?, ?, NULL)
+ON CONFLICT (artist_key, title_key, recording) DO NOTHING
+"""
+DELETE_LOVED = "DELETE FROM loved WHERE id = ?"
+INSERT_LOVE_ACTION = """
+INSERT INTO love_actions (action, artist, track, created_at) VALUES (?, ?, ?, ?)
+"""
+SELECT_DUE_LOVE_ACTIONS = """
+SELECT * FROM love_actions
+WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+ORDER BY id LIMIT ?
+"""
+SELECT_NEXT_LOVE_DUE = """
+SELECT min(coalesce(next_attempt_at, 0)) FROM love_actions WHERE state = 'pending'
+"""
+UPDATE_LOVE_SENT = """
+UPDATE love_actions SET state = 'sent', sent_at = ?, last_error = NULL,
+    next_attempt_at = NULL
+WHERE id = ? AND state = 'pending'
+"""
+UPDATE_LOVE_REJECTED = """
+UPDATE love_actions SET state = 'rejected', last_error = ?, next_attempt_at = NULL
+WHERE id = ? AND state = 'pending'
+"""
+UPDATE_LOVE_RETRY = """
+UPDATE love_actions SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+WHERE id = ? AND state = 'pending'
+"""
+COUNT_LOVE_ACTIONS = "SELECT state, count(*) FROM love_actions GROUP BY state"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +285,96 @@ class Scrobble:
         values = dict(row)
         values["chosen_by_user"] = bool(values["chosen_by_user"])
         return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class LovedEntry:
+    """A loved song as the network lists it, with its match key's parts."""
+
+    artist: str
+    track: str
+    loved_at: int | None
+    artist_key: str
+    title_key: str
+    recording: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Loved:
+    """A loved song as stored."""
+
+    id: int
+    artist: str
+    track: str
+    loved_at: int | None
+    source: str
+    artist_key: str
+    title_key: str
+    recording: str
+    matched_at: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Loved:
+        return cls(**dict(row))
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalMatch:
+    """A local track a loved song matched: its URI and what clients show."""
+
+    uri: str
+    name: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    length_ms: int | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> LocalMatch:
+        values = dict(row)
+        values.pop("loved_id", None)
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """An import from the network and how far it got."""
+
+    kind: str
+    state: str  # running, matching, done, failed
+    username: str | None
+    page: int
+    pages: int | None
+    total: int | None
+    fetched: int
+    matched: int | None
+    unmatched: int | None
+    started_at: int
+    finished_at: int | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(**dict(row))
+
+
+@dataclasses.dataclass(frozen=True)
+class LoveAction:
+    """A love or unlove waiting to be sent (or sent, or refused)."""
+
+    id: int
+    action: str
+    artist: str
+    track: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: int | None
+    created_at: int
+    sent_at: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> LoveAction:
+        return cls(**dict(row))
 
 
 def _upgrade_scripts() -> dict[int, str]:
@@ -285,6 +512,177 @@ class Store:
     def clear_retry_times(self) -> None:
         with self._write() as db:
             db.execute(CLEAR_RETRY_TIMES)
+            db.execute(CLEAR_LOVE_RETRY_TIMES)
+
+    # Imports.
+
+    def job(self, kind: str) -> Job | None:
+        rows = self._read(SELECT_JOB, (kind,))
+        return Job.from_row(rows[0]) if rows else None
+
+    def start_job(self, kind: str, username: str, now_s: float) -> None:
+        """Start an import from page 1, forgetting what an earlier one fetched."""
+        with self._write() as db:
+            db.execute(START_JOB, (kind, username, int(now_s)))
+            db.execute(CLEAR_LOVED_IMPORT)
+
+    def fail_job(self, kind: str, error: str, now_s: float) -> None:
+        with self._write() as db:
+            db.execute(UPDATE_JOB_FAILED, (error, int(now_s), kind))
+
+    def save_loved_page(
+        self, page: int, pages: int, total: int, entries: list[LovedEntry]
+    ) -> int:
+        """Keep one fetched page and the progress, together; returns songs so far."""
+        with self._write() as db:
+            db.executemany(
+                INSERT_LOVED_IMPORT,
+                [
+                    (e.artist, e.track, e.loved_at, e.artist_key, e.title_key,
+                     e.recording)
+                    for e in entries
+                ],
+            )  # fmt: skip
+            fetched = db.execute(COUNT_LOVED_IMPORT).fetchone()[0]
+            db.execute(UPDATE_JOB_PAGE, (page, pages, total, fetched, "loved"))
+            return fetched
+
+    def finish_loved_import(self, now_s: float) -> int:
+        """Replace the imported set with the fetched one; returns its size.
+
+        Loves and unloves made here that are not sent yet win over the import.
+        Every loved song is matched again, so the library's changes count too.
+        """
+        with self._write() as db:
+            db.execute(DELETE_LOVED_NOT_IMPORTED)
+            db.execute(MERGE_LOVED_IMPORT)
+            db.execute(DELETE_LOVED_UNLOVED_SINCE)
+            fetched = db.execute(COUNT_LOVED_IMPORT).fetchone()[0]
+            db.execute(CLEAR_LOVED_IMPORT)
+            db.execute(UPDATE_JOB_MATCHING, (fetched, int(now_s), "loved"))
+            return fetched
+
+    # Loved songs and their local matches.
+
+    def unmatched_loved(self, limit: int) -> list[Loved]:
+        return [Loved.from_row(r) for r in self._read(SELECT_UNMATCHED_LOVED, (limit,))]
+
+    def save_matches(self, matches: dict[int, list[LocalMatch]], now_s: float) -> None:
+        """The local tracks each loved song matched (an empty list: none)."""
+        with self._write() as db:
+            for loved_id, found in matches.items():
+                db.execute(DELETE_MATCHES, (loved_id,))
+                db.executemany(
+                    INSERT_MATCH,
+                    [
+                        (loved_id, m.uri, m.name, m.artist, m.album, m.length_ms)
+                        for m in found
+                    ],
+                )
+                db.execute(UPDATE_MATCHED_AT, (int(now_s), loved_id))
+
+    def loved_counts(self) -> dict[str, int]:
+        """total, matched (in the library), missing, waiting (not matched yet)."""
+        row = self._read(COUNT_LOVED)[0]
+        total, waiting, matched = row["total"], row["waiting"], row["matched"]
+        return {
+            "total": total,
+            "matched": matched,
+            "missing": total - waiting - matched,
+            "waiting": waiting,
+        }
+
+    def finish_matching(self, now_s: float) -> dict[str, int]:
+        """When nothing waits to be matched: the import job is done."""
+        counts = self.loved_counts()
+        if counts["waiting"] == 0:
+            with self._write() as db:
+                db.execute(
+                    UPDATE_JOB_DONE,
+                    (counts["matched"], counts["missing"], int(now_s), "loved"),
+                )
+        return counts
+
+    def loved_playlist(self) -> list[LocalMatch]:
+        """One local track per loved song, newest love first."""
+        return [LocalMatch.from_row(r) for r in self._read(SELECT_LOVED_PLAYLIST)]
+
+    def loved_missing(self) -> list[Loved]:
+        """Loved songs with no local track."""
+        return [Loved.from_row(r) for r in self._read(SELECT_LOVED_MISSING)]
+
+    def loved_by_id(self, loved_id: int) -> Loved | None:
+        rows = self._read(SELECT_LOVED_BY_ID, (loved_id,))
+        return Loved.from_row(rows[0]) if rows else None
+
+    def loved_for(self, uri: str, key: tuple[str, str, str]) -> list[Loved]:
+        """The loved songs a local track is: matched to its URI, or by its key."""
+        found = {
+            r["id"]: Loved.from_row(r) for r in self._read(SELECT_LOVED_BY_URI, (uri,))
+        }
+        for row in self._read(SELECT_LOVED_BY_KEY, key):
+            found.setdefault(row["id"], Loved.from_row(row))
+        return list(found.values())
+
+    def love(self, entry: LovedEntry, match: LocalMatch, now_s: float) -> Loved:
+        """Loved here: shown at once, and track.love queued to be sent."""
+        with self._write() as db:
+            db.execute(
+                INSERT_LOVED_HERE,
+                (entry.artist, entry.track, entry.loved_at, entry.artist_key,
+                 entry.title_key, entry.recording),
+            )  # fmt: skip
+            row = db.execute(
+                SELECT_LOVED_BY_KEY,
+                (entry.artist_key, entry.title_key, entry.recording),
+            ).fetchone()
+            db.execute(
+                INSERT_MATCH,
+                (row["id"], match.uri, match.name, match.artist, match.album,
+                 match.length_ms),
+            )  # fmt: skip
+            db.execute(
+                INSERT_LOVE_ACTION, ("love", row["artist"], row["track"], int(now_s))
+            )
+            return Loved.from_row(row)
+
+    def unlove(
+        self, loved: list[Loved], fallback: tuple[str, str], now_s: float
+    ) -> None:
+        """Unloved here: gone at once, and track.unlove queued for each name."""
+        names = [(e.artist, e.track) for e in loved] or [fallback]
+        with self._write() as db:
+            db.executemany(DELETE_LOVED, [(e.id,) for e in loved])
+            db.executemany(
+                INSERT_LOVE_ACTION,
+                [("unlove", artist, track, int(now_s)) for artist, track in names],
+            )
+
+    # Loves and unloves to send.
+
+    def due_love_actions(self, now_s: float, limit: int) -> list[LoveAction]:
+        rows = self._read(SELECT_DUE_LOVE_ACTIONS, (int(now_s), limit))
+        return [LoveAction.from_row(r) for r in rows]
+
+    def next_love_due_at(self) -> int | None:
+        return self._read(SELECT_NEXT_LOVE_DUE)[0][0]
+
+    def mark_love_sent(self, action_id: int, now_s: float) -> None:
+        with self._write() as db:
+            db.execute(UPDATE_LOVE_SENT, (int(now_s), action_id))
+
+    def mark_love_rejected(self, action_id: int, reason: str) -> None:
+        with self._write() as db:
+            db.execute(UPDATE_LOVE_REJECTED, (reason, action_id))
+
+    def love_retry_later(self, action_id: int, error: str, next_at: float) -> None:
+        with self._write() as db:
+            db.execute(UPDATE_LOVE_RETRY, (error, int(next_at), action_id))
+
+    def love_action_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("pending", "sent", "rejected"), 0)
+        counts.update(dict(self._read(COUNT_LOVE_ACTIONS)))
+        return counts
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         try:
@@ -340,6 +738,7 @@ def _connect(path: pathlib.Path, lock_wait_s: float) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA foreign_keys = ON")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise sqlite3.DatabaseError("database disk image is malformed")
         _upgrade(db, path)
@@ -359,11 +758,17 @@ def _upgrade(db: sqlite3.Connection, path: pathlib.Path) -> None:
             f"(schema {version}, this one knows {SCHEMA_VERSION}). "
             "Upgrade Mopidy-MTScrobble again."
         )
+    if version == SCHEMA_VERSION:
+        return
     scripts = _upgrade_scripts()
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        logger.info("Upgrading the database %s to schema version %d", path, target)
         db.execute("BEGIN IMMEDIATE")
         try:
+            # Another connection (Mopidy's backend, say) may have upgraded meanwhile.
+            if db.execute("PRAGMA user_version").fetchone()[0] >= target:
+                db.execute("COMMIT")
+                continue
+            logger.info("Upgrading the database %s to schema version %d", path, target)
             for statement in _statements(scripts[target]):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {target:d}")

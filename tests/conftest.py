@@ -8,6 +8,7 @@ from hypothesis import settings as hypothesis_settings
 from mopidy_mtscrobble import Extension
 
 from . import secret_scan
+from .delivery_harness import clock, make_delivery, settings, store  # noqa: F401
 
 # Property tests explore the same examples on every run: CI is reproducible.
 hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
@@ -41,6 +42,7 @@ def section(**overrides: str) -> dict[str, str]:
         "scrobble_radio": "true",
         "radio_min_seconds": "60",
         "history_days": "90",
+        "favorites_uri_schemes": "local, file",
     }
     values.update(overrides)
     return values

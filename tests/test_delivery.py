@@ -2,83 +2,26 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
-import random
 import stat
 
 import pytest
 
 from mopidy_mtscrobble import __version__
 from mopidy_mtscrobble import delivery as delivery_module
-from mopidy_mtscrobble.delivery import Delivery, State
+from mopidy_mtscrobble.delivery import State
 from mopidy_mtscrobble.errors import StorageError, TokenNotAuthorizedError
 from mopidy_mtscrobble.lastfm import LastfmClient, Session
 from mopidy_mtscrobble.listening import Track
-from mopidy_mtscrobble.ratelimit import RateLimiter
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
-from mopidy_mtscrobble.store import NewScrobble, Store
+from mopidy_mtscrobble.store import NewScrobble
 
+from .delivery_harness import NOW, run_until_idle
 from .fake_lastfm import Fault
-from .fake_player import FakeClock
 
-NOW = 1_700_000_000.0
 DAY = 86_400
-
-
-@pytest.fixture
-def clock(lastfm):
-    fake = FakeClock(NOW)
-    lastfm.clock = fake.wall  # the server sees the same time
-    return fake
-
-
-@pytest.fixture
-def settings(lastfm):
-    return Settings(
-        network="custom",
-        api_url=lastfm.url,
-        api_key=lastfm.api_key,
-        api_secret=lastfm.api_secret,
-    )
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path, NOW)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def make_delivery(tmp_path, clock, settings, lastfm):
-    made = []
-
-    def make(user: str | None = "alice", **overrides) -> Delivery:
-        if user is not None:
-            key = lastfm.add_user(user)
-            SessionFile(tmp_path, "custom").save(Session(key=key, username=user))
-        chosen = (
-            settings if not overrides else Settings(**{**vars(settings), **overrides})
-        )
-        limiter = RateLimiter()  # real time: the server counts in real time too
-        worker = Delivery(
-            chosen,
-            tmp_path,
-            clock=clock,
-            rng=random.Random(7),
-            client_factory=functools.partial(LastfmClient, limiter=limiter),
-        )
-        worker.limiter = limiter
-        worker.open()
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        worker.close()
 
 
 def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
@@ -93,16 +36,6 @@ def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
 
 def states(store, ids):
     return [store.get(i).state for i in ids]
-
-
-def run_until_idle(worker, clock, max_steps=100):
-    """Step like the delivery thread would, moving the clock by the delays asked."""
-    for _ in range(max_steps):
-        delay = worker.step()
-        if delay is None:
-            return
-        clock.advance(delay)
-    raise AssertionError("delivery never became idle")
 
 
 def test_pending_entries_go_oldest_first_in_batches_of_50(

@@ -25,7 +25,7 @@ def test_schema_has_every_documented_key(schema):
         "enabled", "network", "api_url", "api_key", "api_secret", "username",
         "password", "scrobble_threshold", "scrobble_cap", "now_playing",
         "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
-        "history_days",
+        "history_days", "favorites_uri_schemes",
     ]  # fmt: skip
 
 
@@ -116,6 +116,13 @@ def test_settings_view_normalizes_excluded_schemes(schema):
     result, _ = schema.deserialize(section(excluded_uri_schemes="Spotify:, tunein"))
     settings = Settings.from_config(result)
     assert settings.excluded_uri_schemes == frozenset({"spotify", "tunein"})
+
+
+def test_favorite_schemes_keep_their_order_and_default_to_local_then_file(schema):
+    result, _ = schema.deserialize(section(favorites_uri_schemes="File:, local, file"))
+    assert Settings.from_config(result).favorites_uri_schemes == ("file", "local")
+    defaults, _ = schema.deserialize(section())
+    assert Settings.from_config(defaults).favorites_uri_schemes == ("local", "file")
 
 
 def test_settings_repr_hides_secrets(schema):

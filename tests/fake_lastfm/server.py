@@ -178,6 +178,14 @@ class FakeLastfm:
             self.passwords.setdefault(name, "pw")
             self.sessions[key] = name
 
+    def add_loved(self, user: str, tracks) -> None:
+        """Loved tracks of `user`: (artist, track, loved_at) triples."""
+        with self._lock:
+            self.loved[user].extend(
+                {"artist": artist, "track": track, "uts": int(uts)}
+                for artist, track, uts in tracks
+            )
+
     def revoke(self, session_key: str) -> None:
         with self._lock:
             self.sessions.pop(session_key, None)
@@ -478,6 +486,7 @@ class FakeLastfm:
                 return {
                     "scrobbles": self.scrobbles,
                     "now_playing": self.now_playing,
+                    "loved": self.loved,
                     "requests": [dataclasses.asdict(r) for r in self.requests],
                 }
             if action == "user":
@@ -495,6 +504,9 @@ class FakeLastfm:
             if action == "expire_tokens":
                 for token in self.tokens.values():
                     token["created"] = float("-inf")
+                return {}
+            if action == "loved":
+                self.add_loved(body["user"], body["tracks"])
                 return {}
             if action == "revoke":
                 self.revoke(body["session_key"])

@@ -1,0 +1,235 @@
+"""Loved songs matched to local tracks and shown through a real Mopidy core."""
+
+from __future__ import annotations
+
+import logging
+
+import pykka
+import pytest
+from mopidy import core
+
+from mopidy_mtscrobble.backend import (
+    LOVED_URI,
+    MISSING_URI,
+    PLAYLIST_URI,
+    ROOT_URI,
+    MTScrobbleBackend,
+)
+from mopidy_mtscrobble.favorites import Matcher
+from mopidy_mtscrobble.frontend import MTScrobbleFrontend
+from mopidy_mtscrobble.library import Library
+from mopidy_mtscrobble.matching import key_parts
+from mopidy_mtscrobble.store import LovedEntry, Store
+
+from .builders import model_track
+from .fake_player import FakeClock, TestAudio
+from .library_backends import BrowsingBackend, SearchingBackend
+from .test_frontend import RecordingDelivery, config_for
+
+NOW = 1_700_000_000.0
+
+LOCAL_TRACKS = [
+    model_track(uri="local:track:halo", name="Halo", artists=("Beyoncé",)),
+    model_track(uri="local:track:halo-live", name="Halo (Live)", artists=("Beyoncé",)),
+    model_track(
+        uri="local:track:ny",
+        name="New Year's Day - 2008 Remaster",
+        artists=("U2",),
+    ),
+    model_track(uri="local:track:police", name="Next to You", artists=("Police, The",)),
+    model_track(uri="local:track:other", name="Other", artists=("Somebody",)),
+]
+FILE_TRACKS = [
+    model_track(
+        uri="file:///music/chaos.ogg", name="Chaos", artists=("Herbert Gronemeyer",)
+    ),
+    model_track(uri="file:///music/halo.ogg", name="Halo", artists=("Beyonce",)),
+]
+LOVED = [
+    ("Beyoncé", "Halo", NOW - 10),
+    ("U2", "New Year\u2019s Day", NOW - 20),
+    ("The Police", "Next To You", NOW - 30),
+    ("Herbert Grönemeyer", "Chaos", NOW - 40),
+    ("Die Ärzte", "Killing Joke", NOW - 50),
+]
+
+
+@pytest.fixture
+def config(tmp_path):
+    return config_for(tmp_path, favorites_uri_schemes=("local", "file"))
+
+
+@pytest.fixture
+def mopidy(config):
+    """A Mopidy core with a searching `local`, a browsing `file` and our backend."""
+    audio = TestAudio.start().proxy()
+    backends = [
+        SearchingBackend.start(config=config, audio=audio, tracks=LOCAL_TRACKS).proxy(),
+        BrowsingBackend.start(config=config, audio=audio, tracks=FILE_TRACKS).proxy(),
+        MTScrobbleBackend.start(config=config, audio=audio).proxy(),
+    ]
+    core_proxy = core.Core.start(
+        config=config, mixer=None, backends=backends, audio=audio
+    ).proxy()
+    yield core_proxy
+    pykka.ActorRegistry.stop_all()
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    path = tmp_path / "mtscrobble"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def import_loved(data_dir, loved=LOVED):
+    store = Store.open(data_dir, NOW)
+    store.start_job("loved", "alice", NOW)
+    store.save_loved_page(
+        1,
+        1,
+        len(loved),
+        [LovedEntry(a, t, int(at), *key_parts(a, t)) for a, t, at in loved],
+    )
+    store.finish_loved_import(NOW)
+    return store
+
+
+def match(data_dir, mopidy, schemes=("local", "file")):
+    matcher = Matcher(data_dir, Library(mopidy), schemes, clock=FakeClock(NOW))
+    counts = matcher.run_once()
+    return counts, matcher.last_index
+
+
+def playlist_uris(mopidy):
+    return [t.uri for t in mopidy.playlists.lookup(PLAYLIST_URI).get().tracks]
+
+
+def test_loved_songs_match_local_tracks_in_any_release_variant(data_dir, mopidy):
+    store = import_loved(data_dir)
+    counts, _ = match(data_dir, mopidy)
+    assert counts == {"total": 5, "matched": 4, "missing": 1, "waiting": 0}
+    assert playlist_uris(mopidy) == [
+        "local:track:halo",  # the live take is another recording
+        "local:track:ny",
+        "local:track:police",
+        "file:///music/chaos.ogg",
+    ]
+    job = store.job("loved")
+    assert (job.state, job.matched, job.unmatched) == ("done", 4, 1)
+
+
+def test_every_matching_track_is_kept_the_first_scheme_first(data_dir, mopidy):
+    store = import_loved(data_dir, [("Beyoncé", "Halo", NOW)])
+    match(data_dir, mopidy)
+    [loved] = store.loved_for("local:track:halo", key_parts("Beyoncé", "Halo"))
+    uris = {r["uri"] for r in store._read("SELECT uri FROM loved_matches")}
+    assert uris == {"local:track:halo", "file:///music/halo.ogg"}
+    assert playlist_uris(mopidy) == ["local:track:halo"]
+    assert store.loved_for("file:///music/halo.ogg", ("", "", "")) == [loved]
+
+
+def test_matching_asks_each_artist_once_and_browses_a_backend_once(data_dir, mopidy):
+    loved = [("Beyoncé", f"Song {i}", NOW - i) for i in range(50)]
+    import_loved(data_dir, loved)
+    _, index = match(data_dir, mopidy)
+    assert index.searches == 2  # the name as written, and folded
+    assert index.scans == 1
+
+
+def test_not_matched_songs_are_listed_and_reported(data_dir, mopidy, caplog):
+    import_loved(data_dir)
+    with caplog.at_level(logging.DEBUG, "mopidy_mtscrobble"):
+        match(data_dir, mopidy)
+    assert "1 not found" in caplog.text
+    assert "Loved but not in your library: Die Ärzte - Killing Joke" in caplog.text
+    refs = mopidy.library.browse(MISSING_URI).get()
+    assert [r.name for r in refs] == ["Die Ärzte - Killing Joke"]
+    [track] = mopidy.library.lookup(uris=[refs[0].uri]).get()[refs[0].uri]
+    assert track.name == "Killing Joke"
+
+
+def test_playlist_and_directories_are_visible_through_the_core(data_dir, mopidy):
+    import_loved(data_dir)
+    match(data_dir, mopidy)
+    [ref] = [r for r in mopidy.playlists.as_list().get() if r.uri == PLAYLIST_URI]
+    assert ref.name == "Loved on Last.fm"
+    items = mopidy.playlists.get_items(PLAYLIST_URI).get()
+    assert [i.uri for i in items] == playlist_uris(mopidy)
+    roots = mopidy.library.browse(None).get()
+    assert any(r.uri == ROOT_URI and r.name == "Last.fm" for r in roots)
+    assert [r.name for r in mopidy.library.browse(ROOT_URI).get()] == [
+        "Loved tracks",
+        "Loved but not in your library",
+    ]
+    loved_refs = mopidy.library.browse(LOVED_URI).get()
+    assert [r.uri for r in loved_refs] == playlist_uris(mopidy)
+    tracks = mopidy.library.lookup(uris=[PLAYLIST_URI]).get()[PLAYLIST_URI]
+    assert tracks[0].name == "Halo"
+
+
+def test_the_playlist_is_read_only(data_dir, mopidy, caplog):
+    import_loved(data_dir)
+    match(data_dir, mopidy)
+    playlist = mopidy.playlists.lookup(PLAYLIST_URI).get()
+    with caplog.at_level(logging.WARNING):
+        saved = mopidy.playlists.save(playlist.replace(tracks=())).get()
+        deleted = mopidy.playlists.delete(PLAYLIST_URI).get()
+    assert saved is None
+    assert not deleted
+    assert "is read-only" in caplog.text
+    assert "cannot be deleted" in caplog.text
+    assert len(playlist_uris(mopidy)) == 4
+
+
+@pytest.fixture
+def frontend(mopidy, config):
+    delivery = RecordingDelivery()
+    proxy = MTScrobbleFrontend.start(
+        config,
+        mopidy,
+        clock=FakeClock(NOW),
+        delivery=delivery,
+        match_loved=False,
+    ).proxy()
+    proxy.settings.get()  # on_start has run
+    return proxy, delivery
+
+
+def test_love_shows_the_track_at_once_and_queues_it(frontend, mopidy, data_dir):
+    proxy, delivery = frontend
+    result = proxy.love("local:track:other").get()
+    assert (result.loved, result.artist, result.track) == (True, "Somebody", "Other")
+    assert playlist_uris(mopidy) == ["local:track:other"]
+    assert proxy.is_loved("local:track:other").get() is True
+    store = Store.open(data_dir, NOW)
+    [action] = store.due_love_actions(NOW, 10)
+    assert (action.action, action.artist, action.track) == ("love", "Somebody", "Other")
+    assert delivery.queue_changes == 1
+
+
+def test_unlove_removes_the_track_at_once_and_queues_it(frontend, mopidy, data_dir):
+    import_loved(data_dir)
+    match(data_dir, mopidy)
+    proxy, _ = frontend
+    result = proxy.unlove("local:track:ny").get()
+    assert result.loved is False
+    assert "local:track:ny" not in playlist_uris(mopidy)
+    store = Store.open(data_dir, NOW)
+    [action] = store.due_love_actions(NOW, 10)
+    # The network's own names, not the local tags:
+    assert (action.action, action.artist, action.track) == (
+        "unlove",
+        "U2",
+        "New Year\u2019s Day",
+    )
+
+
+def test_love_without_a_playing_track_says_so(frontend):
+    from mopidy_mtscrobble.errors import TrackError
+
+    proxy, _ = frontend
+    with pytest.raises(TrackError, match="Nothing is playing"):
+        proxy.love().get()
+    with pytest.raises(TrackError, match="No track has the URI"):
+        proxy.love("local:track:nope").get()
