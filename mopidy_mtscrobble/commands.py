@@ -1,10 +1,14 @@
-"""The `mopidy mtscrobble ...` commands: login, logout, status, queue, retry."""
+"""The `mopidy mtscrobble ...` commands.
+
+login, logout, status, queue, retry, import-loved, love, unlove.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime
 import json
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +40,8 @@ TOKEN_LIFETIME_S = 60 * 60
 HTTP_TIMEOUT_S = 5.0
 DEFAULT_QUEUE_LIMIT = 50
 DIRECT_RETRY_MAX_ROUNDS = 1000
+PROGRESS_POLL_S = 1.0
+IMPORT_WAIT_S = 6 * 60 * 60.0  # the largest imports take minutes, not hours
 
 
 def _utc(timestamp: float) -> str:
@@ -193,6 +199,9 @@ def status(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         sent_today = store.count_sent_since(now - 86_400)
         oldest = store.oldest_waiting()
         saved = store.status()
+        job = store.job("loved")
+        loved = store.loved_counts()
+        loves = store.love_action_counts()
     finally:
         store.close()
     connected, text = _connection(settings, session, saved)
@@ -211,6 +220,21 @@ def status(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         print(f"Last error: {saved['last_error']}")
     if saved.get("next_retry_at") and int(saved["next_retry_at"]) > now:
         print(f"Next retry: {_utc(int(saved['next_retry_at']))}")
+    if job is None:
+        print("Loved tracks: not imported yet (after the first login)")
+    elif job.state in ("running", "matching", "failed"):
+        print(_progress(job))
+    if loved["total"] or (job is not None and job.state == "done"):
+        print(
+            f"Loved tracks: {loved['total']}, {loved['matched']} in your library, "
+            f"{loved['missing']} not found"
+            + (f", {loved['waiting']} still to match" if loved["waiting"] else "")
+        )
+    if loves["pending"] or loves["rejected"]:
+        print(
+            f"Loves and unloves: {loves['pending']} waiting to be sent, "
+            f"{loves['rejected']} refused"
+        )
     print(f"Data directory: {data_dir}")
     return EXIT_OK if connected else EXIT_FAILED
 
@@ -247,8 +271,10 @@ def queue(config: Mapping[str, Any], args: argparse.Namespace) -> int:
 # retry
 
 
-def _ask_running_mopidy(config: Mapping[str, Any]) -> bool | None:
-    """True: a running Mopidy took the request. None: none answered."""
+def _ask_running_mopidy(
+    config: Mapping[str, Any], path: str, body: Mapping[str, Any] | None = None
+) -> tuple[int, dict[str, Any]] | None:
+    """POST to a running Mopidy's API: (HTTP status, answer), or None if none runs."""
     http = config.get("http") or {}
     if not http.get("enabled", True):
         return None
@@ -258,24 +284,29 @@ def _ask_running_mopidy(config: Mapping[str, Any]) -> bool | None:
     if ":" in host:
         host = f"[{host}]"
     request = urllib.request.Request(
-        f"http://{host}:{http.get('port', 6680)}/mtscrobble/api/retry",
-        data=b"{}",
+        f"http://{host}:{http.get('port', 6680)}/mtscrobble/api/{path}",
+        data=json.dumps(body or {}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as answer:  # noqa: S310 - our own server
-            return json.load(answer).get("retrying", False)
-    except urllib.error.HTTPError:
-        return False
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        if error.code == 404 and "json" not in (error.headers["Content-Type"] or ""):
+            return None  # a Mopidy without this extension's web app
+        try:
+            return error.code, json.load(error)
+        except ValueError:
+            return error.code, {"error": f"HTTP {error.code}"}
     except (OSError, ValueError):
         return None
 
 
 @_guarded
 def retry(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
-    asked = _ask_running_mopidy(config)
-    if asked:
+    asked = _ask_running_mopidy(config, "retry")
+    if asked is not None and asked[0] == 202:
         print("Asked the running Mopidy to send the queue now.")
         return EXIT_OK
     settings = _settings(config)
@@ -309,6 +340,168 @@ def retry(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         print(f"Delivery is {result.state}: {result.last_error or 'see status'}")
         return EXIT_FAILED
     return EXIT_OK
+
+
+# import-loved / love / unlove
+
+
+def _progress(job) -> str:
+    if job is None:
+        return "Waiting for the import to start..."
+    if job.state == "running":
+        if job.pages is None:
+            return "Importing loved tracks: starting..."
+        return (
+            f"Importing loved tracks: page {job.page} of {job.pages} "
+            f"({job.fetched} of {job.total} songs)"
+        )
+    if job.state == "matching":
+        return f"Imported {job.fetched} loved tracks; matching them to your library..."
+    if job.state == "failed":
+        return f"Importing loved tracks failed: {job.error}"
+    return (
+        f"Imported {job.fetched} loved tracks: {job.matched} in your library, "
+        f"{job.unmatched} not found."
+    )
+
+
+class _ProgressLine:
+    """One line rewritten in place on a terminal; new lines otherwise."""
+
+    def __init__(self) -> None:
+        self._last = ""
+        self._tty = sys.stdout.isatty()
+
+    def show(self, text: str) -> None:
+        if text == self._last:
+            return
+        if self._tty:
+            print(f"\r{text:<{len(self._last)}}", end="", flush=True)
+        else:
+            print(text, flush=True)
+        self._last = text
+
+    def done(self) -> None:
+        if self._tty and self._last:
+            print()
+
+
+def _loved_job(data_dir):
+    store = Store.open(data_dir, time.time())
+    try:
+        return store.job("loved")
+    finally:
+        store.close()
+
+
+def _follow_import(data_dir, earlier_run: int) -> int:
+    """Show a running Mopidy's import (a run after `earlier_run`) until it ends."""
+    line = _ProgressLine()
+    deadline = time.monotonic() + IMPORT_WAIT_S
+    try:
+        while time.monotonic() < deadline:
+            job = _loved_job(data_dir)
+            if job is not None and job.run <= earlier_run:
+                job = None  # the earlier import's row; ours has not started
+            line.show(_progress(job))
+            if job is not None and job.state in ("done", "failed"):
+                return EXIT_OK if job.state == "done" else EXIT_FAILED
+            time.sleep(PROGRESS_POLL_S)
+    finally:
+        line.done()
+    print("Still importing; 'mopidy mtscrobble status' shows how far it got.")
+    return EXIT_OK
+
+
+def _import_directly(config: Mapping[str, Any], settings: Settings) -> int:
+    delivery = Delivery(settings, prepare_data_dir(config))
+    try:
+        delivery.open()
+    except StorageError:
+        print(
+            "A running Mopidy uses this data directory, but it could not be asked "
+            "to import (is its HTTP server enabled?)."
+        )
+        return EXIT_FAILED
+    line = _ProgressLine()
+    try:
+        delivery.import_loved()
+        while delivery.importing:
+            delay = delivery.step()
+            job = delivery.loved_job()
+            if job is not None and job.state == "running":
+                line.show(_progress(job))
+            if delivery.importing and delay != 0.0:
+                line.done()
+                result = delivery.status()
+                print(
+                    f"The import paused ({result.last_error or result.state}). "
+                    "It goes on from there when Mopidy runs, or when you run "
+                    "this command again."
+                )
+                return EXIT_FAILED
+        job = delivery.loved_job()
+    finally:
+        line.done()
+        delivery.close()
+    if job is None or job.state == "failed":
+        print(_progress(job))
+        return EXIT_FAILED
+    print(
+        f"Imported {job.fetched} loved tracks. Mopidy matches them to your "
+        "library when it runs."
+    )
+    return EXIT_OK
+
+
+@_guarded
+def import_loved(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
+    settings = _settings(config)
+    problem = _credentials_problem(settings)
+    if problem:
+        print(f"Error: {problem}")
+        return EXIT_FAILED
+    data_dir = prepare_data_dir(config)
+    earlier = _loved_job(data_dir)
+    earlier_run = earlier.run if earlier is not None else 0
+    asked = _ask_running_mopidy(config, "import-loved")
+    if asked is None:
+        return _import_directly(config, settings)
+    status_code, answer = asked
+    if status_code == 409:
+        print("An import is already running; showing its progress.")
+    elif status_code != 202:
+        print(f"Error: {answer.get('error', status_code)}")
+        return EXIT_FAILED
+    else:
+        print("The running Mopidy imports your loved tracks.")
+    return _follow_import(data_dir, earlier_run if status_code == 202 else 0)
+
+
+def _love_command(love: bool):
+    @_guarded
+    def run(config: Mapping[str, Any], args: argparse.Namespace) -> int:
+        body = {"uri": args.uri} if args.uri else {}
+        asked = _ask_running_mopidy(config, "love" if love else "unlove", body)
+        if asked is None:
+            print(
+                "Error: no running Mopidy answered (is its HTTP server enabled?). "
+                "Loving a track needs Mopidy running, to know the track."
+            )
+            return EXIT_FAILED
+        status_code, answer = asked
+        if status_code != 200:
+            print(f"Error: {answer.get('error', status_code)}")
+            return EXIT_FAILED
+        verb = "Loved" if love else "Unloved"
+        print(
+            f"{verb}: {answer['artist']} - {answer['track']} ({answer['uri']}). "
+            f"{_settings(config).network_name} is told as soon as it can be reached."
+        )
+        return EXIT_OK
+
+    run.__name__ = "love" if love else "unlove"
+    return run
 
 
 SUBCOMMANDS = (
@@ -355,6 +548,23 @@ SUBCOMMANDS = (
         name="retry",
         help="Send the queue now: asks a running Mopidy, or sends it directly.",
         run=retry,
+    ),
+    Subcommand(
+        name="import-loved",
+        help="Import your loved tracks again (replaces the imported set).",
+        run=import_loved,
+    ),
+    Subcommand(
+        name="love",
+        help="Love the current track, or the track with the given URI.",
+        run=_love_command(love=True),
+        arguments=((("uri",), {"nargs": "?", "help": "a track URI"}),),
+    ),
+    Subcommand(
+        name="unlove",
+        help="Unlove the current track, or the track with the given URI.",
+        run=_love_command(love=False),
+        arguments=((("uri",), {"nargs": "?", "help": "a track URI"}),),
     ),
 )
 

@@ -212,6 +212,10 @@ class Delivery:
         """Queue counts, for a command driving this delivery directly."""
         return self._store.counts()
 
+    def loved_job(self):
+        """The loved-tracks import's progress, for a command driving this directly."""
+        return self._store.job(LOVED_JOB)
+
     def status(self) -> Status:
         with self._lock:
             retry = self._retry_at if self._retry_at > self._clock.wall() else None

@@ -62,6 +62,7 @@ class NotReadyError(MTScrobbleError):
 class TrackError(MTScrobbleError):
     """A track cannot be loved or unloved: none playing, unknown, or nameless."""
 
-    def __init__(self, message: str, not_found: bool = False) -> None:
+    # The HTTP status that fits: 404 unknown URI, 409 nothing playing, 400 nameless.
+    def __init__(self, message: str, http_status: int = 400) -> None:
         super().__init__(message)
-        self.not_found = not_found
+        self.http_status = http_status

@@ -34,7 +34,13 @@ class LibraryIndex:
 
     def __init__(self, library: Library, schemes: Iterable[str]) -> None:
         self._library = library
-        self._schemes = list(schemes)
+        running = library.uri_schemes()
+        self._schemes = [s for s in schemes if s in running]
+        for scheme in schemes:
+            if scheme not in running:
+                logger.debug(
+                    "No backend for %s: loved songs are not looked for there", scheme
+                )
         self._searched: dict[tuple[str, str], list[LocalTrack]] = {}
         self._scanned: dict[str, dict[str, list[LocalTrack]]] = {}  # by artist key
         self.searches = 0

@@ -317,15 +317,20 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if uri is None:
             model = self._core.playback.get_current_track().get()
             if model is None:
-                raise TrackError("Nothing is playing: play a track or give its URI")
+                raise TrackError(
+                    "Nothing is playing: play a track or give its URI", 409
+                )
             track = local_track(model)
         else:
             models = self._core.library.lookup(uris=[uri]).get().get(uri)
             if not models:
-                raise TrackError(f"No track has the URI {uri}", not_found=True)
+                raise TrackError(f"No track has the URI {uri}", 404)
             track = local_track(models[0])
         if track is None:
-            raise TrackError("This track has no artist or title, so it cannot be loved")
+            raise TrackError(
+                f"The track {uri or 'playing'} has no artist or title (or could "
+                "not be read), so it cannot be loved"
+            )
         return track
 
     def _usable_store(self) -> Store:

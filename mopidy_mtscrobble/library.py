@@ -67,6 +67,10 @@ class Library:
     def __init__(self, core: Any) -> None:
         self._core = core
 
+    def uri_schemes(self) -> set[str]:
+        """The schemes of the backends Mopidy runs."""
+        return {str(s) for s in self._core.get_uri_schemes().get()}
+
     def search_artist(self, scheme: str, term: str) -> list[LocalTrack] | None:
         """Tracks of one backend whose artist contains `term`; None: no search."""
         results = self._core.library.search(

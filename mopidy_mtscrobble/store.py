@@ -113,8 +113,8 @@ START_JOB = """
 INSERT INTO jobs (kind, state, username, page, pages, total, fetched, started_at)
 VALUES (?, 'running', ?, 0, NULL, NULL, 0, ?)
 ON CONFLICT (kind) DO UPDATE SET
-    state = 'running', username = excluded.username, page = 0, pages = NULL,
-    total = NULL, fetched = 0, matched = NULL, unmatched = NULL,
+    run = jobs.run + 1, state = 'running', username = excluded.username,
+    page = 0, pages = NULL, total = NULL, fetched = 0, matched = NULL, unmatched = NULL,
     started_at = excluded.started_at, finished_at = NULL, error = NULL
 """
 CLEAR_LOVED_IMPORT = "DELETE FROM loved_import"
@@ -340,6 +340,7 @@ class Job:
     """An import from the network and how far it got."""
 
     kind: str
+    run: int  # 1 for the first import, 2 for the next...
     state: str  # running, matching, done, failed
     username: str | None
     page: int
@@ -729,9 +730,15 @@ class Store:
 
 
 def _connect(path: pathlib.Path, lock_wait_s: float) -> sqlite3.Connection:
-    # Create the file ourselves so it is private from the first byte.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    os.close(fd)
+    # Create the file ourselves so it is private from the first byte. Only when
+    # it is new: closing any descriptor of an open database would drop the
+    # POSIX locks SQLite holds for this process's other connections.
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     os.chmod(path, FILE_MODE)
     db = sqlite3.connect(path, timeout=lock_wait_s, isolation_level=None)
     try:

@@ -20,14 +20,21 @@ import tornado.web
 from .errors import (
     LastfmError,
     MTScrobbleError,
+    NotReadyError,
+    StorageError,
     TokenExpiredError,
     TokenNotAuthorizedError,
+    TrackError,
 )
 
 logger = logging.getLogger(__name__)
 
 LOGIN_TIMEOUT_S = 60.0
 FRONTEND_TIMEOUT_S = 5.0
+# A love waits for a library lookup, which a slow backend may take a while for.
+LOVE_TIMEOUT_S = 20.0
+MAX_BODY_BYTES = 64 * 1024
+NOT_RUNNING = "Mopidy-MTScrobble is not running (see Mopidy's log)"
 
 
 def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
@@ -39,18 +46,28 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
     return [
         (r"/auth/callback", AuthCallbackHandler, {}),
         (r"/api/retry", RetryHandler, options),
+        (r"/api/import-loved", ImportLovedHandler, options),
+        (r"/api/love", LoveHandler, {**options, "love": True}),
+        (r"/api/unlove", LoveHandler, {**options, "love": False}),
+        (r"/api/loved", LovedHandler, options),
     ]
+
+
+def find_frontend():
+    """A proxy of the running frontend, or None."""
+    from .frontend import MTScrobbleFrontend
+
+    refs = pykka.ActorRegistry.get_by_class(MTScrobbleFrontend)
+    return refs[0].proxy() if refs else None
 
 
 def find_delivery():
     """The running delivery side, or None (extension not running or starting)."""
-    from .frontend import MTScrobbleFrontend
-
-    refs = pykka.ActorRegistry.get_by_class(MTScrobbleFrontend)
-    if not refs:
+    frontend = find_frontend()
+    if frontend is None:
         return None
     try:
-        return refs[0].proxy().delivery.get(timeout=FRONTEND_TIMEOUT_S)
+        return frontend.delivery.get(timeout=FRONTEND_TIMEOUT_S)
     except (pykka.ActorDeadError, pykka.Timeout):
         return None
 
@@ -91,6 +108,48 @@ class JsonHandler(tornado.web.RequestHandler):
                 "[http] allowed_origins if you trust it",
             )
 
+    def json_body(self, fields: Mapping[str, type]) -> dict[str, Any] | None:
+        """The request's JSON object, checked; None after answering 4xx."""
+        raw = self.request.body or b"{}"
+        if len(raw) > MAX_BODY_BYTES:
+            self.fail(413, f"The request body is over {MAX_BODY_BYTES} bytes")
+            return None
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            self.fail(400, "The request body is not valid JSON")
+            return None
+        if not isinstance(body, dict):
+            self.fail(400, "The request body must be a JSON object")
+            return None
+        unknown = sorted(set(body) - set(fields))
+        if unknown:
+            self.fail(400, f"Unknown field(s): {', '.join(unknown)}")
+            return None
+        for name, kind in fields.items():
+            if body.get(name) is not None and not isinstance(body[name], kind):
+                self.fail(400, f"'{name}' must be a {_json_type(kind)}")
+                return None
+        return body
+
+    def ask_frontend(self, method: str, *args: Any, timeout_s: float) -> Any:
+        """Call the frontend; on failure answer the error and return None."""
+        frontend = find_frontend()
+        if frontend is None:
+            self.fail(503, NOT_RUNNING)
+            return None
+        try:
+            return getattr(frontend, method)(*args).get(timeout=timeout_s)
+        except TrackError as exc:
+            self.fail(exc.http_status, str(exc))
+        except (NotReadyError, StorageError) as exc:
+            self.fail(503, str(exc))
+        except pykka.ActorDeadError:
+            self.fail(503, NOT_RUNNING)
+        except pykka.Timeout:
+            self.fail(504, "Mopidy did not answer in time; try again")
+        return None
+
     def answer(self, status: int, body: Mapping[str, Any]) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -108,6 +167,63 @@ class RetryHandler(JsonHandler):
             return
         delivery.retry_now()
         self.answer(202, {"retrying": True})
+
+
+class ImportLovedHandler(JsonHandler):
+    def post(self) -> None:
+        if self.json_body({}) is None:
+            return
+        started = self.ask_frontend("import_loved", timeout_s=FRONTEND_TIMEOUT_S)
+        if started is None:
+            return
+        if not started:
+            self.fail(409, "An import of loved tracks is already running")
+            return
+        self.answer(202, {"importing": True})
+
+
+class LoveHandler(JsonHandler):
+    """POST {"uri": "..."} (or {} for the current track): love or unlove it."""
+
+    def initialize(self, love: bool, **options: Any) -> None:
+        super().initialize(**options)
+        self.love = love
+
+    def post(self) -> None:
+        body = self.json_body({"uri": str})
+        if body is None:
+            return
+        uri = (body.get("uri") or "").strip() or None
+        method = "love" if self.love else "unlove"
+        result = self.ask_frontend(method, uri, timeout_s=LOVE_TIMEOUT_S)
+        if result is not None:
+            self.answer(200, _love_answer(result))
+
+
+class LovedHandler(JsonHandler):
+    """GET ?uri=...: whether that track is loved."""
+
+    def get(self) -> None:
+        uri = self.get_query_argument("uri", "").strip()
+        if not uri:
+            self.fail(400, "Give the track's URI: ?uri=...")
+            return
+        loved = self.ask_frontend("is_loved", uri, timeout_s=LOVE_TIMEOUT_S)
+        if loved is not None:
+            self.answer(200, {"uri": uri, "loved": loved})
+
+
+def _love_answer(result: Any) -> dict[str, Any]:
+    return {
+        "loved": result.loved,
+        "uri": result.uri,
+        "artist": result.artist,
+        "track": result.track,
+    }
+
+
+def _json_type(kind: type) -> str:
+    return {str: "string", int: "number", bool: "boolean"}.get(kind, kind.__name__)
 
 
 class AuthCallbackHandler(tornado.web.RequestHandler):

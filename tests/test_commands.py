@@ -319,3 +319,112 @@ def test_retry_endpoint_refuses_other_origins_and_non_json(tmp_path, server):
         assert status == 403
         assert "allowed_origins" in body["error"]
         assert post(url, headers=json_type) == (202, {"retrying": True})
+
+
+def loved(count):
+    return [(f"Artist {i % 7}", f"Song {i}", 1_600_000_000 - i) for i in range(count)]
+
+
+def test_import_loved_without_a_running_mopidy_imports_directly(tmp_path, server):
+    save_session(tmp_path, server)
+    server.admin("loved", user="alice", tracks=loved(1500))
+    settings = settings_for(server)
+    result = run_mopidy_command(tmp_path, settings, "mtscrobble", "import-loved",
+                                env=env_for(server))  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "page 1 of 2 (1000 of 1500 songs)" in result.stdout
+    assert "Imported 1500 loved tracks. Mopidy matches them" in result.stdout
+    status = run_mopidy_command(tmp_path, settings, "mtscrobble", "status",
+                                env=env_for(server))  # fmt: skip
+    assert (
+        "Loved tracks: 1500, 0 in your library, 0 not found, 1500 still to match"
+        in (status.stdout)
+    )
+
+
+def test_import_loved_paused_by_the_network_says_so(tmp_path, server):
+    save_session(tmp_path, server)
+    server.admin("loved", user="alice", tracks=loved(10))
+    server.admin("fault", kind="http", method="user.getLovedTracks", status=503)
+    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble",
+                                "import-loved", env=env_for(server))  # fmt: skip
+    assert result.returncode == 1
+    assert "The import paused (" in result.stdout
+    assert "goes on from there when Mopidy runs" in result.stdout
+
+
+def test_import_loved_asks_a_running_mopidy_and_shows_its_progress(tmp_path, server):
+    save_session(tmp_path, server)
+    server.admin("loved", user="alice", tracks=loved(2500))
+    settings = settings_for(server)
+    with running_mopidy(tmp_path, settings, env=env_for(server)) as mopidy:
+        # The first start imports on its own, once.
+        mopidy.log.wait_for(r"Loved tracks: 0 in your library, 2500 not found")
+        result = run_mopidy_command(
+            tmp_path, settings, "mtscrobble", "import-loved", env=env_for(server),
+            extra={"http": {"port": mopidy.http_port}},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "The running Mopidy imports your loved tracks." in result.stdout
+        assert (
+            "Imported 2500 loved tracks: 0 in your library, 2500 not found."
+            in result.stdout
+        )
+    pages = [
+        r["params"]["page"]
+        for r in server.state()["requests"]
+        if r["method"] == "user.getLovedTracks"
+    ]
+    assert pages == ["1", "2", "3", "1", "2", "3"]
+
+
+def test_love_needs_a_running_mopidy(tmp_path, server):
+    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "love",
+                                "file:///nowhere.ogg", env=env_for(server))  # fmt: skip
+    assert result.returncode == 1
+    assert "Loving a track needs Mopidy running" in result.stdout
+
+
+def test_love_api_checks_its_input(tmp_path, server):
+    json_type = {"Content-Type": "application/json"}
+    with running_mopidy(tmp_path, settings_for(server), env=env_for(server)) as mopidy:
+        api = f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/api"
+        status, body = post(f"{api}/love", b"{not json", json_type)
+        assert (status, body["error"]) == (400, "The request body is not valid JSON")
+        status, body = post(f"{api}/love", b"[]", json_type)
+        assert (status, body["error"]) == (
+            400,
+            "The request body must be a JSON object",
+        )
+        status, body = post(f"{api}/love", b'{"uri": 5}', json_type)
+        assert (status, body["error"]) == (400, "'uri' must be a string")
+        status, body = post(f"{api}/unlove", b'{"url": "x"}', json_type)
+        assert (status, body["error"]) == (400, "Unknown field(s): url")
+        status, body = post(f"{api}/love", b"{}", json_type)
+        assert status == 409
+        assert "Nothing is playing" in body["error"]
+        status, body = post(f"{api}/love", b'{"uri": "nothing:here"}', json_type)
+        assert (status, body["error"]) == (404, "No track has the URI nothing:here")
+        status, body = post(f"{api}/love", b'{"uri": "file:///no/such.ogg"}', json_type)
+        assert status == 400
+        assert "has no artist or title (or could not be read)" in body["error"]
+        huge = json.dumps({"uri": "x" * 70_000}).encode()
+        assert post(f"{api}/love", huge, json_type)[0] == 413
+        status, body = post(f"{api}/love", b"{}", {**json_type, "Origin": "http://x.y"})
+        assert status == 403
+        assert get(f"{api}/loved")[0] == 400
+
+
+def test_a_second_import_while_one_runs_is_refused(tmp_path, server):
+    save_session(tmp_path, server)
+    server.admin("loved", user="alice", tracks=loved(10))
+    server.admin("fault", kind="hang", method="user.getLovedTracks", seconds=30)
+    json_type = {"Content-Type": "application/json"}
+    with running_mopidy(tmp_path, settings_for(server), env=env_for(server)) as mopidy:
+        server.wait_for_request("user.getLovedTracks")
+        url = f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/api/import-loved"
+        status, body = post(url, b"{}", json_type)
+        assert (status, body) == (
+            409,
+            {"error": "An import of loved tracks is already running"},
+        )

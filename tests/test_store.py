@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -194,3 +196,22 @@ def test_write_while_locked_is_reported_as_storage_error(store, tmp_path):
         holder.execute("ROLLBACK")
         holder.close()
     assert store.enqueue(scrobble(), NOW) == 1
+
+
+def test_opening_another_connection_keeps_this_process_locks(tmp_path):
+    # Closing any descriptor of the file would drop this process's POSIX locks;
+    # another process closing its connection would then think itself the last
+    # one and remove the WAL under our feet ("disk I/O error").
+    first = Store.open(tmp_path, NOW)
+    first.enqueue(NewScrobble(artist="A", track="One", timestamp=1), NOW)
+    Store.open(tmp_path, NOW).close()  # e.g. the matcher's connection
+    subprocess.run(
+        [sys.executable, "-c",
+         "import pathlib, sys; from mopidy_mtscrobble.store import Store; "
+         "Store.open(pathlib.Path(sys.argv[1]), 0).close()", str(tmp_path)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    assert (tmp_path / f"{DB_FILENAME}-wal").exists()
+    first.enqueue(NewScrobble(artist="A", track="Two", timestamp=2), NOW)
+    assert first.counts()["pending"] == 2
+    first.close()

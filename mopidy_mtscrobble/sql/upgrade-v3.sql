@@ -57,6 +57,7 @@ CREATE INDEX love_actions_by_state ON love_actions (state, id);
 -- Imports from the network, one row per kind ('loved').
 CREATE TABLE jobs (
     kind        TEXT    PRIMARY KEY,
+    run         INTEGER NOT NULL DEFAULT 1,  -- counts the imports started
     state       TEXT    NOT NULL
                 CHECK (state IN ('running', 'matching', 'done', 'failed')),
     username    TEXT,
