@@ -74,6 +74,7 @@ test-mopidy4: system-test
 bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py
 	$(VENV)/bin/python bench/bench_delivery.py
+	$(VENV)/bin/python bench/bench_loved.py
 
 lint: venv
 	$(VENV)/bin/tox run -e lint
