@@ -323,13 +323,15 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             track = local_track(model)
         else:
             models = self._core.library.lookup(uris=[uri]).get().get(uri)
-            if not models:
+            # Mopidy 3's file backend answers a file it cannot read with only
+            # its URI and file name.
+            if not models or not (models[0].length or models[0].artists):
                 raise TrackError(f"No track has the URI {uri}", 404)
             track = local_track(models[0])
         if track is None:
             raise TrackError(
-                f"The track {uri or 'playing'} has no artist or title (or could "
-                "not be read), so it cannot be loved"
+                f"The track {uri or 'playing'} has no artist or title, "
+                "so it cannot be loved"
             )
         return track
 

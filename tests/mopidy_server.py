@@ -19,8 +19,10 @@ from pathlib import Path
 from .secret_scan import note_text
 
 START_TIMEOUT_SECONDS = 60.0
-# Mopidy 4 logs through rich, which wraps lines at the terminal's width.
-UNWRAPPED_LOGS = {"COLUMNS": "100000"}
+# Mopidy 4 logs through rich, which wraps lines at the terminal's width and
+# pads every line to it: wide enough for any line, not so wide that thousands
+# of DEBUG lines become megabytes each.
+UNWRAPPED_LOGS = {"COLUMNS": "2000"}
 STOP_TIMEOUT_SECONDS = 20.0
 
 

@@ -38,6 +38,7 @@ LOCAL_TRACKS = [
     ),
     model_track(uri="local:track:police", name="Next to You", artists=("Police, The",)),
     model_track(uri="local:track:other", name="Other", artists=("Somebody",)),
+    model_track(uri="local:track:untagged", name=None, artists=()),
 ]
 FILE_TRACKS = [
     model_track(
@@ -229,7 +230,12 @@ def test_love_without_a_playing_track_says_so(frontend):
     from mopidy_mtscrobble.errors import TrackError
 
     proxy, _ = frontend
-    with pytest.raises(TrackError, match="Nothing is playing"):
+    with pytest.raises(TrackError, match="Nothing is playing") as nothing:
         proxy.love().get()
-    with pytest.raises(TrackError, match="No track has the URI"):
+    assert nothing.value.http_status == 409
+    with pytest.raises(TrackError, match="No track has the URI") as unknown:
         proxy.love("local:track:nope").get()
+    assert unknown.value.http_status == 404
+    with pytest.raises(TrackError, match="has no artist or title") as untagged:
+        proxy.love("local:track:untagged").get()
+    assert untagged.value.http_status == 400
