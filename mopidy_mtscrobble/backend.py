@@ -1,10 +1,11 @@
-"""The `mtscrobble` backend: loved tracks as a playlist and a library directory.
+"""The `mtscrobble` backend: loved and most played tracks as playlists and folders.
 
-Every Mopidy client sees them: the playlist "Loved on Last.fm" lists the
-matched local tracks by their own URIs (so MPD clients can load and play it),
-and the "Last.fm" directory holds "Loved tracks" and "Loved but not in your
-library". Read-only: the content comes from the database on every call, so a
-love or an import shows at once.
+Every Mopidy client sees them: the playlists "Loved on Last.fm" and "Most
+played on Last.fm" list the matched local tracks by their own URIs (so MPD
+clients can load and play them), and the "Last.fm" directory holds "Loved
+tracks", "Loved but not in your library" and "Most played". Read-only: the
+content comes from the database on every call, so a love, an import or a
+scrobble shows at once.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ logger = logging.getLogger(__name__)
 
 URI_SCHEME = "mtscrobble"
 PLAYLIST_URI = "mtscrobble:playlist:loved"
+MOST_PLAYED_PLAYLIST_URI = "mtscrobble:playlist:most-played"
 ROOT_URI = "mtscrobble:directory"
 LOVED_URI = "mtscrobble:directory:loved"
 MISSING_URI = "mtscrobble:directory:missing"
+MOST_PLAYED_URI = "mtscrobble:directory:most-played"
 MISSING_TRACK_PREFIX = "mtscrobble:missing:"
 READ_ONLY_HINT = (
-    "it shows your loved tracks: love or unlove tracks instead "
+    "it comes from Last.fm: love or unlove tracks instead "
     "('mopidy mtscrobble love' / 'unlove', or the MTScrobble web page)"
 )
 
@@ -44,6 +47,10 @@ def network_label(settings: Settings) -> str:
 
 def playlist_name(settings: Settings) -> str:
     return f"Loved on {network_label(settings)}"
+
+
+def most_played_name(settings: Settings) -> str:
+    return f"Most played on {network_label(settings)}"
 
 
 def track_model(match: LocalMatch) -> Track:
@@ -96,6 +103,24 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
             logger.error("Could not read the loved tracks: %s", exc)
             return []
 
+    def most_played(self) -> list[LocalMatch]:
+        store = self.store()
+        if store is None:
+            return []
+        try:
+            found = store.most_played(self.settings.most_played_size)
+        except MTScrobbleError as exc:
+            logger.error("Could not read the play counts: %s", exc)
+            return []
+        return [match for match, _count in found]
+
+    def playlist_tracks(self, uri: str) -> list[LocalMatch] | None:
+        if uri == PLAYLIST_URI:
+            return self.loved_matches()
+        if uri == MOST_PLAYED_PLAYLIST_URI:
+            return self.most_played()
+        return None
+
     def loved_missing(self) -> list[Ref]:
         store = self.store()
         if store is None:
@@ -140,19 +165,22 @@ class FavoritesLibrary(backend.LibraryProvider):
             return [
                 Ref.directory(uri=LOVED_URI, name="Loved tracks"),
                 Ref.directory(uri=MISSING_URI, name="Loved but not in your library"),
+                Ref.directory(uri=MOST_PLAYED_URI, name="Most played"),
             ]
-        if uri == LOVED_URI:
+        if uri in (LOVED_URI, MOST_PLAYED_URI):
+            playlist = PLAYLIST_URI if uri == LOVED_URI else MOST_PLAYED_PLAYLIST_URI
             return [
                 Ref.track(uri=m.uri, name=m.name or m.uri)
-                for m in self.backend.loved_matches()
+                for m in self.backend.playlist_tracks(playlist)
             ]
         if uri == MISSING_URI:
             return self.backend.loved_missing()
         return []
 
     def lookup(self, uri: str) -> list[Track]:
-        if uri == PLAYLIST_URI:
-            return [track_model(m) for m in self.backend.loved_matches()]
+        tracks = self.backend.playlist_tracks(uri)
+        if tracks is not None:
+            return [track_model(m) for m in tracks]
         if uri.startswith(MISSING_TRACK_PREFIX):
             track = self.backend.missing_track(uri)
             return [track] if track is not None else []
@@ -162,24 +190,26 @@ class FavoritesLibrary(backend.LibraryProvider):
 class FavoritesPlaylists(backend.PlaylistsProvider):
     def __init__(self, backend_: MTScrobbleBackend) -> None:
         super().__init__(backend_)
-        self.name = playlist_name(backend_.settings)
+        self.names = {
+            PLAYLIST_URI: playlist_name(backend_.settings),
+            MOST_PLAYED_PLAYLIST_URI: most_played_name(backend_.settings),
+        }
 
     def as_list(self) -> list[Ref]:
-        return [Ref.playlist(uri=PLAYLIST_URI, name=self.name)]
+        return [Ref.playlist(uri=uri, name=name) for uri, name in self.names.items()]
 
     def get_items(self, uri: str) -> list[Ref] | None:
-        if uri != PLAYLIST_URI:
+        tracks = self.backend.playlist_tracks(uri)
+        if tracks is None:
             return None
-        return [
-            Ref.track(uri=m.uri, name=m.name or m.uri)
-            for m in self.backend.loved_matches()
-        ]
+        return [Ref.track(uri=m.uri, name=m.name or m.uri) for m in tracks]
 
     def lookup(self, uri: str) -> Playlist | None:
-        if uri != PLAYLIST_URI:
+        tracks = self.backend.playlist_tracks(uri)
+        if tracks is None:
             return None
-        tracks = tuple(track_model(m) for m in self.backend.loved_matches())
-        return Playlist(uri=PLAYLIST_URI, name=self.name, tracks=tracks)
+        models = tuple(track_model(m) for m in tracks)
+        return Playlist(uri=uri, name=self.names[uri], tracks=models)
 
     def refresh(self) -> None:
         pass  # read from the database on every call
@@ -188,15 +218,17 @@ class FavoritesPlaylists(backend.PlaylistsProvider):
         return None  # another backend (such as M3U) creates playlists
 
     def delete(self, uri: str) -> bool:
-        if uri == PLAYLIST_URI:
+        if uri in self.names:
             logger.warning(
-                "The playlist %r cannot be deleted: %s", self.name, READ_ONLY_HINT
+                "The playlist %r cannot be deleted: %s", self.names[uri], READ_ONLY_HINT
             )
         return False
 
     def save(self, playlist: Playlist) -> Playlist | None:
-        if playlist.uri == PLAYLIST_URI:
+        if playlist.uri in self.names:
             logger.warning(
-                "The playlist %r is read-only: %s", self.name, READ_ONLY_HINT
+                "The playlist %r is read-only: %s",
+                self.names[playlist.uri],
+                READ_ONLY_HINT,
             )
         return None

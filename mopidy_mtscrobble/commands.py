@@ -1,6 +1,6 @@
 """The `mopidy mtscrobble ...` commands.
 
-login, logout, status, queue, retry, import-loved, love, unlove.
+login, logout, status, queue, retry, import-loved, sync-playcounts, love, unlove.
 """
 
 from __future__ import annotations
@@ -199,8 +199,8 @@ def status(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         sent_today = store.count_sent_since(now - 86_400)
         oldest = store.oldest_waiting()
         saved = store.status()
-        job = store.job("loved")
-        loved = store.loved_counts()
+        jobs = {kind: store.job(kind) for kind in WHAT}
+        matched = {kind: store.match_counts(kind) for kind in WHAT}
         loves = store.love_action_counts()
     finally:
         store.close()
@@ -220,16 +220,18 @@ def status(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         print(f"Last error: {saved['last_error']}")
     if saved.get("next_retry_at") and int(saved["next_retry_at"]) > now:
         print(f"Next retry: {_utc(int(saved['next_retry_at']))}")
-    if job is None:
-        print("Loved tracks: not imported yet (after the first login)")
-    elif job.state in ("running", "matching", "failed"):
-        print(_progress(job))
-    if loved["total"] or (job is not None and job.state == "done"):
-        print(
-            f"Loved tracks: {loved['total']}, {loved['matched']} in your library, "
-            f"{loved['missing']} not found"
-            + (f", {loved['waiting']} still to match" if loved["waiting"] else "")
-        )
+    for kind, label in (("loved", "Loved tracks"), ("playcounts", "Play counts")):
+        job, songs = jobs[kind], matched[kind]
+        if job is None:
+            print(f"{label}: not imported yet (after the first login)")
+        elif job.state in ("running", "matching", "failed"):
+            print(_progress(kind, job))
+        if songs["total"] or (job is not None and job.state == "done"):
+            print(
+                f"{label}: {songs['total']} songs, {songs['matched']} in your "
+                f"library, {songs['missing']} not found"
+                + (f", {songs['waiting']} still to match" if songs["waiting"] else "")
+            )
     if loves["pending"] or loves["rejected"]:
         print(
             f"Loves and unloves: {loves['pending']} waiting to be sent, "
@@ -342,25 +344,35 @@ def retry(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# import-loved / love / unlove
+# import-loved / sync-playcounts / love / unlove
+
+WHAT = {"loved": "loved tracks", "playcounts": "play counts"}
+API_PATH = {"loved": "import-loved", "playcounts": "sync-playcounts"}
 
 
-def _progress(job) -> str:
+def _imported(kind: str, songs: int) -> str:
+    if kind == "loved":
+        return f"Imported {songs} loved tracks"
+    return f"Imported the play counts of {songs} songs"
+
+
+def _progress(kind: str, job) -> str:
+    what = WHAT[kind]
     if job is None:
         return "Waiting for the import to start..."
     if job.state == "running":
         if job.pages is None:
-            return "Importing loved tracks: starting..."
+            return f"Importing {what}: starting..."
         return (
-            f"Importing loved tracks: page {job.page} of {job.pages} "
+            f"Importing {what}: page {job.page} of {job.pages} "
             f"({job.fetched} of {job.total} songs)"
         )
     if job.state == "matching":
-        return f"Imported {job.fetched} loved tracks; matching them to your library..."
+        return f"{_imported(kind, job.fetched)}; matching them to your library..."
     if job.state == "failed":
-        return f"Importing loved tracks failed: {job.error}"
+        return f"Importing {what} failed: {job.error}"
     return (
-        f"Imported {job.fetched} loved tracks: {job.matched} in your library, "
+        f"{_imported(kind, job.fetched)}: {job.matched} in your library, "
         f"{job.unmatched} not found."
     )
 
@@ -386,24 +398,24 @@ class _ProgressLine:
             print()
 
 
-def _loved_job(data_dir):
+def _job(data_dir, kind: str):
     store = Store.open(data_dir, time.time())
     try:
-        return store.job("loved")
+        return store.job(kind)
     finally:
         store.close()
 
 
-def _follow_import(data_dir, earlier_run: int) -> int:
+def _follow_import(data_dir, kind: str, earlier_run: int) -> int:
     """Show a running Mopidy's import (a run after `earlier_run`) until it ends."""
     line = _ProgressLine()
     deadline = time.monotonic() + IMPORT_WAIT_S
     try:
         while time.monotonic() < deadline:
-            job = _loved_job(data_dir)
+            job = _job(data_dir, kind)
             if job is not None and job.run <= earlier_run:
                 job = None  # the earlier import's row; ours has not started
-            line.show(_progress(job))
+            line.show(_progress(kind, job))
             if job is not None and job.state in ("done", "failed"):
                 return EXIT_OK if job.state == "done" else EXIT_FAILED
             time.sleep(PROGRESS_POLL_S)
@@ -413,7 +425,7 @@ def _follow_import(data_dir, earlier_run: int) -> int:
     return EXIT_OK
 
 
-def _import_directly(config: Mapping[str, Any], settings: Settings) -> int:
+def _import_directly(config: Mapping[str, Any], settings: Settings, kind: str) -> int:
     delivery = Delivery(settings, prepare_data_dir(config))
     try:
         delivery.open()
@@ -425,13 +437,13 @@ def _import_directly(config: Mapping[str, Any], settings: Settings) -> int:
         return EXIT_FAILED
     line = _ProgressLine()
     try:
-        delivery.import_loved()
-        while delivery.importing:
+        delivery.start_import(kind)
+        while delivery.importing(kind):
             delay = delivery.step()
-            job = delivery.loved_job()
+            job = delivery.job(kind)
             if job is not None and job.state == "running":
-                line.show(_progress(job))
-            if delivery.importing and delay != 0.0:
+                line.show(_progress(kind, job))
+            if delivery.importing(kind) and delay != 0.0:
                 line.done()
                 result = delivery.status()
                 print(
@@ -440,42 +452,47 @@ def _import_directly(config: Mapping[str, Any], settings: Settings) -> int:
                     "this command again."
                 )
                 return EXIT_FAILED
-        job = delivery.loved_job()
+        job = delivery.job(kind)
     finally:
         line.done()
         delivery.close()
     if job is None or job.state == "failed":
-        print(_progress(job))
+        print(_progress(kind, job))
         return EXIT_FAILED
     print(
-        f"Imported {job.fetched} loved tracks. Mopidy matches them to your "
-        "library when it runs."
+        f"{_imported(kind, job.fetched)}. Mopidy matches them to your library "
+        "when it runs."
     )
     return EXIT_OK
 
 
-@_guarded
-def import_loved(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
-    settings = _settings(config)
-    problem = _credentials_problem(settings)
-    if problem:
-        print(f"Error: {problem}")
-        return EXIT_FAILED
-    data_dir = prepare_data_dir(config)
-    earlier = _loved_job(data_dir)
-    earlier_run = earlier.run if earlier is not None else 0
-    asked = _ask_running_mopidy(config, "import-loved")
-    if asked is None:
-        return _import_directly(config, settings)
-    status_code, answer = asked
-    if status_code == 409:
-        print("An import is already running; showing its progress.")
-    elif status_code != 202:
-        print(f"Error: {answer.get('error', status_code)}")
-        return EXIT_FAILED
-    else:
-        print("The running Mopidy imports your loved tracks.")
-    return _follow_import(data_dir, earlier_run if status_code == 202 else 0)
+def _import_command(kind: str):
+    @_guarded
+    def run(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
+        settings = _settings(config)
+        problem = _credentials_problem(settings)
+        if problem:
+            print(f"Error: {problem}")
+            return EXIT_FAILED
+        data_dir = prepare_data_dir(config)
+        earlier = _job(data_dir, kind)
+        earlier_run = earlier.run if earlier is not None else 0
+        asked = _ask_running_mopidy(config, API_PATH[kind])
+        if asked is None:
+            return _import_directly(config, settings, kind)
+        status_code, answer = asked
+        if status_code == 409:
+            print("An import is already running; showing its progress.")
+            earlier_run = 0
+        elif status_code != 202:
+            print(f"Error: {answer.get('error', status_code)}")
+            return EXIT_FAILED
+        else:
+            print(f"The running Mopidy imports your {WHAT[kind]}.")
+        return _follow_import(data_dir, kind, earlier_run)
+
+    run.__name__ = API_PATH[kind]
+    return run
 
 
 def _love_command(love: bool):
@@ -552,7 +569,12 @@ SUBCOMMANDS = (
     Subcommand(
         name="import-loved",
         help="Import your loved tracks again (replaces the imported set).",
-        run=import_loved,
+        run=_import_command("loved"),
+    ),
+    Subcommand(
+        name="sync-playcounts",
+        help="Sync your play counts again (replaces the synced numbers).",
+        run=_import_command("playcounts"),
     ),
     Subcommand(
         name="love",

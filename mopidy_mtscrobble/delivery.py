@@ -39,7 +39,7 @@ from .listening import Track
 from .matching import key_parts
 from .session import SessionFile
 from .settings import Settings
-from .store import LoveAction, LovedEntry, Scrobble, Store
+from .store import CountEntry, LoveAction, LovedEntry, Scrobble, Store
 from .timing import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,9 @@ RECOVERY_SLACK_S = 2
 SESSION_POLL_S = 5.0
 LOCK_FILENAME = "delivery.lock"
 LOVE_ACTIONS_PER_ROUND = 10
-LOVED_JOB = "loved"
+# What can be imported, in the order they run: job kind -> what it is called.
+IMPORTS = {"loved": "loved tracks", "playcounts": "play counts"}
+IMPORT_COMMANDS = {"loved": "import-loved", "playcounts": "sync-playcounts"}
 
 
 class State(enum.StrEnum):
@@ -131,7 +133,7 @@ class Delivery:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         client_factory: Callable[..., LastfmClient] = LastfmClient,
-        on_loved_imported: Callable[[], None] | None = None,
+        on_imported: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self._data_dir = data_dir
@@ -139,7 +141,7 @@ class Delivery:
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._client_factory = client_factory
-        self._on_loved_imported = on_loved_imported
+        self._on_imported = on_imported
         self._sessions = SessionFile(data_dir, settings.network)
         self._store: Store | None = None
         self._client: LastfmClient | None = None
@@ -161,8 +163,8 @@ class Delivery:
         self._lock_file: int | None = None
         self._retry_now = False
         self._new_entries = False
-        self._importing = False
-        self._import_requested = False
+        self._importing: set[str] = set()  # kinds with an import running
+        self._import_requests: set[str] = set()
         self._thread: threading.Thread | None = None
 
     # Called from other threads. None of these waits on the network.
@@ -183,19 +185,19 @@ class Delivery:
             self._retry_now = True
             self._wake_locked()
 
-    def import_loved(self) -> bool:
-        """Start an import of the loved tracks; False if one is running already."""
+    def start_import(self, kind: str) -> bool:
+        """Start an import ("loved", "playcounts"); False if one runs already."""
         with self._lock:
-            if self._importing:
+            if kind in self._importing:
                 return False
-            self._importing = self._import_requested = True
+            self._importing.add(kind)
+            self._import_requests.add(kind)
             self._wake_locked()
         return True
 
-    @property
-    def importing(self) -> bool:
+    def importing(self, kind: str) -> bool:
         with self._lock:
-            return self._importing
+            return kind in self._importing
 
     def login_with_token(self, token: str) -> concurrent.futures.Future:
         """Turn an approved token into a session, on the delivery thread.
@@ -212,9 +214,9 @@ class Delivery:
         """Queue counts, for a command driving this delivery directly."""
         return self._store.counts()
 
-    def loved_job(self):
-        """The loved-tracks import's progress, for a command driving this directly."""
-        return self._store.job(LOVED_JOB)
+    def job(self, kind: str):
+        """An import's progress, for a command driving this delivery directly."""
+        return self._store.job(kind)
 
     def status(self) -> Status:
         with self._lock:
@@ -278,9 +280,9 @@ class Delivery:
         """
         self._take_lock()
         self._store = Store.open(self._data_dir, self._clock.wall())
-        job = self._store.job(LOVED_JOB)
+        running = {kind for kind in IMPORTS if self._job_running(kind)}
         with self._lock:
-            self._importing = job is not None and job.state == "running"
+            self._importing = running
         self._load_session()
 
     def close(self) -> None:
@@ -311,7 +313,7 @@ class Delivery:
             retry_now, self._retry_now = self._retry_now, False
             new_entries, self._new_entries = self._new_entries, False
             logins, self._pending_logins = self._pending_logins, []
-            import_requested, self._import_requested = self._import_requested, False
+            import_requests, self._import_requests = self._import_requests, set()
         for token, future in logins:
             self._complete_login(token, future)
         if self._sessions.stamp() != self._session_stamp:
@@ -324,8 +326,9 @@ class Delivery:
             self._store.clear_retry_times()
             logger.info("Retrying delivery now, as asked")
         try:
-            if import_requested:
-                self._start_import()
+            for kind in IMPORTS:
+                if kind in import_requests:
+                    self._start_import(kind)
             if not self._ready():
                 self._warn_about_expiry()
                 self._save_status()
@@ -398,52 +401,84 @@ class Delivery:
         )
         return True
 
-    # Importing the loved tracks, a page per round.
+    # Imports (loved tracks, then play counts), a page per round.
 
-    def _start_import(self) -> None:
+    def _job_running(self, kind: str) -> bool:
+        job = self._store.job(kind)
+        return job is not None and job.state == "running"
+
+    def _start_import(self, kind: str) -> None:
         username = self._session.username if self._session else None
-        self._store.start_job(LOVED_JOB, username, self._clock.wall())
+        self._store.start_job(kind, username, self._clock.wall())
         logger.info(
-            "Importing loved tracks from %s, as asked", self.settings.network_name
+            "Importing %s from %s, as asked", IMPORTS[kind], self.settings.network_name
         )
 
     def _import_step(self) -> float | None:
-        now = self._clock.wall()
+        """One page of the first import that runs (or starts: once, automatically)."""
         username = self._session.username
-        job = self._store.job(LOVED_JOB)
-        if job is None:
-            logger.info(
-                "Importing your loved tracks from %s (once; 'mopidy mtscrobble "
-                "import-loved' imports them again)",
-                self.settings.network_name,
-            )
-            self._set_importing(True)
-            self._store.start_job(LOVED_JOB, username, now)
-            job = self._store.job(LOVED_JOB)
-        if job.state != "running":
-            return None
-        if job.username != username:
-            self._store.start_job(LOVED_JOB, username, now)  # another account
-            job = self._store.job(LOVED_JOB)
-        page = job.page + 1
+        for kind, what in IMPORTS.items():
+            job = self._store.job(kind)
+            if job is None:
+                logger.info(
+                    "Importing your %s from %s (once; 'mopidy mtscrobble %s' "
+                    "imports them again)",
+                    what,
+                    self.settings.network_name,
+                    IMPORT_COMMANDS[kind],
+                )
+                self._set_importing(kind, True)
+                self._store.start_job(kind, username, self._clock.wall())
+                job = self._store.job(kind)
+            if job.state != "running":
+                continue
+            if job.username != username:  # another account: start over
+                self._store.start_job(kind, username, self._clock.wall())
+                job = self._store.job(kind)
+            delay = self._import_page(kind, job.page + 1, username)
+            if delay is not None:
+                return delay
+        return None
+
+    def _import_page(self, kind: str, page: int, username: str) -> float | None:
+        """0: more pages wait; None: this import ended; else wait after a failure."""
+        what = IMPORTS[kind]
+        client = self._client_for_session()
         try:
-            answer = self._client_for_session().loved_tracks(username, page)
+            if kind == "loved":
+                answer = client.loved_tracks(username, page)
+            else:
+                answer = client.top_tracks(username, page)
         except (InvalidParametersError, RequestError) as exc:
-            self._store.fail_job(LOVED_JOB, str(exc), now)
-            self._set_importing(False)
-            logger.error("Importing loved tracks failed: %s", exc)
+            self._store.fail_job(kind, str(exc), self._clock.wall())
+            self._set_importing(kind, False)
+            logger.error("Importing %s failed: %s", what, exc)
             return None
         except LastfmError as exc:
             self._handle_failure(exc, [])
-            logger.info("Importing loved tracks paused at page %d: %s", page, exc)
+            logger.info("Importing %s paused at page %d: %s", what, page, exc)
             return self._wait_after_failure()
-        entries = [
-            LovedEntry(t.artist, t.title, t.loved_at, *key_parts(t.artist, t.title))
-            for t in answer.tracks
-        ]
-        fetched = self._store.save_loved_page(page, answer.pages, answer.total, entries)
+        if kind == "loved":
+            loved = [
+                LovedEntry(t.artist, t.title, t.loved_at, *key_parts(t.artist, t.title))
+                for t in answer.tracks
+            ]
+            fetched = self._store.save_loved_page(
+                page, answer.pages, answer.total, loved
+            )
+        else:
+            counted = [
+                CountEntry(
+                    t.artist, t.title, t.playcount, *key_parts(t.artist, t.title)
+                )
+                for t in answer.tracks
+            ]
+            fetched = self._store.save_playcount_page(
+                page, answer.pages, answer.total, counted
+            )
         logger.info(
-            "Importing loved tracks from %s: page %d of %d (%d of %d songs)",
+            "Importing %s from %s: page %d of %d (%d of %d songs)",
+            what,
             self.settings.network_name,
             page,
             answer.pages,
@@ -453,20 +488,26 @@ class Delivery:
         self._succeeded()
         if page < answer.pages:
             return 0.0
-        count = self._store.finish_loved_import(self._clock.wall())
-        self._set_importing(False)
+        if kind == "loved":
+            count = self._store.finish_loved_import(self._clock.wall())
+        else:
+            count = self._store.finish_playcount_sync(self._clock.wall())
+        self._set_importing(kind, False)
         logger.info(
-            "Imported %d loved tracks from %s; matching them to your library",
-            count,
+            "Imported %s from %s; matching them to your library",
+            f"{count} loved tracks" if kind == "loved" else f"{count} play counts",
             self.settings.network_name,
         )
-        if self._on_loved_imported is not None:
-            self._on_loved_imported()
+        if self._on_imported is not None:
+            self._on_imported(kind)
         return None
 
-    def _set_importing(self, importing: bool) -> None:
+    def _set_importing(self, kind: str, importing: bool) -> None:
         with self._lock:
-            self._importing = importing
+            if importing:
+                self._importing.add(kind)
+            else:
+                self._importing.discard(kind)
 
     def _try_early(self) -> None:
         """Try before the backoff ends; the backoff keeps growing if this fails too."""
@@ -630,7 +671,7 @@ class Delivery:
     def _record(self, batch: list[Scrobble], results: list) -> None:
         now = self._clock.wall()
         accepted = [e.id for e, r in zip(batch, results, strict=True) if r.accepted]
-        self._store.mark_sent(accepted, now)
+        self._store.mark_sent(accepted, now, self.settings.favorites_uri_schemes)
         limited = []
         for entry, result in zip(batch, results, strict=True):
             if result.accepted:
@@ -686,7 +727,9 @@ class Delivery:
                 found.append(entry.id)
             else:
                 missing.append(entry.id)
-        self._store.mark_sent(found, self._clock.wall())
+        self._store.mark_sent(
+            found, self._clock.wall(), self.settings.favorites_uri_schemes
+        )
         self._store.retry_later(missing, None, None, count=False)
         logger.info(
             "Checked %d scrobbles whose answer was lost: %d had landed, %d will "

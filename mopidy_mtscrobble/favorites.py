@@ -1,8 +1,8 @@
-"""Loved songs matched to local tracks: the work behind the favorites playlist.
+"""Songs matched to local tracks: the work behind the loved and most played lists.
 
 A `Matcher` runs on its own thread with its own database connection. It wakes
-at startup, after an import and when asked, and matches every loved song not
-matched yet. A run asks each backend's search once per artist (or, for a
+at startup, after an import and when asked, and matches every loved or counted
+song not matched yet. A run asks each backend's search once per artist (or, for a
 backend without search such as Mopidy-File, browses it once), so it never
 walks the whole library once per loved song.
 """
@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable
 from .errors import StorageError
 from .library import Library, LocalTrack
 from .matching import artist_key, search_terms
-from .store import LocalMatch, Loved, Store
+from .store import LocalMatch, Song, Store
 from .timing import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
 
-MATCH_CHUNK = 500  # loved songs per database transaction
+MATCH_CHUNK = 500  # songs per database transaction
+KINDS = {"loved": "Loved tracks", "playcounts": "Counted songs"}
 # Backends known not to search (asking Mopidy-File makes Mopidy 3 log an error).
 BROWSE_ONLY_SCHEMES = frozenset({"file"})
 RETRY_AFTER_STORAGE_ERROR_S = 60.0
@@ -46,11 +47,11 @@ class LibraryIndex:
         self.searches = 0
         self.scans = 0
 
-    def find(self, loved: Loved) -> list[LocalMatch]:
-        key = (loved.artist_key, loved.title_key, loved.recording)
+    def find(self, song: Song) -> list[LocalMatch]:
+        key = (song.artist_key, song.title_key, song.recording)
         found: dict[str, LocalMatch] = {}
         for scheme in self._schemes:
-            for track in self._candidates(scheme, loved.artist):
+            for track in self._candidates(scheme, song.artist):
                 if key in track.match_keys:
                     found.setdefault(track.uri, track.as_match())
         return list(found.values())
@@ -144,35 +145,43 @@ class Matcher:
                     "Please report this with the log."
                 )
 
-    def run_once(self) -> dict[str, int] | None:
-        """Match every loved song not matched yet; None if there were none."""
+    def run_once(self) -> dict[str, dict[str, int]]:
+        """Match every song not matched yet; the counts of each kind matched."""
         store = Store.open(self._data_dir, self._clock.wall())
         try:
             return self._match_all(store)
         finally:
             store.close()
 
-    def _match_all(self, store: Store) -> dict[str, int] | None:
-        rows = store.unmatched_loved(MATCH_CHUNK)
-        if not rows:
-            return None
-        index = LibraryIndex(self._library, self._schemes)
-        self.last_index = index
-        while rows and not self._stopping:
-            matches = {row.id: index.find(row) for row in rows}
-            store.save_matches(matches, self._clock.wall())
-            for row in rows:
-                if not matches[row.id]:
-                    logger.debug("Loved but not in your library: %s - %s",
-                                 row.artist, row.track)  # fmt: skip
-            rows = store.unmatched_loved(MATCH_CHUNK)
-        counts = store.finish_matching(self._clock.wall())
-        logger.info(
-            "Loved tracks: %d in your library, %d not found (%d loved in all)",
-            counts["matched"],
-            counts["missing"],
-            counts["total"],
-        )
-        if self._on_changed is not None:
+    def _match_all(self, store: Store) -> dict[str, dict[str, int]]:
+        results = {}
+        index: LibraryIndex | None = None  # one per run: the library asked once
+        for kind, label in KINDS.items():
+            rows = store.unmatched(kind, MATCH_CHUNK)
+            if not rows:
+                continue
+            if index is None:
+                index = self.last_index = LibraryIndex(self._library, self._schemes)
+            while rows and not self._stopping:
+                matches = {row.id: index.find(row) for row in rows}
+                store.save_matches(kind, matches, self._clock.wall())
+                if kind == "loved":
+                    for row in rows:
+                        if not matches[row.id]:
+                            logger.debug(
+                                "Loved but not in your library: %s - %s",
+                                row.artist,
+                                row.track,
+                            )
+                rows = store.unmatched(kind, MATCH_CHUNK)
+            counts = results[kind] = store.finish_matching(kind, self._clock.wall())
+            logger.info(
+                "%s: %d in your library, %d not found (%d in all)",
+                label,
+                counts["matched"],
+                counts["missing"],
+                counts["total"],
+            )
+        if results and self._on_changed is not None:
             self._on_changed()
-        return counts
+        return results

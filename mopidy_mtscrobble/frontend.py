@@ -55,6 +55,15 @@ class _TimerFired:
 
 
 @dataclasses.dataclass(frozen=True)
+class TrackInfo:
+    uri: str
+    artist: str
+    track: str
+    loved: bool
+    playcount: int | None
+
+
+@dataclasses.dataclass(frozen=True)
 class LoveResult:
     """What a love or unlove did, for the web API and the commands."""
 
@@ -184,7 +193,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
                 self.settings,
                 self.data_dir,
                 proxy=httpclient.format_proxy(self._config.get("proxy") or {}),
-                on_loved_imported=self._matcher.wake if self._matcher else None,
+                on_imported=self._on_imported,
             )
             self._owned_delivery.start()
             self._delivery = self._owned_delivery
@@ -300,18 +309,24 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._favorites_changed()
         return LoveResult(False, track.uri, artist, track.name)
 
-    def is_loved(self, uri: str) -> bool:
-        track = self._local_track(uri)
+    def track_info(self, uri: str) -> TrackInfo:
+        """Whether a track is loved, and its play count (None: not counted)."""
+        track, store = self._local_track(uri), self._usable_store()
         artist = ", ".join(track.artists)
-        return bool(
-            self._usable_store().loved_for(track.uri, key_parts(artist, track.name))
+        key = key_parts(artist, track.name)
+        return TrackInfo(
+            uri=track.uri,
+            artist=artist,
+            track=track.name,
+            loved=bool(store.loved_for(track.uri, key)),
+            playcount=store.playcount_for(track.uri, key),
         )
 
-    def import_loved(self) -> bool:
-        """Start an import of the loved tracks; False if one runs already."""
+    def start_import(self, kind: str) -> bool:
+        """Start an import ("loved", "playcounts"); False if one runs already."""
         if self._owned_delivery is None:
             raise NotReadyError("Mopidy-MTScrobble is not running (see Mopidy's log)")
-        return self._owned_delivery.import_loved()
+        return self._owned_delivery.start_import(kind)
 
     def _local_track(self, uri: str | None) -> LocalTrack:
         if uri is None:
@@ -339,6 +354,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if self.store is None and not self._open_store():
             raise StorageError("The database cannot be used now; see Mopidy's log")
         return self.store
+
+    def _on_imported(self, kind: str) -> None:
+        """On the delivery thread: an import ended, its songs wait to be matched."""
+        if self._matcher is not None:
+            self._matcher.wake()
 
     def _favorites_changed(self) -> None:
         if self._delivery is not None:

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 50
 RECENT_TRACKS_PAGE_SIZE = 200
 LOVED_TRACKS_PAGE_SIZE = 1000  # the most user.getLovedTracks gives at once
+TOP_TRACKS_PAGE_SIZE = 1000  # and user.getTopTracks
 USER_AGENT = f"Mopidy-MTScrobble/{__version__} pylast/{pylast.__version__}"
 
 NETWORK_SERVERS = {
@@ -95,6 +96,21 @@ class LovedTrack:
 @dataclasses.dataclass(frozen=True)
 class LovedPage:
     tracks: list[LovedTrack]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CountedTrack:
+    artist: str
+    title: str
+    playcount: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CountsPage:
+    tracks: list[CountedTrack]
     page: int
     pages: int
     total: int
@@ -238,13 +254,7 @@ class LastfmClient:
             {"user": username, "limit": limit, "page": page},
             sign=False,
         )
-        containers = doc.getElementsByTagName("lovedtracks")
-        if not containers:
-            raise AnswerLostError(
-                f"{self.network_name} answered user.getLovedTracks without "
-                "<lovedtracks>"
-            )
-        container = containers[0]
+        container = _container(doc, "lovedtracks", self.network_name)
         tracks = []
         for node in container.getElementsByTagName("track"):
             artist, title = _child_text(node, "artist"), _child_text(node, "name")
@@ -256,6 +266,29 @@ class LastfmClient:
                 LovedTrack(artist, title, int(uts) if uts.isdigit() else None)
             )
         return LovedPage(
+            tracks=tracks,
+            page=_int_attribute(container, "page", page),
+            pages=_int_attribute(container, "totalPages", 1),
+            total=_int_attribute(container, "total", len(tracks)),
+        )
+
+    def top_tracks(
+        self, username: str, page: int, limit: int = TOP_TRACKS_PAGE_SIZE
+    ) -> CountsPage:
+        """One page of the user's all-time play counts per track, most played first."""
+        doc = self._call(
+            "user.getTopTracks",
+            {"user": username, "period": "overall", "limit": limit, "page": page},
+            sign=False,
+        )
+        container = _container(doc, "toptracks", self.network_name)
+        tracks = []
+        for node in container.getElementsByTagName("track"):
+            artist, title = _child_text(node, "artist"), _child_text(node, "name")
+            count = _child_text(node, "playcount").strip()
+            if artist.strip() and title.strip() and count.isdigit():
+                tracks.append(CountedTrack(artist, title, int(count)))
+        return CountsPage(
             tracks=tracks,
             page=_int_attribute(container, "page", page),
             pages=_int_attribute(container, "totalPages", 1),
@@ -351,6 +384,13 @@ def _child_text(node: minidom.Element, tag: str) -> str:
                 t.data for t in child.childNodes if t.nodeType == t.TEXT_NODE
             )
     return ""
+
+
+def _container(doc: minidom.Document, tag: str, network: str) -> minidom.Element:
+    nodes = doc.getElementsByTagName(tag)
+    if not nodes:
+        raise AnswerLostError(f"{network} answered without <{tag}>")
+    return nodes[0]
 
 
 def _int_attribute(node: minidom.Element, name: str, default: int) -> int:

@@ -15,6 +15,7 @@ NETWORKS = ("lastfm", "librefm", "custom")
 MIN_THRESHOLD_PERCENT = 50
 MAX_THRESHOLD_PERCENT = 100
 MIN_RADIO_SECONDS = 30
+MAX_MOST_PLAYED_SIZE = 10_000
 API_ACCOUNT_URL = "https://www.last.fm/api/account/create"
 
 
@@ -78,6 +79,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["radio_min_seconds"] = config.Integer(minimum=MIN_RADIO_SECONDS)
     schema["history_days"] = config.Integer(minimum=1)
     schema["favorites_uri_schemes"] = config.List(optional=True)
+    schema["most_played_size"] = config.Integer(minimum=1, maximum=MAX_MOST_PLAYED_SIZE)
     return schema
 
 
@@ -99,6 +101,7 @@ class Settings:
     radio_min_seconds: int = 60
     history_days: int = 90
     favorites_uri_schemes: tuple[str, ...] = ("local", "file")
+    most_played_size: int = 100
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

@@ -13,15 +13,16 @@ import logging
 import os
 import pathlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from importlib import resources
 
 from .errors import StorageError
+from .matching import key_parts
 
 logger = logging.getLogger(__name__)
 
 DB_FILENAME = "mtscrobble.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK_WAIT_SECONDS = 10.0
 SECONDS_PER_DAY = 86_400
 FILE_MODE = 0o600
@@ -169,23 +170,109 @@ UPDATE_JOB_DONE = """
 UPDATE jobs SET state = 'done', matched = ?, unmatched = ?, finished_at = ?
 WHERE kind = ? AND state = 'matching'
 """
-SELECT_UNMATCHED_LOVED = """
-SELECT * FROM loved WHERE matched_at IS NULL ORDER BY artist_key, id LIMIT ?
-"""
-DELETE_MATCHES = "DELETE FROM loved_matches WHERE loved_id = ?"
-INSERT_MATCH = """
+# Matching, for each kind of song list: "loved" and "playcounts".
+SELECT_UNMATCHED = {
+    "loved": """
+SELECT id, artist, track, artist_key, title_key, recording FROM loved
+WHERE matched_at IS NULL ORDER BY artist_key, id LIMIT ?
+""",
+    "playcounts": """
+SELECT id, artist, track, artist_key, title_key, recording FROM playcounts
+WHERE matched_at IS NULL ORDER BY artist_key, id LIMIT ?
+""",
+}
+DELETE_MATCHES = {
+    "loved": "DELETE FROM loved_matches WHERE loved_id = ?",
+    "playcounts": "DELETE FROM playcount_matches WHERE playcount_id = ?",
+}
+INSERT_MATCH = {
+    "loved": """
 INSERT INTO loved_matches (loved_id, uri, name, artist, album, length_ms)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (loved_id, uri) DO NOTHING
-"""
-UPDATE_MATCHED_AT = "UPDATE loved SET matched_at = ? WHERE id = ?"
-COUNT_LOVED = """
+""",
+    "playcounts": """
+INSERT INTO playcount_matches (playcount_id, uri, name, artist, album, length_ms)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (playcount_id, uri) DO NOTHING
+""",
+}
+UPDATE_MATCHED_AT = {
+    "loved": "UPDATE loved SET matched_at = ? WHERE id = ?",
+    "playcounts": "UPDATE playcounts SET matched_at = ? WHERE id = ?",
+}
+COUNT_MATCHED = {
+    "loved": """
 SELECT
     count(*) AS total,
     count(*) FILTER (WHERE matched_at IS NULL) AS waiting,
     count(*) FILTER (WHERE matched_at IS NOT NULL AND EXISTS (
         SELECT 1 FROM loved_matches m WHERE m.loved_id = loved.id)) AS matched
 FROM loved
+""",
+    "playcounts": """
+SELECT
+    count(*) AS total,
+    count(*) FILTER (WHERE matched_at IS NULL) AS waiting,
+    count(*) FILTER (WHERE matched_at IS NOT NULL AND EXISTS (
+        SELECT 1 FROM playcount_matches m
+        WHERE m.playcount_id = playcounts.id)) AS matched
+FROM playcounts
+""",
+}
+
+# Play counts.
+CLEAR_PLAYCOUNTS_IMPORT = "DELETE FROM playcounts_import"
+INSERT_PLAYCOUNTS_IMPORT = """
+INSERT INTO playcounts_import (artist, track, playcount, artist_key, title_key,
+    recording)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (artist_key, title_key, recording) DO UPDATE SET
+    playcount = playcount + excluded.playcount
+"""
+COUNT_PLAYCOUNTS_IMPORT = "SELECT count(*) FROM playcounts_import"
+DELETE_PLAYCOUNTS_NOT_IMPORTED = """
+DELETE FROM playcounts
+WHERE NOT EXISTS (
+    SELECT 1 FROM playcounts_import i
+    WHERE i.artist_key = playcounts.artist_key
+      AND i.title_key = playcounts.title_key AND i.recording = playcounts.recording
+)
+"""
+MERGE_PLAYCOUNTS_IMPORT = """
+INSERT INTO playcounts (
+    artist, track, playcount, artist_key, title_key, recording, matched_at
+)
+SELECT artist, track, playcount, artist_key, title_key, recording, NULL
+FROM playcounts_import WHERE true
+ON CONFLICT (artist_key, title_key, recording) DO UPDATE SET
+    artist = excluded.artist, track = excluded.track,
+    playcount = excluded.playcount, matched_at = NULL
+"""
+COUNT_ONE_PLAY = """
+INSERT INTO playcounts (
+    artist, track, playcount, artist_key, title_key, recording, matched_at
+) VALUES (?, ?, 1, ?, ?, ?, ?)
+ON CONFLICT (artist_key, title_key, recording) DO UPDATE SET
+    playcount = playcount + 1
+RETURNING id
+"""
+# The local tracks with the highest counts, one per song, most played first.
+SELECT_MOST_PLAYED = """
+SELECT m.*, p.playcount FROM playcounts p
+JOIN playcount_matches m ON m.rowid = (
+    SELECT min(rowid) FROM playcount_matches WHERE playcount_id = p.id
+)
+ORDER BY p.playcount DESC, p.id
+LIMIT ?
+"""
+SELECT_PLAYCOUNT_BY_URI = """
+SELECT max(p.playcount) FROM playcounts p
+JOIN playcount_matches m ON m.playcount_id = p.id WHERE m.uri = ?
+"""
+SELECT_PLAYCOUNT_BY_KEY = """
+SELECT playcount FROM playcounts
+WHERE artist_key = ? AND title_key = ? AND recording = ?
 """
 # One local track per loved song (the first match found), newest love first.
 SELECT_LOVED_PLAYLIST = """
@@ -300,6 +387,30 @@ class LovedEntry:
 
 
 @dataclasses.dataclass(frozen=True)
+class CountEntry:
+    """A song's play count as the network lists it, with its match key's parts."""
+
+    artist: str
+    track: str
+    playcount: int
+    artist_key: str
+    title_key: str
+    recording: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Song:
+    """A loved or counted song waiting to be matched to local tracks."""
+
+    id: int
+    artist: str
+    track: str
+    artist_key: str
+    title_key: str
+    recording: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Loved:
     """A loved song as stored."""
 
@@ -332,6 +443,7 @@ class LocalMatch:
     def from_row(cls, row: sqlite3.Row) -> LocalMatch:
         values = dict(row)
         values.pop("loved_id", None)
+        values.pop("playcount_id", None)
         return cls(**values)
 
 
@@ -470,9 +582,22 @@ class Store:
         with self._write() as db:
             db.executemany(UPDATE_IN_FLIGHT, [(i,) for i in ids])
 
-    def mark_sent(self, ids: list[int], now_s: float) -> None:
+    def mark_sent(
+        self, ids: list[int], now_s: float, match_schemes: Collection[str] = ()
+    ) -> None:
+        """Accepted by the network: sent, and one more play on the song's count.
+
+        The played track becomes a match of its song when chosen by the user
+        from a backend in `match_schemes` (not a radio stream).
+        """
         with self._write() as db:
-            db.executemany(UPDATE_SENT, [(int(now_s), i) for i in ids])
+            for scrobble_id in ids:
+                if not db.execute(UPDATE_SENT, (int(now_s), scrobble_id)).rowcount:
+                    continue  # already sent: counted then
+                entry = Scrobble.from_row(
+                    db.execute(SELECT_BY_ID, (scrobble_id,)).fetchone()
+                )
+                _count_play(db, entry, now_s, match_schemes)
 
     def mark_rejected(self, scrobble_id: int, reason: str) -> None:
         with self._write() as db:
@@ -563,28 +688,58 @@ class Store:
             db.execute(UPDATE_JOB_MATCHING, (fetched, int(now_s), "loved"))
             return fetched
 
-    # Loved songs and their local matches.
-
-    def unmatched_loved(self, limit: int) -> list[Loved]:
-        return [Loved.from_row(r) for r in self._read(SELECT_UNMATCHED_LOVED, (limit,))]
-
-    def save_matches(self, matches: dict[int, list[LocalMatch]], now_s: float) -> None:
-        """The local tracks each loved song matched (an empty list: none)."""
+    def save_playcount_page(
+        self, page: int, pages: int, total: int, entries: list[CountEntry]
+    ) -> int:
+        """Keep one fetched page of counts and the progress; returns songs so far."""
         with self._write() as db:
-            for loved_id, found in matches.items():
-                db.execute(DELETE_MATCHES, (loved_id,))
+            db.executemany(
+                INSERT_PLAYCOUNTS_IMPORT,
+                [
+                    (e.artist, e.track, e.playcount, e.artist_key, e.title_key,
+                     e.recording)
+                    for e in entries
+                ],
+            )  # fmt: skip
+            fetched = db.execute(COUNT_PLAYCOUNTS_IMPORT).fetchone()[0]
+            db.execute(UPDATE_JOB_PAGE, (page, pages, total, fetched, "playcounts"))
+            return fetched
+
+    def finish_playcount_sync(self, now_s: float) -> int:
+        """Replace the counts with the fetched ones; returns how many songs."""
+        with self._write() as db:
+            db.execute(DELETE_PLAYCOUNTS_NOT_IMPORTED)
+            db.execute(MERGE_PLAYCOUNTS_IMPORT)
+            fetched = db.execute(COUNT_PLAYCOUNTS_IMPORT).fetchone()[0]
+            db.execute(CLEAR_PLAYCOUNTS_IMPORT)
+            db.execute(UPDATE_JOB_MATCHING, (fetched, int(now_s), "playcounts"))
+            return fetched
+
+    # Matching songs (loved, counted) to local tracks.
+
+    def unmatched(self, kind: str, limit: int) -> list[Song]:
+        rows = self._read(SELECT_UNMATCHED[kind], (limit,))
+        return [Song(**dict(r)) for r in rows]
+
+    def save_matches(
+        self, kind: str, matches: dict[int, list[LocalMatch]], now_s: float
+    ) -> None:
+        """The local tracks each song matched (an empty list: none)."""
+        with self._write() as db:
+            for song_id, found in matches.items():
+                db.execute(DELETE_MATCHES[kind], (song_id,))
                 db.executemany(
-                    INSERT_MATCH,
+                    INSERT_MATCH[kind],
                     [
-                        (loved_id, m.uri, m.name, m.artist, m.album, m.length_ms)
+                        (song_id, m.uri, m.name, m.artist, m.album, m.length_ms)
                         for m in found
                     ],
                 )
-                db.execute(UPDATE_MATCHED_AT, (int(now_s), loved_id))
+                db.execute(UPDATE_MATCHED_AT[kind], (int(now_s), song_id))
 
-    def loved_counts(self) -> dict[str, int]:
+    def match_counts(self, kind: str) -> dict[str, int]:
         """total, matched (in the library), missing, waiting (not matched yet)."""
-        row = self._read(COUNT_LOVED)[0]
+        row = self._read(COUNT_MATCHED[kind])[0]
         total, waiting, matched = row["total"], row["waiting"], row["matched"]
         return {
             "total": total,
@@ -593,16 +748,38 @@ class Store:
             "waiting": waiting,
         }
 
-    def finish_matching(self, now_s: float) -> dict[str, int]:
+    def loved_counts(self) -> dict[str, int]:
+        return self.match_counts("loved")
+
+    def finish_matching(self, kind: str, now_s: float) -> dict[str, int]:
         """When nothing waits to be matched: the import job is done."""
-        counts = self.loved_counts()
+        counts = self.match_counts(kind)
         if counts["waiting"] == 0:
             with self._write() as db:
                 db.execute(
                     UPDATE_JOB_DONE,
-                    (counts["matched"], counts["missing"], int(now_s), "loved"),
+                    (counts["matched"], counts["missing"], int(now_s), kind),
                 )
         return counts
+
+    # Play counts.
+
+    def most_played(self, limit: int) -> list[tuple[LocalMatch, int]]:
+        """Local tracks with the highest counts, one per song, and their counts."""
+        found = []
+        for row in self._read(SELECT_MOST_PLAYED, (limit,)):
+            values = dict(row)
+            count = values.pop("playcount")
+            found.append((LocalMatch.from_row(values), count))
+        return found
+
+    def playcount_for(self, uri: str, key: tuple[str, str, str]) -> int | None:
+        """A local track's count: by its matched URI, else by its key."""
+        by_uri = self._read(SELECT_PLAYCOUNT_BY_URI, (uri,))[0][0]
+        if by_uri is not None:
+            return by_uri
+        rows = self._read(SELECT_PLAYCOUNT_BY_KEY, key)
+        return rows[0][0] if rows else None
 
     def loved_playlist(self) -> list[LocalMatch]:
         """One local track per loved song, newest love first."""
@@ -638,7 +815,7 @@ class Store:
                 (entry.artist_key, entry.title_key, entry.recording),
             ).fetchone()
             db.execute(
-                INSERT_MATCH,
+                INSERT_MATCH["loved"],
                 (row["id"], match.uri, match.name, match.artist, match.album,
                  match.length_ms),
             )  # fmt: skip
@@ -727,6 +904,27 @@ class Store:
         with self._write() as db:
             cutoff = int(now_s) - history_days * SECONDS_PER_DAY
             return db.execute(DELETE_OLD_HISTORY, (cutoff,)).rowcount
+
+
+def _count_play(
+    db: sqlite3.Connection,
+    entry: Scrobble,
+    now_s: float,
+    match_schemes: Collection[str],
+) -> None:
+    scheme = (entry.uri or "").partition(":")[0]
+    local = entry.chosen_by_user and scheme in match_schemes
+    keys = key_parts(entry.artist, entry.track)
+    song_id = db.execute(
+        COUNT_ONE_PLAY,
+        (entry.artist, entry.track, *keys, int(now_s) if local else None),
+    ).fetchone()[0]
+    if local:
+        duration_ms = entry.duration_s * 1000 if entry.duration_s else None
+        db.execute(
+            INSERT_MATCH["playcounts"],
+            (song_id, entry.uri, entry.track, entry.artist, entry.album, duration_ms),
+        )
 
 
 def _connect(path: pathlib.Path, lock_wait_s: float) -> sqlite3.Connection:

@@ -46,10 +46,11 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
     return [
         (r"/auth/callback", AuthCallbackHandler, {}),
         (r"/api/retry", RetryHandler, options),
-        (r"/api/import-loved", ImportLovedHandler, options),
+        (r"/api/import-loved", ImportHandler, {**options, "kind": "loved"}),
+        (r"/api/sync-playcounts", ImportHandler, {**options, "kind": "playcounts"}),
         (r"/api/love", LoveHandler, {**options, "love": True}),
         (r"/api/unlove", LoveHandler, {**options, "love": False}),
-        (r"/api/loved", LovedHandler, options),
+        (r"/api/track", TrackHandler, options),
     ]
 
 
@@ -169,15 +170,24 @@ class RetryHandler(JsonHandler):
         self.answer(202, {"retrying": True})
 
 
-class ImportLovedHandler(JsonHandler):
+class ImportHandler(JsonHandler):
+    """POST {}: import the loved tracks, or sync the play counts, again."""
+
+    def initialize(self, kind: str, **options: Any) -> None:
+        super().initialize(**options)
+        self.kind = kind
+
     def post(self) -> None:
         if self.json_body({}) is None:
             return
-        started = self.ask_frontend("import_loved", timeout_s=FRONTEND_TIMEOUT_S)
+        started = self.ask_frontend(
+            "start_import", self.kind, timeout_s=FRONTEND_TIMEOUT_S
+        )
         if started is None:
             return
         if not started:
-            self.fail(409, "An import of loved tracks is already running")
+            what = "loved tracks" if self.kind == "loved" else "play counts"
+            self.fail(409, f"An import of {what} is already running")
             return
         self.answer(202, {"importing": True})
 
@@ -200,17 +210,26 @@ class LoveHandler(JsonHandler):
             self.answer(200, _love_answer(result))
 
 
-class LovedHandler(JsonHandler):
-    """GET ?uri=...: whether that track is loved."""
+class TrackHandler(JsonHandler):
+    """GET ?uri=...: whether that track is loved, and its play count."""
 
     def get(self) -> None:
         uri = self.get_query_argument("uri", "").strip()
         if not uri:
             self.fail(400, "Give the track's URI: ?uri=...")
             return
-        loved = self.ask_frontend("is_loved", uri, timeout_s=LOVE_TIMEOUT_S)
-        if loved is not None:
-            self.answer(200, {"uri": uri, "loved": loved})
+        info = self.ask_frontend("track_info", uri, timeout_s=LOVE_TIMEOUT_S)
+        if info is not None:
+            self.answer(
+                200,
+                {
+                    "uri": info.uri,
+                    "artist": info.artist,
+                    "track": info.track,
+                    "loved": info.loved,
+                    "playcount": info.playcount,
+                },
+            )
 
 
 def _love_answer(result: Any) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def section(**overrides: str) -> dict[str, str]:
         "radio_min_seconds": "60",
         "history_days": "90",
         "favorites_uri_schemes": "local, file",
+        "most_played_size": "100",
     }
     values.update(overrides)
     return values

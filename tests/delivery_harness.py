@@ -51,9 +51,7 @@ def store(tmp_path):
 def make_delivery(tmp_path, clock, settings, lastfm):
     made = []
 
-    def make(
-        user: str | None = "alice", on_loved_imported=None, **overrides
-    ) -> Delivery:
+    def make(user: str | None = "alice", on_imported=None, **overrides) -> Delivery:
         if user is not None:
             key = lastfm.add_user(user)
             SessionFile(tmp_path, "custom").save(Session(key=key, username=user))
@@ -67,7 +65,7 @@ def make_delivery(tmp_path, clock, settings, lastfm):
             clock=clock,
             rng=random.Random(7),
             client_factory=functools.partial(LastfmClient, limiter=limiter),
-            on_loved_imported=on_loved_imported,
+            on_imported=on_imported,
         )
         worker.limiter = limiter
         worker.open()

@@ -337,8 +337,25 @@ def test_import_loved_without_a_running_mopidy_imports_directly(tmp_path, server
     status = run_mopidy_command(tmp_path, settings, "mtscrobble", "status",
                                 env=env_for(server))  # fmt: skip
     assert (
-        "Loved tracks: 1500, 0 in your library, 0 not found, 1500 still to match"
+        "Loved tracks: 1500 songs, 0 in your library, 0 not found, 1500 still to match"
         in (status.stdout)
+    )
+
+
+def test_sync_playcounts_without_a_running_mopidy_syncs_directly(tmp_path, server):
+    save_session(tmp_path, server)
+    settings = settings_for(server)
+    run_mopidy_command(tmp_path, settings, "mtscrobble", "import-loved",
+                       env=env_for(server))  # fmt: skip
+    server.admin("top", user="alice", tracks=[["A", "Song", 12], ["B", "Tune", 3]])
+    result = run_mopidy_command(tmp_path, settings, "mtscrobble", "sync-playcounts",
+                                env=env_for(server))  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Imported the play counts of 2 songs. Mopidy matches" in result.stdout
+    status = run_mopidy_command(tmp_path, settings, "mtscrobble", "status",
+                                env=env_for(server))  # fmt: skip
+    assert "Play counts: 2 songs, 0 in your library, 0 not found, 2 still to match" in (
+        status.stdout
     )
 
 
@@ -414,7 +431,7 @@ def test_love_api_checks_its_input(tmp_path, server):
         assert post(f"{api}/love", huge, json_type)[0] == 413
         status, body = post(f"{api}/love", b"{}", {**json_type, "Origin": "http://x.y"})
         assert status == 403
-        assert get(f"{api}/loved")[0] == 400
+        assert get(f"{api}/track")[0] == 400
 
 
 def test_a_second_import_while_one_runs_is_refused(tmp_path, server):

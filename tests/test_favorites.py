@@ -109,7 +109,7 @@ def playlist_uris(mopidy):
 def test_loved_songs_match_local_tracks_in_any_release_variant(data_dir, mopidy):
     store = import_loved(data_dir)
     counts, _ = match(data_dir, mopidy)
-    assert counts == {"total": 5, "matched": 4, "missing": 1, "waiting": 0}
+    assert counts["loved"] == {"total": 5, "matched": 4, "missing": 1, "waiting": 0}
     assert playlist_uris(mopidy) == [
         "local:track:halo",  # the live take is another recording
         "local:track:ny",
@@ -162,6 +162,7 @@ def test_playlist_and_directories_are_visible_through_the_core(data_dir, mopidy)
     assert [r.name for r in mopidy.library.browse(ROOT_URI).get()] == [
         "Loved tracks",
         "Loved but not in your library",
+        "Most played",
     ]
     loved_refs = mopidy.library.browse(LOVED_URI).get()
     assert [r.uri for r in loved_refs] == playlist_uris(mopidy)
@@ -202,7 +203,8 @@ def test_love_shows_the_track_at_once_and_queues_it(frontend, mopidy, data_dir):
     result = proxy.love("local:track:other").get()
     assert (result.loved, result.artist, result.track) == (True, "Somebody", "Other")
     assert playlist_uris(mopidy) == ["local:track:other"]
-    assert proxy.is_loved("local:track:other").get() is True
+    info = proxy.track_info("local:track:other").get()
+    assert (info.loved, info.playcount) == (True, None)
     store = Store.open(data_dir, NOW)
     [action] = store.due_love_actions(NOW, 10)
     assert (action.action, action.artist, action.track) == ("love", "Somebody", "Other")

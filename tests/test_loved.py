@@ -36,7 +36,7 @@ def test_first_start_with_a_session_imports_every_page(
 ):
     lastfm.add_loved("alice", loved_tracks(3500))
     imported = []
-    worker = make_delivery(on_loved_imported=lambda: imported.append(True))
+    worker = make_delivery(on_imported=imported.append)
     with caplog.at_level(logging.INFO, "mopidy_mtscrobble"):
         run_until_idle(worker, clock)
     assert pages_asked(lastfm) == [1, 2, 3, 4]
@@ -53,7 +53,7 @@ def test_first_start_with_a_session_imports_every_page(
         3500,
         3500,
     )
-    assert imported == [True]
+    assert imported == ["loved", "playcounts"]  # the play counts follow
     assert "page 1 of 4 (1000 of 3500 songs)" in caplog.text
     assert "page 4 of 4 (3500 of 3500 songs)" in caplog.text
 
@@ -84,7 +84,7 @@ def test_import_stopped_midway_resumes_from_the_next_page(
     worker.close()  # Mopidy stops
     assert store.job("loved").state == "running"
     resumed = make_delivery(user=None)
-    assert resumed.importing
+    assert resumed.importing("loved")
     run_until_idle(resumed, clock)
     assert pages_asked(lastfm) == [1, 2, 3]
     assert store.loved_counts()["total"] == 2500
@@ -125,10 +125,10 @@ def test_asking_for_an_import_while_one_runs_is_refused(
     lastfm.add_loved("alice", loved_tracks(1500))
     worker = make_delivery()
     run_until_idle(worker, clock)
-    assert worker.import_loved() is True
-    assert worker.import_loved() is False
+    assert worker.start_import("loved") is True
+    assert worker.start_import("loved") is False
     run_until_idle(worker, clock)
-    assert worker.import_loved() is True
+    assert worker.start_import("loved") is True
 
 
 def test_a_new_import_replaces_the_imported_set(make_delivery, store, lastfm, clock):
@@ -139,7 +139,7 @@ def test_a_new_import_replaces_the_imported_set(make_delivery, store, lastfm, cl
         {"artist": "Kept", "track": "Song", "uts": int(NOW) - 50},
         {"artist": "New", "track": "One", "uts": int(NOW) - 10},
     ]
-    worker.import_loved()
+    worker.start_import("loved")
     run_until_idle(worker, clock)
     assert loved_names(store) == {("Kept", "Song"), ("New", "One")}
 

@@ -25,7 +25,7 @@ def test_schema_has_every_documented_key(schema):
         "enabled", "network", "api_url", "api_key", "api_secret", "username",
         "password", "scrobble_threshold", "scrobble_cap", "now_playing",
         "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
-        "history_days", "favorites_uri_schemes",
+        "history_days", "favorites_uri_schemes", "most_played_size",
     ]  # fmt: skip
 
 

@@ -505,6 +505,12 @@ class FakeLastfm:
                 for token in self.tokens.values():
                     token["created"] = float("-inf")
                 return {}
+            if action == "top":
+                self.top_tracks[body["user"]] = [
+                    {"artist": artist, "track": track, "playcount": int(count)}
+                    for artist, track, count in body["tracks"]
+                ]
+                return {}
             if action == "loved":
                 self.add_loved(body["user"], body["tracks"])
                 return {}
