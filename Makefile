@@ -75,6 +75,7 @@ bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py
 	$(VENV)/bin/python bench/bench_delivery.py
 	$(VENV)/bin/python bench/bench_loved.py
+	$(VENV)/bin/python bench/bench_playcounts.py
 
 lint: venv
 	$(VENV)/bin/tox run -e lint
