@@ -13,14 +13,10 @@ import sys
 import tempfile
 import time
 
-import pylast
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from mopidy_mtscrobble.delivery import Delivery
-from mopidy_mtscrobble.lastfm import Session
-from mopidy_mtscrobble.session import SessionFile
-from mopidy_mtscrobble.settings import Settings
+from harness import logged_in_delivery, print_table
+
 from mopidy_mtscrobble.store import NewScrobble, Store
 from tests.fake_lastfm import FakeLastfm
 
@@ -37,7 +33,6 @@ def run(backlog: int) -> int:
     server.start()
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
-        pylast.SSL_CONTEXT.load_verify_locations(server.ca_file(folder / "ca.pem"))
         store = Store.open(folder, time.time())
         start = int(time.time()) - 10 * 86_400
         for i in range(backlog):
@@ -49,16 +44,7 @@ def run(backlog: int) -> int:
             )
             store.enqueue(scrobble, time.time())
         store.close()
-        key = server.add_user("bench")
-        SessionFile(folder, "custom").save(Session(key=key, username="bench"))
-        settings = Settings(
-            network="custom",
-            api_url=server.url,
-            api_key=server.api_key,
-            api_secret=server.api_secret,
-        )
-        worker = Delivery(settings, folder)
-        worker.open()
+        worker = logged_in_delivery(server, folder, "bench")
         began = time.perf_counter()
         while (delay := worker.step()) is not None:
             time.sleep(delay)
@@ -84,12 +70,9 @@ def run(backlog: int) -> int:
         ("ratio to floor", f"{elapsed / floor_s:.2f}"),
         ("errors 29 seen", f"{errors_29}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print("\nDraining a backlog against the fake Last.fm (5 requests/s enforced)")
-    print(f"{'measure':<{width}} | value")
-    print(f"{'-' * width}-+-{'-' * 10}")
-    for name, value in rows:
-        print(f"{name:<{width}} | {value}")
+    print_table(
+        "Draining a backlog against the fake Last.fm (5 requests/s enforced)", rows
+    )
     ok = delivered == backlog and duplicates == 0 and errors_29 == 0
     return 0 if ok else 1
 

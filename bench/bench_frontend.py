@@ -16,6 +16,7 @@ import threading
 import time
 
 import pykka
+from harness import print_table
 from mopidy.models import Album, Artist, TlTrack, Track
 
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
@@ -141,12 +142,7 @@ def run(plays: int) -> int:
         ("delivery calls waiting", "all (stalled)"),
         ("p99 under 5 ms", "yes" if p99 < P99_LIMIT_MS else "NO"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print(f"\nFrontend with delivery stalled ({plays:,} plays)")
-    print(f"{'measure':<{width}} | value")
-    print(f"{'-' * width}-+-{'-' * 14}")
-    for name, value in rows:
-        print(f"{name:<{width}} | {value}")
+    print_table(f"Frontend with delivery stalled ({plays:,} plays)", rows)
     return 0 if p99 < P99_LIMIT_MS and queued == plays else 1
 
 

@@ -17,17 +17,14 @@ import tempfile
 import time
 
 import pykka
-import pylast
 from mopidy import core
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from mopidy_mtscrobble.delivery import Delivery
+from harness import logged_in_delivery, print_table
+
 from mopidy_mtscrobble.favorites import Matcher
-from mopidy_mtscrobble.lastfm import Session
 from mopidy_mtscrobble.library import Library
-from mopidy_mtscrobble.session import SessionFile
-from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import Store
 from tests.builders import model_track
 from tests.fake_lastfm import FakeLastfm
@@ -75,17 +72,7 @@ def run(loved_count: int, library_size: int) -> int:
     server.add_loved("bench", loved_tracks(loved_count, library_size))
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
-        pylast.SSL_CONTEXT.load_verify_locations(server.ca_file(folder / "ca.pem"))
-        key = server.add_user("bench")
-        SessionFile(folder, "custom").save(Session(key=key, username="bench"))
-        settings = Settings(
-            network="custom",
-            api_url=server.url,
-            api_key=server.api_key,
-            api_secret=server.api_secret,
-        )
-        worker = Delivery(settings, folder)
-        worker.open()
+        worker = logged_in_delivery(server, folder, "bench")
         began = time.perf_counter()
         while (delay := worker.step()) is not None:
             time.sleep(delay)
@@ -103,7 +90,7 @@ def run(loved_count: int, library_size: int) -> int:
         rss_before = peak_rss_mib()
         matcher = Matcher(folder, Library(core_proxy), ("local",))
         began = time.perf_counter()
-        counts = matcher.run_once()
+        counts = matcher.run_once()["loved"]
         match_s = time.perf_counter() - began
         calls = backend.proxy().library.calls.get()
         pykka.ActorRegistry.stop_all()
@@ -129,12 +116,7 @@ def run(loved_count: int, library_size: int) -> int:
         ("peak RSS, process", f"{peak_rss_mib():.0f} MiB"),
         ("peak RSS growth while matching", f"{peak_rss_mib() - rss_before:.0f} MiB"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print("\nImporting loved tracks and matching them to a local library")
-    print(f"{'measure':<{width}} | value")
-    print(f"{'-' * width}-+-{'-' * 10}")
-    for name, value in rows:
-        print(f"{name:<{width}} | {value}")
+    print_table("Importing loved tracks and matching them to a local library", rows)
     expected_matches = loved_count * IN_LIBRARY_PERCENT // 100
     ok = (
         counts["matched"] == expected_matches
@@ -145,5 +127,6 @@ def run(loved_count: int, library_size: int) -> int:
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
-    sys.exit(run(*args) if args else run(DEFAULT_LOVED, DEFAULT_LIBRARY))
+    sizes = [int(a) for a in sys.argv[1:3]]
+    sizes += [DEFAULT_LOVED, DEFAULT_LIBRARY][len(sizes) :]
+    sys.exit(run(*sizes))

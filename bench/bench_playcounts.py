@@ -13,14 +13,11 @@ import sys
 import tempfile
 import time
 
-import pylast
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from mopidy_mtscrobble.delivery import Delivery
-from mopidy_mtscrobble.lastfm import TOP_TRACKS_PAGE_SIZE, Session
-from mopidy_mtscrobble.session import SessionFile
-from mopidy_mtscrobble.settings import Settings
+from harness import logged_in_delivery, print_table
+
+from mopidy_mtscrobble.lastfm import TOP_TRACKS_PAGE_SIZE
 from mopidy_mtscrobble.store import Store
 from tests.fake_lastfm import FakeLastfm
 from tests.fake_lastfm.server import RATE_LIMIT_REQUESTS
@@ -36,17 +33,7 @@ def run(count: int) -> int:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
-        pylast.SSL_CONTEXT.load_verify_locations(server.ca_file(folder / "ca.pem"))
-        key = server.add_user("bench")
-        SessionFile(folder, "custom").save(Session(key=key, username="bench"))
-        settings = Settings(
-            network="custom",
-            api_url=server.url,
-            api_key=server.api_key,
-            api_secret=server.api_secret,
-        )
-        worker = Delivery(settings, folder)
-        worker.open()
+        worker = logged_in_delivery(server, folder, "bench")
         began = time.perf_counter()
         while (delay := worker.step()) is not None:
             time.sleep(delay)
@@ -71,12 +58,9 @@ def run(count: int) -> int:
         ("ratio to floor", f"{elapsed / floor_s:.2f}"),
         ("errors 29 seen", f"{errors_29}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print("\nSyncing play counts from the fake Last.fm (5 requests/s enforced)")
-    print(f"{'measure':<{width}} | value")
-    print(f"{'-' * width}-+-{'-' * 10}")
-    for name, value in rows:
-        print(f"{name:<{width}} | {value}")
+    print_table(
+        "Syncing play counts from the fake Last.fm (5 requests/s enforced)", rows
+    )
     return 0 if stored == count and errors_29 == 0 else 1
 
 

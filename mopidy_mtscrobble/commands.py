@@ -64,6 +64,14 @@ def _credentials_problem(settings: Settings) -> str | None:
     )
 
 
+def _missing_credentials(settings: Settings) -> bool:
+    """Says what to do when the API key or secret is missing."""
+    problem = _credentials_problem(settings)
+    if problem:
+        print(f"Error: {problem}")
+    return problem is not None
+
+
 def _guarded(run: Callable[[Mapping[str, Any], argparse.Namespace], int]):
     """Commands end with a message and an exit code, never a traceback."""
 
@@ -87,9 +95,7 @@ def _guarded(run: Callable[[Mapping[str, Any], argparse.Namespace], int]):
 @_guarded
 def login(config: Mapping[str, Any], args: argparse.Namespace) -> int:
     settings = _settings(config)
-    problem = _credentials_problem(settings)
-    if problem:
-        print(f"Error: {problem}")
+    if _missing_credentials(settings):
         return EXIT_FAILED
     data_dir = prepare_data_dir(config)
     client = LastfmClient(settings)
@@ -312,9 +318,7 @@ def retry(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         print("Asked the running Mopidy to send the queue now.")
         return EXIT_OK
     settings = _settings(config)
-    problem = _credentials_problem(settings)
-    if problem:
-        print(f"Error: {problem}")
+    if _missing_credentials(settings):
         return EXIT_FAILED
     delivery = Delivery(settings, prepare_data_dir(config))
     try:
@@ -470,9 +474,7 @@ def _import_command(kind: str):
     @_guarded
     def run(config: Mapping[str, Any], _args: argparse.Namespace) -> int:
         settings = _settings(config)
-        problem = _credentials_problem(settings)
-        if problem:
-            print(f"Error: {problem}")
+        if _missing_credentials(settings):
             return EXIT_FAILED
         data_dir = prepare_data_dir(config)
         earlier = _job(data_dir, kind)

@@ -459,23 +459,18 @@ class Delivery:
             logger.info("Importing %s paused at page %d: %s", what, page, exc)
             return self._wait_after_failure()
         if kind == "loved":
-            loved = [
+            entries = [
                 LovedEntry(t.artist, t.title, t.loved_at, *key_parts(t.artist, t.title))
                 for t in answer.tracks
             ]
-            fetched = self._store.save_loved_page(
-                page, answer.pages, answer.total, loved
-            )
         else:
-            counted = [
+            entries = [
                 CountEntry(
                     t.artist, t.title, t.playcount, *key_parts(t.artist, t.title)
                 )
                 for t in answer.tracks
             ]
-            fetched = self._store.save_playcount_page(
-                page, answer.pages, answer.total, counted
-            )
+        fetched = self._store.save_page(kind, page, answer.pages, answer.total, entries)
         logger.info(
             "Importing %s from %s: page %d of %d (%d of %d songs)",
             what,
@@ -488,10 +483,7 @@ class Delivery:
         self._succeeded()
         if page < answer.pages:
             return 0.0
-        if kind == "loved":
-            count = self._store.finish_loved_import(self._clock.wall())
-        else:
-            count = self._store.finish_playcount_sync(self._clock.wall())
+        count = self._store.finish_import(kind, self._clock.wall())
         self._set_importing(kind, False)
         logger.info(
             "Imported %s from %s; matching them to your library",

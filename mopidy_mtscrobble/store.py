@@ -249,6 +249,15 @@ ON CONFLICT (artist_key, title_key, recording) DO UPDATE SET
     artist = excluded.artist, track = excluded.track,
     playcount = excluded.playcount, matched_at = NULL
 """
+INSERT_IMPORT = {"loved": INSERT_LOVED_IMPORT, "playcounts": INSERT_PLAYCOUNTS_IMPORT}
+COUNT_IMPORT = {"loved": COUNT_LOVED_IMPORT, "playcounts": COUNT_PLAYCOUNTS_IMPORT}
+CLEAR_IMPORT = {"loved": CLEAR_LOVED_IMPORT, "playcounts": CLEAR_PLAYCOUNTS_IMPORT}
+FINISH_IMPORT = {
+    "loved": (
+        DELETE_LOVED_NOT_IMPORTED, MERGE_LOVED_IMPORT, DELETE_LOVED_UNLOVED_SINCE,
+    ),
+    "playcounts": (DELETE_PLAYCOUNTS_NOT_IMPORTED, MERGE_PLAYCOUNTS_IMPORT),
+}  # fmt: skip
 COUNT_ONE_PLAY = """
 INSERT INTO playcounts (
     artist, track, playcount, artist_key, title_key, recording, matched_at
@@ -650,69 +659,42 @@ class Store:
         """Start an import from page 1, forgetting what an earlier one fetched."""
         with self._write() as db:
             db.execute(START_JOB, (kind, username, int(now_s)))
-            db.execute(CLEAR_LOVED_IMPORT)
+            db.execute(CLEAR_IMPORT[kind])
 
     def fail_job(self, kind: str, error: str, now_s: float) -> None:
         with self._write() as db:
             db.execute(UPDATE_JOB_FAILED, (error, int(now_s), kind))
 
-    def save_loved_page(
-        self, page: int, pages: int, total: int, entries: list[LovedEntry]
+    def save_page(
+        self,
+        kind: str,
+        page: int,
+        pages: int,
+        total: int,
+        entries: list[LovedEntry] | list[CountEntry],
     ) -> int:
         """Keep one fetched page and the progress, together; returns songs so far."""
         with self._write() as db:
             db.executemany(
-                INSERT_LOVED_IMPORT,
-                [
-                    (e.artist, e.track, e.loved_at, e.artist_key, e.title_key,
-                     e.recording)
-                    for e in entries
-                ],
-            )  # fmt: skip
-            fetched = db.execute(COUNT_LOVED_IMPORT).fetchone()[0]
-            db.execute(UPDATE_JOB_PAGE, (page, pages, total, fetched, "loved"))
+                INSERT_IMPORT[kind], [dataclasses.astuple(e) for e in entries]
+            )
+            fetched = db.execute(COUNT_IMPORT[kind]).fetchone()[0]
+            db.execute(UPDATE_JOB_PAGE, (page, pages, total, fetched, kind))
             return fetched
 
-    def finish_loved_import(self, now_s: float) -> int:
+    def finish_import(self, kind: str, now_s: float) -> int:
         """Replace the imported set with the fetched one; returns its size.
 
-        Loves and unloves made here that are not sent yet win over the import.
-        Every loved song is matched again, so the library's changes count too.
+        Loves and unloves made here that are not sent yet win over an import
+        of loved tracks. Every song is matched again, so the library's changes
+        count too.
         """
         with self._write() as db:
-            db.execute(DELETE_LOVED_NOT_IMPORTED)
-            db.execute(MERGE_LOVED_IMPORT)
-            db.execute(DELETE_LOVED_UNLOVED_SINCE)
-            fetched = db.execute(COUNT_LOVED_IMPORT).fetchone()[0]
-            db.execute(CLEAR_LOVED_IMPORT)
-            db.execute(UPDATE_JOB_MATCHING, (fetched, int(now_s), "loved"))
-            return fetched
-
-    def save_playcount_page(
-        self, page: int, pages: int, total: int, entries: list[CountEntry]
-    ) -> int:
-        """Keep one fetched page of counts and the progress; returns songs so far."""
-        with self._write() as db:
-            db.executemany(
-                INSERT_PLAYCOUNTS_IMPORT,
-                [
-                    (e.artist, e.track, e.playcount, e.artist_key, e.title_key,
-                     e.recording)
-                    for e in entries
-                ],
-            )  # fmt: skip
-            fetched = db.execute(COUNT_PLAYCOUNTS_IMPORT).fetchone()[0]
-            db.execute(UPDATE_JOB_PAGE, (page, pages, total, fetched, "playcounts"))
-            return fetched
-
-    def finish_playcount_sync(self, now_s: float) -> int:
-        """Replace the counts with the fetched ones; returns how many songs."""
-        with self._write() as db:
-            db.execute(DELETE_PLAYCOUNTS_NOT_IMPORTED)
-            db.execute(MERGE_PLAYCOUNTS_IMPORT)
-            fetched = db.execute(COUNT_PLAYCOUNTS_IMPORT).fetchone()[0]
-            db.execute(CLEAR_PLAYCOUNTS_IMPORT)
-            db.execute(UPDATE_JOB_MATCHING, (fetched, int(now_s), "playcounts"))
+            for statement in FINISH_IMPORT[kind]:
+                db.execute(statement)
+            fetched = db.execute(COUNT_IMPORT[kind]).fetchone()[0]
+            db.execute(CLEAR_IMPORT[kind])
+            db.execute(UPDATE_JOB_MATCHING, (fetched, int(now_s), kind))
             return fetched
 
     # Matching songs (loved, counted) to local tracks.

@@ -86,13 +86,14 @@ def data_dir(tmp_path):
 def import_loved(data_dir, loved=LOVED):
     store = Store.open(data_dir, NOW)
     store.start_job("loved", "alice", NOW)
-    store.save_loved_page(
+    store.save_page(
+        "loved",
         1,
         1,
         len(loved),
         [LovedEntry(a, t, int(at), *key_parts(a, t)) for a, t, at in loved],
     )
-    store.finish_loved_import(NOW)
+    store.finish_import("loved", NOW)
     return store
 
 

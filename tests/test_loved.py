@@ -146,8 +146,8 @@ def test_a_new_import_replaces_the_imported_set(make_delivery, store, lastfm, cl
 
 def import_set(store, names):
     store.start_job("loved", "alice", NOW)
-    store.save_loved_page(1, 1, len(names), [entry(a, t) for a, t in names])
-    store.finish_loved_import(NOW)
+    store.save_page("loved", 1, 1, len(names), [entry(a, t) for a, t in names])
+    store.finish_import("loved", NOW)
 
 
 def test_loves_and_unloves_not_sent_yet_win_over_an_import(store):

@@ -177,8 +177,8 @@ def test_most_played_playlist_lists_the_top_local_tracks_in_order(tmp_path, mopi
     store.start_job("playcounts", "alice", NOW)
     counts = {0: 3, 1: 50, 2: 7, 3: 20, 4: 1}
     entries = [counted(f"Artist {i}", f"Song {i}", n) for i, n in counts.items()]
-    store.save_playcount_page(1, 1, 6, [*entries, counted("Nobody", "Here", 999)])
-    store.finish_playcount_sync(NOW)
+    store.save_page("playcounts", 1, 1, 6, [*entries, counted("Nobody", "Here", 999)])
+    store.finish_import("playcounts", NOW)
     results = Matcher(data_dir, Library(mopidy), ("local",),
                       clock=FakeClock(NOW)).run_once()  # fmt: skip
     assert results["playcounts"]["matched"] == 5
