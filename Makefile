@@ -59,7 +59,7 @@ test: system-test venv
 	  if "$$@"; then echo "make test: $$name passed in $$(( $$(date +%s) - start )) s"; \
 	  else echo "make test: $$name FAILED after $$(( $$(date +%s) - start )) s"; return 1; fi; }; \
 	stage "Mopidy 3.4 (py311, py312, py313) and lint" $(VENV)/bin/tox run -e py311,py312,py313,lint && \
-	stage "end to end with mpc on Mopidy 3.4" $(VENV)/bin/tox run -e e2e && \
+	stage "end to end with mpc, and the page in Chromium, on Mopidy 3.4" $(VENV)/bin/tox run -e e2e,browser && \
 	stage "Mopidy 4.0 in a Debian 13 root, end to end included" $(MAKE) --no-print-directory test-mopidy4 && \
 	echo "make test: everything passed in $$(( $$(date +%s) - total )) s"
 

@@ -158,9 +158,10 @@ class Matcher:
         index: LibraryIndex | None = None  # one per run: the library asked once
         for kind, label in KINDS.items():
             rows = store.unmatched(kind, MATCH_CHUNK)
-            if not rows:
-                continue
-            if index is None:
+            job = store.job(kind)
+            if not rows and (job is None or job.state != "matching"):
+                continue  # nothing new; an import with nothing to match ends below
+            if rows and index is None:
                 index = self.last_index = LibraryIndex(self._library, self._schemes)
             while rows and not self._stopping:
                 matches = {row.id: index.find(row) for row in rows}

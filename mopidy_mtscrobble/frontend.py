@@ -322,6 +322,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             playcount=store.playcount_for(track.uri, key),
         )
 
+    def listening(self) -> dict[str, Any] | None:
+        """The play in progress and its listened time against its threshold."""
+        progress = self._listening.progress(self._clock.monotonic())
+        return dataclasses.asdict(progress) if progress else None
+
     def start_import(self, kind: str) -> bool:
         """Start an import ("loved", "playcounts"); False if one runs already."""
         if self._owned_delivery is None:

@@ -83,6 +83,20 @@ class Play:
         self.stretch_start_position_ms = position_ms
 
 
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """How far the play in progress is, for the web page."""
+
+    uri: str
+    artist: str | None
+    title: str | None
+    listened_s: float
+    needed_s: float | None  # None: this play is never scrobbled
+    qualified: bool
+    ineligible: str | None
+    paused: bool
+
+
 def required_ms(track: Track, rules: Rules) -> float:
     """Listened time a play of `track` needs to qualify."""
     if track.is_stream:
@@ -191,6 +205,26 @@ class Listening:
         if self.play is None or self._paused:
             return None
         return self._check(self.play.listened_at(mono_s))
+
+    def progress(self, mono_s: float) -> Progress | None:
+        """The play in progress: heard so far against what it needs."""
+        play = self.play
+        if play is None:
+            return None
+        return Progress(
+            uri=play.track.uri,
+            artist=play.track.artist,
+            title=play.track.title,
+            listened_s=round(play.listened_at(mono_s) / 1000, 1),
+            needed_s=(
+                None
+                if play.ineligible
+                else round(required_ms(play.track, self.rules) / 1000, 1)
+            ),
+            qualified=play.qualified,
+            ineligible=play.ineligible,
+            paused=self._paused,
+        )
 
     def seconds_until_qualified(self, mono_s: float) -> float | None:
         """When to call `tick` next, or None if nothing can qualify by waiting."""

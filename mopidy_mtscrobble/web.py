@@ -1,7 +1,7 @@
-"""The HTTP app under /mtscrobble/: the login callback and the JSON API.
+"""The HTTP app under /mtscrobble/: the page, the JSON API and the login callback.
 
-Handlers never call Last.fm themselves: they ask the delivery side, which runs
-in the frontend actor's care.
+Handlers never call Last.fm themselves: they read the store and ask the
+frontend actor or the delivery side it runs.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import asyncio
 import html
 import json
 import logging
+import pathlib
+import time
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import pykka
 import tornado.web
 
+from .datadir import prepare_data_dir
 from .errors import (
     LastfmError,
     MTScrobbleError,
@@ -26,6 +29,10 @@ from .errors import (
     TokenNotAuthorizedError,
     TrackError,
 )
+from .lastfm import LastfmClient
+from .session import SessionFile
+from .settings import Settings
+from .store import Scrobble, Store
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +42,38 @@ FRONTEND_TIMEOUT_S = 5.0
 LOVE_TIMEOUT_S = 20.0
 MAX_BODY_BYTES = 64 * 1024
 NOT_RUNNING = "Mopidy-MTScrobble is not running (see Mopidy's log)"
+STATIC_DIR = pathlib.Path(__file__).parent / "static"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+SECONDS_PER_DAY = 86_400
+QUEUE_STATES = ("pending", "in_flight", "rejected")
+SCROBBLE_STATE = {  # stored state -> what the API calls it
+    "pending": "queued",
+    "in_flight": "queued",
+    "sent": "scrobbled",
+    "rejected": "rejected",
+}
+IMPORT_KINDS = ("loved", "playcounts")
+
+
+class Context:
+    """What every handler shares: the settings and, opened once, the store.
+
+    Tornado runs the handlers on one thread, so one connection serves them.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.settings = Settings.from_config(config["mtscrobble"])
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(prepare_data_dir(self.config), time.time())
+        return self._store
+
+    def sessions(self) -> SessionFile:
+        return SessionFile(prepare_data_dir(self.config), self.settings.network)
 
 
 def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
@@ -43,14 +82,28 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
         "csrf_protection": http.get("csrf_protection", True),
         "allowed_origins": {o.lower() for o in http.get("allowed_origins") or ()},
     }
+    context = Context(config)
+    reads = {"context": context, "csrf_protection": False, "allowed_origins": set()}
+    changes = {**options, "context": context}
     return [
         (r"/auth/callback", AuthCallbackHandler, {}),
+        (r"/api/status", StatusHandler, reads),
+        (r"/api/queue", QueueHandler, reads),
+        (r"/api/recent", RecentHandler, reads),
+        (r"/api/login", LoginHandler, changes),
+        (r"/api/logout", LogoutHandler, changes),
         (r"/api/retry", RetryHandler, options),
         (r"/api/import-loved", ImportHandler, {**options, "kind": "loved"}),
         (r"/api/sync-playcounts", ImportHandler, {**options, "kind": "playcounts"}),
         (r"/api/love", LoveHandler, {**options, "love": True}),
         (r"/api/unlove", LoveHandler, {**options, "love": False}),
         (r"/api/track", TrackHandler, options),
+        (r"/api/.*", NotFoundHandler, options),
+        (
+            r"/(.*)",
+            tornado.web.StaticFileHandler,
+            {"path": str(STATIC_DIR), "default_filename": "index.html"},
+        ),
     ]
 
 
@@ -84,9 +137,15 @@ def origin_allowed(origin: str | None, host: str | None, allowed: set[str]) -> b
 class JsonHandler(tornado.web.RequestHandler):
     """JSON answers; changing requests need a JSON body from an allowed origin."""
 
-    def initialize(self, csrf_protection: bool, allowed_origins: set[str]) -> None:
+    def initialize(
+        self,
+        csrf_protection: bool,
+        allowed_origins: set[str],
+        context: Context | None = None,
+    ) -> None:
         self.csrf_protection = csrf_protection
         self.allowed_origins = allowed_origins
+        self.context = context
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-cache")
@@ -162,6 +221,8 @@ class JsonHandler(tornado.web.RequestHandler):
 
 class RetryHandler(JsonHandler):
     def post(self) -> None:
+        if self.json_body({}) is None:
+            return
         delivery = find_delivery()
         if delivery is None:
             self.fail(503, "Mopidy-MTScrobble is not running (see Mopidy's log)")
@@ -243,6 +304,183 @@ def _love_answer(result: Any) -> dict[str, Any]:
 
 def _json_type(kind: type) -> str:
     return {str: "string", int: "number", bool: "boolean"}.get(kind, kind.__name__)
+
+
+class NotFoundHandler(JsonHandler):
+    def prepare(self) -> None:
+        self.fail(404, f"No such API endpoint: {self.request.path}")
+
+
+def _job(job: Any) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return {
+        "state": job.state,
+        "page": job.page,
+        "pages": job.pages,
+        "total": job.total,
+        "fetched": job.fetched,
+        "matched": job.matched,
+        "not_found": job.unmatched,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "error": job.error,
+    }
+
+
+def _scrobble(entry: Scrobble) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "artist": entry.artist,
+        "track": entry.track,
+        "album": entry.album,
+        "timestamp": entry.timestamp,
+        "state": SCROBBLE_STATE[entry.state],
+        "reason": entry.last_error if entry.state == "rejected" else None,
+        "attempts": entry.attempts,
+        "last_error": entry.last_error if entry.state != "rejected" else None,
+        "uri": entry.uri,
+    }
+
+
+class StatusHandler(JsonHandler):
+    """GET: the connection, the settings in force, the queue, imports, listening."""
+
+    def get(self) -> None:
+        frontend = find_frontend()
+        delivery = find_delivery()
+        if frontend is None or delivery is None:
+            self.fail(503, NOT_RUNNING)
+            return
+        try:
+            listening = frontend.listening().get(timeout=FRONTEND_TIMEOUT_S)
+        except (pykka.ActorDeadError, pykka.Timeout):
+            self.fail(503, NOT_RUNNING)
+            return
+        settings = self.context.settings
+        store = self.context.store()
+        now = time.time()
+        status = delivery.status()
+        counts = store.counts()
+        self.answer(
+            200,
+            {
+                "connection": {
+                    "state": str(status.state),
+                    "connected": status.state in ("connected", "retrying"),
+                    "username": status.username,
+                },
+                "network": settings.network_name,
+                "settings": {
+                    "scrobble_threshold": settings.scrobble_threshold,
+                    "scrobble_cap": settings.scrobble_cap,
+                    "now_playing": settings.now_playing,
+                    "scrobble_radio": settings.scrobble_radio,
+                    "radio_min_seconds": settings.radio_min_seconds,
+                },
+                "queue": {
+                    "pending": counts["pending"],
+                    "in_flight": counts["in_flight"],
+                    "rejected": counts["rejected"],
+                    "sent_last_24h": store.count_sent_since(now - SECONDS_PER_DAY),
+                },
+                "last_error": status.last_error,
+                "next_retry_at": (
+                    int(status.next_retry_at) if status.next_retry_at else None
+                ),
+                "imports": {kind: _job(store.job(kind)) for kind in IMPORT_KINDS},
+                "loved": store.match_counts("loved"),
+                "playcounts": store.match_counts("playcounts"),
+                "listening": listening,
+            },
+        )
+
+
+class QueueHandler(JsonHandler):
+    """GET ?state=pending|in_flight|rejected&limit=N&offset=N: the queue, paged."""
+
+    def get(self) -> None:
+        state = self.get_query_argument("state", "")
+        if state and state not in QUEUE_STATES:
+            self.fail(400, f"'state' must be one of: {', '.join(QUEUE_STATES)}")
+            return
+        paging = self.paging()
+        if paging is None:
+            return
+        limit, offset = paging
+        states = (state,) if state else QUEUE_STATES
+        store = self.context.store()
+        counts = store.counts()
+        entries = store.by_states(states, limit, offset)
+        self.answer(
+            200,
+            {
+                "entries": [_scrobble(e) for e in entries],
+                "total": sum(counts[s] for s in states),
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+
+    def paging(self) -> tuple[int, int] | None:
+        values = []
+        for name, default, top in (
+            ("limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+            ("offset", 0, None),
+        ):
+            text = self.get_query_argument(name, str(default))
+            if not text.isdigit() or (top is not None and not 1 <= int(text) <= top):
+                limit_range = f"1 to {top}" if top else "0 or more"
+                self.fail(400, f"'{name}' must be a whole number, {limit_range}")
+                return None
+            values.append(int(text))
+        return values[0], values[1]
+
+
+class RecentHandler(QueueHandler):
+    """GET ?limit=N: the newest scrobbles, each scrobbled, queued or rejected."""
+
+    def get(self) -> None:
+        paging = self.paging()
+        if paging is None:
+            return
+        limit, _offset = paging
+        entries = self.context.store().recent(limit)
+        self.answer(200, {"scrobbles": [_scrobble(e) for e in entries]})
+
+
+class LoginHandler(JsonHandler):
+    """POST {}: the address of the network's page that grants access."""
+
+    def post(self) -> None:
+        if self.json_body({}) is None:
+            return
+        settings = self.context.settings
+        if settings.missing_credentials():
+            keys = " and ".join(
+                f"mtscrobble/{k}" for k in settings.missing_credentials()
+            )
+            self.fail(503, f"Set {keys} in mopidy.conf first, then restart Mopidy")
+            return
+        callback = (
+            f"{self.request.protocol}://{self.request.host}/mtscrobble/auth/callback"
+        )
+        url = LastfmClient(settings).authorization_url(callback=callback)
+        self.answer(200, {"url": url})
+
+
+class LogoutHandler(JsonHandler):
+    """POST {}: forget the session; queued scrobbles stay."""
+
+    def post(self) -> None:
+        if self.json_body({}) is None:
+            return
+        try:
+            self.context.sessions().clear()
+        except MTScrobbleError as exc:
+            self.fail(503, str(exc))
+            return
+        self.answer(200, {"connected": False})
 
 
 class AuthCallbackHandler(tornado.web.RequestHandler):

@@ -10,7 +10,7 @@ RUN_PACKAGES=(
     gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
 )
-TEST_PACKAGES=(mpc debootstrap)
+TEST_PACKAGES=(mpc debootstrap chromium)
 
 wanted=("${RUN_PACKAGES[@]}")
 if [[ "${1:-run}" == test ]]; then

@@ -121,6 +121,13 @@ def test_loved_songs_match_local_tracks_in_any_release_variant(data_dir, mopidy)
     assert (job.state, job.matched, job.unmatched) == ("done", 4, 1)
 
 
+def test_an_import_of_no_loved_tracks_ends_too(data_dir, mopidy):
+    store = import_loved(data_dir, [])
+    counts, _ = match(data_dir, mopidy)
+    assert counts["loved"] == {"total": 0, "matched": 0, "missing": 0, "waiting": 0}
+    assert store.job("loved").state == "done"
+
+
 def test_every_matching_track_is_kept_the_first_scheme_first(data_dir, mopidy):
     store = import_loved(data_dir, [("Beyoncé", "Halo", NOW)])
     match(data_dir, mopidy)

@@ -67,14 +67,19 @@ def play_only(port: int, uri: str) -> None:
 
 
 def wait_until_stopped(port: int) -> None:
-    """Block on MPD's own player events until playback has stopped.
+    """Block on MPD's own player events until playback has stopped."""
+    wait_for_player(port, playing=False)
+
+
+def wait_for_player(port: int, playing: bool) -> None:
+    """Block on MPD's own player events until playback is (or is not) playing.
 
     An event that comes between `status` and `idle` would be missed, so the
     idle wait is re-checked every few seconds.
     """
     deadline = time.monotonic() + TRACK_END_TIMEOUT_S
-    while "[playing]" in mpc(port, "status"):
-        assert time.monotonic() < deadline, "the track never ended"
+    while ("[playing]" in mpc(port, "status")) != playing:
+        assert time.monotonic() < deadline, f"playing never became {playing}"
         try:
             mpc(port, "idle", "player", timeout=IDLE_RECHECK_S)
         except subprocess.TimeoutExpired:

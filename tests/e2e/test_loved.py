@@ -6,7 +6,7 @@ import json
 import urllib.request
 
 from ..audio_files import write_track
-from .mopidy_mpd import mpc, start
+from .mopidy_mpd import mpc, start, wait_for_player
 
 PLAYLIST = "Loved on Last.fm"
 
@@ -45,7 +45,7 @@ def test_loved_tracks_are_a_playlist_mpd_clients_list_load_and_play(
         mpc(port, "load", PLAYLIST)
         assert mpc(port, "playlist").splitlines() == ["Test Artist - Real Song"]
         mpc(port, "play")
-        assert "[playing]" in mpc(port, "status")
+        wait_for_player(port, playing=True)
         mpc(port, "stop")
 
         answer = love(mopidy.http_port, other)

@@ -195,6 +195,10 @@ class FakeLastfm:
         with self._lock:
             self.tokens[token]["user"] = user
 
+    def release_hangs(self) -> None:
+        """End every hanging answer now (they drop their connection)."""
+        self._release_hangs.set()
+
     def inject(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)
@@ -504,6 +508,9 @@ class FakeLastfm:
             if action == "expire_tokens":
                 for token in self.tokens.values():
                     token["created"] = float("-inf")
+                return {}
+            if action == "latency":
+                self.latency_s = float(body["seconds"])
                 return {}
             if action == "top":
                 self.top_tracks[body["user"]] = [

@@ -1,0 +1,220 @@
+// The Mopidy-MTScrobble page: reads the JSON API and posts to it.
+// Every piece of metadata goes into the page as text (textContent), never as HTML.
+"use strict";
+
+const REFRESH_MS = 2000;
+const RECENT_LIMIT = 20;
+const $ = (id) => document.getElementById(id);
+let lovedUri = null;
+
+function setText(id, text) {
+  const node = $(id);
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+function show(id, visible) {
+  $(id).hidden = !visible;
+}
+
+function message(text) {
+  setText("message", text);
+}
+
+async function call(method, path, body) {
+  const options = { method, headers: {} };
+  if (method === "POST") {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body || {});
+  }
+  const answer = await fetch(path, options);
+  let data = {};
+  try {
+    data = await answer.json();
+  } catch (error) {
+    data = { error: `HTTP ${answer.status}` };
+  }
+  if (!answer.ok) {
+    throw new Error(data.error || `HTTP ${answer.status}`);
+  }
+  return data;
+}
+
+function when(seconds) {
+  return new Date(seconds * 1000).toLocaleString();
+}
+
+function importText(label, job, counts) {
+  if (!job) {
+    return `${label}: not imported yet.`;
+  }
+  if (job.state === "running") {
+    return job.pages === null
+      ? `${label}: starting…`
+      : `${label}: importing page ${job.page} of ${job.pages} (${job.fetched} of ${job.total} songs)…`;
+  }
+  if (job.state === "matching") {
+    return `${label}: ${job.fetched} songs imported, matching them to your library…`;
+  }
+  if (job.state === "failed") {
+    return `${label}: the import failed: ${job.error}`;
+  }
+  return `${label}: ${counts.total} songs, ${counts.matched} in your library, ${counts.missing} not found.`;
+}
+
+function renderStatus(status) {
+  const connection = status.connection;
+  setText(
+    "connection",
+    connection.username
+      ? `${connection.state} as ${connection.username}`
+      : connection.state
+  );
+  setText("network", `(${status.network})`);
+  setText("last-error", status.last_error ? `Last error: ${status.last_error}` : "");
+  setText("next-retry", status.next_retry_at ? `Next retry: ${when(status.next_retry_at)}` : "");
+  show("connect", !connection.connected);
+  show("logout", connection.connected);
+
+  const queue = status.queue;
+  setText(
+    "queue",
+    `${queue.pending} pending, ${queue.in_flight} in flight, ${queue.rejected} rejected, ` +
+      `${queue.sent_last_24h} sent in the last 24 h`
+  );
+
+  const importing = status.imports;
+  setText("loved-import", importText("Loved tracks", importing.loved, status.loved));
+  setText("playcounts-import", importText("Play counts", importing.playcounts, status.playcounts));
+  $("import-loved").disabled = importing.loved && importing.loved.state === "running";
+  $("sync-playcounts").disabled =
+    importing.playcounts && importing.playcounts.state === "running";
+
+  renderListening(status.listening);
+}
+
+function renderListening(play) {
+  if (!play) {
+    setText("listening", "Nothing is playing.");
+    show("listened", false);
+    setText("listened-text", "");
+    show("love", false);
+    show("unlove", false);
+    lovedUri = null;
+    return;
+  }
+  setText("listening", `${play.artist || "?"} – ${play.title || "?"}`);
+  if (play.needed_s === null) {
+    show("listened", false);
+    setText("listened-text", `Not scrobbled: ${play.ineligible}`);
+  } else {
+    const bar = $("listened");
+    bar.max = play.needed_s;
+    bar.value = Math.min(play.listened_s, play.needed_s);
+    show("listened", true);
+    setText(
+      "listened-text",
+      play.qualified
+        ? `Scrobbled: heard ${play.listened_s} s of the ${play.needed_s} s needed.`
+        : `Heard ${play.listened_s} s of the ${play.needed_s} s needed${play.paused ? " (paused)" : ""}.`
+    );
+  }
+  refreshLoved(play.uri);
+}
+
+async function refreshLoved(uri) {
+  if (uri === lovedUri) {
+    return;
+  }
+  lovedUri = uri;
+  try {
+    const track = await call("GET", `api/track?uri=${encodeURIComponent(uri)}`);
+    show("love", !track.loved);
+    show("unlove", track.loved);
+  } catch (error) {
+    show("love", false);
+    show("unlove", false);
+  }
+}
+
+function renderRecent(scrobbles) {
+  const list = $("recent");
+  const items = scrobbles.map((entry) => {
+    const item = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = `${entry.artist} – ${entry.track}`;
+    const state = document.createElement("span");
+    state.className = `state state-${entry.state}`;
+    state.textContent = entry.state;
+    const details = document.createElement("span");
+    details.className = "muted";
+    details.textContent = ` ${when(entry.timestamp)}${entry.reason ? ` (${entry.reason})` : ""}`;
+    item.append(name, state, details);
+    item.dataset.state = entry.state;
+    return item;
+  });
+  list.replaceChildren(...items);
+  if (!items.length) {
+    const empty = document.createElement("li");
+    empty.textContent = "No scrobbles yet.";
+    list.replaceChildren(empty);
+  }
+}
+
+async function refresh() {
+  try {
+    renderStatus(await call("GET", "api/status"));
+    renderRecent((await call("GET", `api/recent?limit=${RECENT_LIMIT}`)).scrobbles);
+  } catch (error) {
+    message(error.message);
+  }
+}
+
+function button(id, action) {
+  $(id).addEventListener("click", async () => {
+    $(id).disabled = true;
+    try {
+      message(await action());
+    } catch (error) {
+      message(error.message);
+    } finally {
+      $(id).disabled = false;
+      refresh();
+    }
+  });
+}
+
+button("retry", async () => {
+  await call("POST", "api/retry");
+  return "Sending the queue now.";
+});
+button("import-loved", async () => {
+  await call("POST", "api/import-loved");
+  return "Importing your loved tracks…";
+});
+button("sync-playcounts", async () => {
+  await call("POST", "api/sync-playcounts");
+  return "Syncing your play counts…";
+});
+button("love", async () => {
+  const result = await call("POST", "api/love");
+  lovedUri = null;
+  return `Loved ${result.artist} – ${result.track}.`;
+});
+button("unlove", async () => {
+  const result = await call("POST", "api/unlove");
+  lovedUri = null;
+  return `Unloved ${result.artist} – ${result.track}.`;
+});
+button("logout", async () => {
+  await call("POST", "api/logout");
+  return "Logged out. Queued scrobbles stay until the next login.";
+});
+button("connect", async () => {
+  const answer = await call("POST", "api/login");
+  window.location.assign(answer.url);
+  return "Opening the authorization page…";
+});
+
+refresh();
+setInterval(refresh, REFRESH_MS);
