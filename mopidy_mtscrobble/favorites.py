@@ -24,7 +24,7 @@ from .timing import Clock, SystemClock
 logger = logging.getLogger(__name__)
 
 MATCH_CHUNK = 500  # songs per database transaction
-KINDS = {"loved": "Loved tracks", "playcounts": "Counted songs"}
+KINDS = {"loved": "Loved tracks", "playcounts": "Play counts"}
 # Backends known not to search (asking Mopidy-File makes Mopidy 3 log an error).
 BROWSE_ONLY_SCHEMES = frozenset({"file"})
 RETRY_AFTER_STORAGE_ERROR_S = 60.0

@@ -140,7 +140,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         scheduler: Scheduler | None = None,
         delivery: Delivery | None = None,
         store_lock_wait_s: float = STORE_LOCK_WAIT_S,
-        match_loved: bool = True,
+        match_library: bool = True,
     ) -> None:
         # Nothing here may fail: an exception in __init__ would stop Mopidy.
         super().__init__()
@@ -150,7 +150,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._scheduler = scheduler or ThreadingScheduler()
         self._delivery = delivery
         self._owned_delivery: DeliveryWorker | None = None
-        self._match_loved = match_loved
+        self._match_library = match_library
         self._matcher: Matcher | None = None
         self._store_lock_wait_s = store_lock_wait_s
         self.settings = Settings()
@@ -180,7 +180,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         )
         self._open_store()
         report_credentials(self.settings)
-        if self._match_loved:
+        if self._match_library:
             self._matcher = Matcher(
                 self.data_dir,
                 Library(self._core),

@@ -730,9 +730,6 @@ class Store:
             "waiting": waiting,
         }
 
-    def loved_counts(self) -> dict[str, int]:
-        return self.match_counts("loved")
-
     def finish_matching(self, kind: str, now_s: float) -> dict[str, int]:
         """When nothing waits to be matched: the import job is done."""
         counts = self.match_counts(kind)

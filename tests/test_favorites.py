@@ -200,7 +200,7 @@ def frontend(mopidy, config):
         mopidy,
         clock=FakeClock(NOW),
         delivery=delivery,
-        match_loved=False,
+        match_library=False,
     ).proxy()
     proxy.settings.get()  # on_start has run
     return proxy, delivery

@@ -43,7 +43,7 @@ def test_first_start_with_a_session_imports_every_page(
     assert {r.params["limit"] for r in lastfm.requests_for("user.getLovedTracks")} == {
         "1000"
     }
-    assert store.loved_counts()["total"] == 3500
+    assert store.match_counts("loved")["total"] == 3500
     assert loved_names(store) == {(a, t) for a, t, _ in loved_tracks(3500)}
     job = store.job("loved")
     assert (job.state, job.page, job.pages, job.total, job.fetched) == (
@@ -71,7 +71,7 @@ def test_the_automatic_import_happens_once(make_delivery, store, lastfm, clock):
 def test_no_loved_tracks_is_a_finished_import(make_delivery, store, lastfm, clock):
     run_until_idle(make_delivery(), clock)
     assert store.job("loved").state == "matching"
-    assert store.loved_counts()["total"] == 0
+    assert store.match_counts("loved")["total"] == 0
 
 
 def test_import_stopped_midway_resumes_from_the_next_page(
@@ -87,7 +87,7 @@ def test_import_stopped_midway_resumes_from_the_next_page(
     assert resumed.importing("loved")
     run_until_idle(resumed, clock)
     assert pages_asked(lastfm) == [1, 2, 3]
-    assert store.loved_counts()["total"] == 2500
+    assert store.match_counts("loved")["total"] == 2500
 
 
 def test_network_failure_during_an_import_backs_off_then_goes_on(
@@ -102,7 +102,7 @@ def test_network_failure_during_an_import_backs_off_then_goes_on(
     assert store.job("loved").page == 1
     run_until_idle(worker, clock)
     assert pages_asked(lastfm) == [1, 2, 2, 2, 3]
-    assert store.loved_counts()["total"] == 2500
+    assert store.match_counts("loved")["total"] == 2500
 
 
 def test_scrobbles_go_before_import_pages(make_delivery, store, lastfm, clock):
@@ -191,7 +191,7 @@ def test_unlove_uses_the_names_the_network_knows(make_delivery, store, lastfm, c
     [request] = lastfm.requests_for("track.unlove")
     assert (request.params["artist"], request.params["track"]) == ("Beyoncé", "Halo")
     assert lastfm.loved["alice"] == []
-    assert store.loved_counts()["total"] == 0
+    assert store.match_counts("loved")["total"] == 0
 
 
 def test_love_refused_as_invalid_is_kept_with_the_reason(

@@ -44,6 +44,10 @@ function when(seconds) {
   return new Date(seconds * 1000).toLocaleString();
 }
 
+function songs(count) {
+  return `${count} song${count === 1 ? "" : "s"}`;
+}
+
 function importText(label, job, counts) {
   if (!job) {
     return `${label}: not imported yet.`;
@@ -51,15 +55,15 @@ function importText(label, job, counts) {
   if (job.state === "running") {
     return job.pages === null
       ? `${label}: starting…`
-      : `${label}: importing page ${job.page} of ${job.pages} (${job.fetched} of ${job.total} songs)…`;
+      : `${label}: importing page ${job.page} of ${job.pages} (${job.fetched} of ${songs(job.total)})…`;
   }
   if (job.state === "matching") {
-    return `${label}: ${job.fetched} songs imported, matching them to your library…`;
+    return `${label}: ${songs(job.fetched)} imported, matching them to your library…`;
   }
   if (job.state === "failed") {
     return `${label}: the import failed: ${job.error}`;
   }
-  return `${label}: ${counts.total} songs, ${counts.matched} in your library, ${counts.missing} not found.`;
+  return `${label}: ${songs(counts.total)}, ${counts.matched} in your library, ${counts.missing} not found.`;
 }
 
 function renderStatus(status) {

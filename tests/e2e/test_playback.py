@@ -38,6 +38,10 @@ def test_a_full_play_is_announced_and_scrobbled_once_with_its_tags(
         mopidy.log.wait_for(r"Sent 1 scrobbles to .*: 1 accepted")
         wait_until_stopped(port)  # the whole track, to its end
         state = lastfm.state()
+        # The accepted play counts, and its track heads the most played at once.
+        assert mpc(port, "playlist", "Most played on Last.fm").splitlines() == [
+            "Test Artist - Real Song"
+        ]
     [scrobble] = state["scrobbles"]
     assert (scrobble["artist"], scrobble["track"], scrobble["album"]) == (
         "Test Artist", "Real Song", "Test Album",
