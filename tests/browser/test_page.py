@@ -119,7 +119,7 @@ def test_the_import_button_shows_progress_and_the_result(page, mopidy, lastfm):
     ])  # fmt: skip
     loved = page.locator("#loved-import")
     expect(loved).to_contain_text("not found", timeout=WAIT_MS)  # the first import
-    lastfm.admin("latency", seconds=1.5)  # slow pages: progress can be seen
+    lastfm.admin("latency", seconds=2.5)  # slow pages: the 2 s refresh sees them
     page.locator("#import-loved").click()
     expect(page.locator("#message")).to_have_text("Importing your loved tracks…")
     expect(loved).to_have_text(re.compile(r"importing page \d of 3"), timeout=WAIT_MS)
