@@ -8,7 +8,15 @@ class MTScrobbleError(Exception):
 
 
 class StorageError(MTScrobbleError):
-    """The data directory or the database cannot be used."""
+    """The data directory or the database cannot be used.
+
+    `damaged`: the database file itself is damaged (not merely locked or
+    unreadable): only the frontend, at Mopidy's start, sets such a file aside.
+    """
+
+    def __init__(self, message: str, damaged: bool = False) -> None:
+        super().__init__(message)
+        self.damaged = damaged
 
 
 class LastfmError(MTScrobbleError):
@@ -22,9 +30,35 @@ class LastfmError(MTScrobbleError):
 class TransientError(LastfmError):
     """Try again later: the server is unreachable, busy or failing for now."""
 
+    # True when no HTTP answer came at all (refused, reset, DNS, timeout): then a
+    # cheap connection probe tells when the network is back.
+    network_level = False
+
+
+class UnreachableError(TransientError):
+    """No connection could be made (refused, DNS, connect timeout): nothing was sent."""
+
+    network_level = True
+
 
 class AnswerLostError(TransientError):
-    """The request may have reached the server, but its answer did not come back."""
+    """The request may have reached the server, but no usable answer came back.
+
+    HTTP 5xx, an answer that is not a well-formed Last.fm answer, or (for a
+    scrobble) "operation failed" / "service offline" / "temporary error": the
+    server may have applied it, so scrobbles are checked before being resent.
+    """
+
+
+class NoAnswerError(AnswerLostError):
+    """The connection broke or timed out after the request was sent."""
+
+    network_level = True
+
+
+class HttpRefusedError(LastfmError):
+    """HTTP 4xx without a Last.fm error: the server refused this request's content
+    (e.g. 413, too large). Like "invalid parameters": some item in it is bad."""
 
 
 class RateLimitedError(TransientError):

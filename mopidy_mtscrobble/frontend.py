@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
+import os
+import pathlib
+import random
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -18,6 +22,7 @@ from mopidy import httpclient
 from mopidy.backend import BackendListener
 from mopidy.core import CoreListener
 
+from .backoff import Backoff
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
 from .errors import MTScrobbleError, NotReadyError, StorageError, TrackError
@@ -25,6 +30,13 @@ from .favorites import Matcher
 from .library import Library, LocalTrack, local_track
 from .listening import Listening, Play, Rules, Track
 from .matching import key_parts
+from .sanitize import (
+    MAX_LENGTH_MS,
+    MAX_TRACK_NUMBER,
+    clean_int,
+    clean_mbid,
+    clean_text,
+)
 from .settings import API_ACCOUNT_URL, Settings
 from .store import LovedEntry, NewScrobble, Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
@@ -34,11 +46,15 @@ logger = logging.getLogger(__name__)
 # Fire the qualification timer a little after the exact moment.
 TIMER_DELAY_MARGIN_S = 0.05
 # How long an event may wait for a database another program has locked; after
-# that the play waits in memory and is saved at a later event.
+# that the play waits in memory and is saved on a timer.
 STORE_LOCK_WAIT_S = 1.0
-# After a failed save, events go on without waiting on the database this long.
-STORE_RETRY_INTERVAL_S = 30.0
+# After a failed save: the first and the longest wait before the next try.
+STORE_RETRY_FIRST_S = 5.0
+STORE_RETRY_MAX_S = 60.0
 PRUNE_INTERVAL_S = 86_400
+# Plays that could not be queued when Mopidy stopped; queued at the next start.
+KEPT_PLAYS_FILENAME = "unsaved-plays.jsonl"
+FILE_MODE = 0o600
 
 
 class Delivery(Protocol):
@@ -52,6 +68,21 @@ class Delivery(Protocol):
 @dataclasses.dataclass(frozen=True)
 class _TimerFired:
     generation: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _RetrySave:
+    """Time to try again to save the plays waiting in memory."""
+
+
+@dataclasses.dataclass
+class _Waiting:
+    """A qualified play not in the database yet."""
+
+    scrobble: NewScrobble
+    # A write was tried: it may have been committed, so finding the play in
+    # the database means it is this one (not a replay at the same second).
+    tried: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,22 +106,23 @@ class LoveResult:
 
 def _names(artists: Any) -> str | None:
     # Mopidy keeps artists in a set: sort them so a track always reads the same.
-    return ", ".join(sorted(a.name for a in artists if a.name)) or None
+    names = (clean_text(a.name) for a in artists or ())
+    return ", ".join(sorted(n for n in names if n)) or None
 
 
 def track_from_model(model: Any) -> Track:
-    """A Mopidy `Track` model (Mopidy 3 or 4) as the listening rules see it."""
+    """A Mopidy `Track` model (Mopidy 3 or 4) as the listening rules see it,
+    its text made valid (see `sanitize`)."""
     album = model.album
     return Track(
-        uri=str(model.uri),
+        uri=clean_text(model.uri) or "",
         artist=_names(model.artists),
-        title=model.name or None,
-        album=(album.name or None) if album else None,
+        title=clean_text(model.name),
+        album=clean_text(album.name) if album else None,
         album_artist=_names(album.artists) if album else None,
-        track_number=model.track_no,
-        length_ms=model.length,
-        # A str in Mopidy 3, a UUID in Mopidy 4.
-        mbid=str(model.musicbrainz_id) if model.musicbrainz_id else None,
+        track_number=clean_int(model.track_no, MAX_TRACK_NUMBER),
+        length_ms=clean_int(model.length, MAX_LENGTH_MS),
+        mbid=clean_mbid(model.musicbrainz_id),
     )
 
 
@@ -157,8 +189,14 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self.data_dir = None
         self.store: Store | None = None
         self._listening = Listening(Rules())
-        self._unsaved: list[NewScrobble] = []
+        self._unsaved: list[_Waiting] = []
         self._store_retry_at_s = 0.0
+        self._save_backoff = Backoff(
+            random.Random(0), first_s=STORE_RETRY_FIRST_S, max_s=STORE_RETRY_MAX_S
+        )
+        self._save_timer: Cancellable | None = None
+        self._reported: set[str] = set()
+        self._kept_file_loaded = False
         self._prune_at_s = 0.0
         self._timer: Cancellable | None = None
         self._timer_generation = 0
@@ -178,7 +216,10 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.settings.network_name,
             self.data_dir,
         )
-        self._open_store()
+        # Only here, before anything else has it open, may a damaged database
+        # be moved aside.
+        self._open_store(repair=True)
+        self._load_kept_plays()
         report_credentials(self.settings)
         if self._match_library:
             self._matcher = Matcher(
@@ -197,33 +238,39 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             )
             self._owned_delivery.start()
             self._delivery = self._owned_delivery
+        self._save_unsaved()
 
     def on_stop(self) -> None:
         self._cancel_timer()
+        self._cancel_save_timer()
         if self.data_dir is None:
             return
+        # Each part on its own: one failing must not keep the others from closing.
+        for part in (self._last_save, self._keep_unsaved):
+            try:
+                part()
+            except Exception:
+                logger.exception("Mopidy-MTScrobble failed while stopping")
+        for closing in (self.store, self._owned_delivery, self._matcher):
+            if closing is None:
+                continue
+            try:
+                closing.close() if closing is self.store else closing.stop()
+            except Exception:
+                logger.exception("Mopidy-MTScrobble failed while stopping")
+        self.store = None
+
+    def _last_save(self) -> None:
         self._store_retry_at_s = 0.0  # a last try, whatever happened before
         self._commit_if_qualified(
             self._listening.ended(None, self._clock.monotonic()), "shutdown"
         )
-        for scrobble in self._unsaved:
-            logger.error(
-                "Lost a qualified play because the database could not be written: "
-                "%s - %s at %d",
-                scrobble.artist,
-                scrobble.track,
-                scrobble.timestamp,
-            )
-        if self.store is not None:
-            self.store.close()
-        if self._owned_delivery is not None:
-            self._owned_delivery.stop()
-        if self._matcher is not None:
-            self._matcher.stop()
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, _TimerFired):
             self._on_timer(message)
+        elif isinstance(message, _RetrySave):
+            self._on_retry_save()
 
     # Mopidy's events.
 
@@ -275,7 +322,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def stream_title_changed(self, title: str) -> None:
         self._handle(
             self._listening.stream_title(
-                title, self._clock.wall(), self._clock.monotonic()
+                clean_text(title) or "", self._clock.wall(), self._clock.monotonic()
             ),
             "stream title",
         )
@@ -374,6 +421,10 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         """Qualified plays not yet saved because the database was unusable."""
         return len(self._unsaved)
 
+    def retry_save_pending(self) -> bool:
+        """Whether a timer will try again to save the plays waiting in memory."""
+        return self._save_timer is not None
+
     # Internals.
 
     def _handle(self, qualified: Play | None, event: str) -> None:
@@ -382,7 +433,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def _commit_if_qualified(self, play: Play | None, event: str) -> None:
         if play is not None:
-            self._unsaved.append(scrobble_from_play(play))
+            self._unsaved.append(_Waiting(scrobble_from_play(play)))
             logger.debug(
                 "Play qualified at %s: %s - %s",
                 event,
@@ -393,48 +444,180 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._save_unsaved()
 
     def _save_unsaved(self) -> None:
+        """Queue the plays waiting in memory, each on its own: one that cannot
+        be saved never holds back another."""
         if not self._unsaved or self._clock.monotonic() < self._store_retry_at_s:
             return
-        self._store_retry_at_s = self._clock.monotonic() + STORE_RETRY_INTERVAL_S
         if self.store is None and not self._open_store():
-            logger.warning(
-                "%d qualified play(s) wait in memory until the database works again",
-                len(self._unsaved),
-            )
+            self._saving_failed(None)
             return
-        while self._unsaved:
-            scrobble = self._unsaved[0]
+        saved = 0
+        for waiting in list(self._unsaved):
+            scrobble = waiting.scrobble
             try:
-                scrobble_id = self.store.enqueue(scrobble, self._clock.wall())
-            except StorageError as exc:
-                logger.error(
-                    "Could not queue a scrobble yet: %s %d qualified play(s) wait "
-                    "in memory and are saved as soon as it works again.",
-                    exc,
-                    len(self._unsaved),
+                scrobble_id = self.store.enqueue(
+                    scrobble, self._clock.wall(), distinct=not waiting.tried
                 )
-                return
-            self._unsaved.pop(0)
-            self._store_retry_at_s = 0.0
-            self._prune_history()
+            except StorageError as exc:
+                waiting.tried = True
+                self._saving_failed(exc)
+                break
+            except Exception as exc:  # this play, not the database: the others go on
+                waiting.tried = True
+                self._report(
+                    exc,
+                    f"Could not queue the play of {scrobble.artist} - "
+                    f"{scrobble.track}; it waits in memory, the others go on.",
+                )
+                continue
+            self._unsaved.remove(waiting)
+            saved += 1
             logger.info(
                 "Queued scrobble #%d: %s - %s",
                 scrobble_id,
                 scrobble.artist,
                 scrobble.track,
             )
-        if self._delivery is not None:
-            self._delivery.queue_changed()
+        else:
+            self._store_retry_at_s = 0.0
+            self._save_backoff.reset()
+            if self._unsaved:  # only plays that failed on their own
+                self._schedule_save_retry(STORE_RETRY_MAX_S)
+        if saved:
+            if self.store is not None:
+                self._prune_history()
+            if not self._unsaved:
+                self._forget_kept_plays()
+            if self._delivery is not None:
+                self._delivery.queue_changed()
 
-    def _open_store(self) -> bool:
+    def _saving_failed(self, exc: StorageError | None) -> None:
+        """The database cannot take plays now: try again on a timer."""
+        if exc is not None and exc.damaged and self.store is not None:
+            self.store.close()  # opened afresh at the next try
+            self.store = None
+        delay = self._save_backoff.failed()
+        self._store_retry_at_s = self._clock.monotonic() + delay
+        self._schedule_save_retry(delay)
+        if exc is not None:
+            self._report(
+                exc,
+                f"Could not queue a scrobble yet: {exc} {len(self._unsaved)} "
+                "qualified play(s) wait in memory and are saved as soon as it "
+                "works again.",
+            )
+
+    def _schedule_save_retry(self, delay_s: float) -> None:
+        self._cancel_save_timer()
+        self._save_timer = self._scheduler.call_later(
+            delay_s, lambda: self._tell(_RetrySave())
+        )
+
+    def _cancel_save_timer(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
+
+    @_guarded
+    def _on_retry_save(self) -> None:
+        self._save_timer = None
+        self._store_retry_at_s = 0.0
+        self._save_unsaved()
+
+    def _report(self, exc: BaseException, message: str) -> None:
+        """Log a problem once (ERROR); the same one again only at DEBUG."""
+        signature = f"{type(exc).__name__}: {exc}"
+        if signature in self._reported:
+            logger.debug("%s", message)
+            return
+        self._reported.add(signature)
+        logger.error("%s", message)
+
+    # Plays kept in a file when Mopidy stopped with some not in the database.
+
+    def _kept_plays_path(self) -> pathlib.Path:
+        return self.data_dir / KEPT_PLAYS_FILENAME
+
+    def _keep_unsaved(self) -> None:
+        if not self._unsaved:
+            self._forget_kept_plays()
+            return
+        path = self._kept_plays_path()
+        lines = "".join(
+            json.dumps({**dataclasses.asdict(w.scrobble), "tried": w.tried}) + "\n"
+            for w in self._unsaved
+        )
+        temporary = path.with_suffix(".tmp")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(lines)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except OSError as exc:
+            for waiting in self._unsaved:
+                logger.error(
+                    "Lost a qualified play: the database could not be written, nor "
+                    "%s (%s): %s - %s at %d",
+                    path,
+                    exc.strerror or exc,
+                    waiting.scrobble.artist,
+                    waiting.scrobble.track,
+                    waiting.scrobble.timestamp,
+                )
+            return
+        logger.warning(
+            "%d qualified play(s) could not be queued (the database could not be "
+            "written); they are kept in %s and queued when Mopidy starts again.",
+            len(self._unsaved),
+            path,
+        )
+
+    def _load_kept_plays(self) -> None:
+        path = self._kept_plays_path()
+        try:
+            text = path.read_text("utf-8", errors="replace")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            logger.error("Cannot read the kept plays in %s: %s", path, exc)
+            return
+        names = {f.name for f in dataclasses.fields(NewScrobble)}
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                values = json.loads(line)
+                scrobble = NewScrobble(**{k: values[k] for k in names if k in values})
+            except (ValueError, TypeError, KeyError, AttributeError):
+                logger.warning("Skipping line %d of %s: not a kept play", number, path)
+                continue
+            self._unsaved.append(_Waiting(scrobble, tried=bool(values.get("tried"))))
+        self._kept_file_loaded = True
+        logger.info(
+            "Queuing %d play(s) kept in %s when Mopidy last stopped",
+            len(self._unsaved),
+            path,
+        )
+
+    def _forget_kept_plays(self) -> None:
+        if not self._kept_file_loaded:
+            return
+        try:
+            self._kept_plays_path().unlink(missing_ok=True)
+        except OSError as exc:
+            logger.warning("Cannot remove %s: %s", self._kept_plays_path(), exc)
+            return
+        self._kept_file_loaded = False
+
+    def _open_store(self, repair: bool = False) -> bool:
         if self.data_dir is None:
             return False
         try:
             self.store = Store.open(
-                self.data_dir, self._clock.wall(), self._store_lock_wait_s
+                self.data_dir, self._clock.wall(), self._store_lock_wait_s, repair
             )
         except StorageError as exc:
-            logger.error("%s", exc)
+            self._report(exc, str(exc))
             self.store = None
             return False
         self._prune_history()
@@ -490,7 +673,6 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if message.generation != self._timer_generation:
             return  # a newer event already rescheduled
         self._timer = None
-        self._save_unsaved()
         self._handle(self._listening.tick(self._clock.monotonic()), "timer")
 
 

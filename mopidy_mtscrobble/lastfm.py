@@ -6,10 +6,14 @@ data or as one of the typed errors in `errors`. Nothing here logs a secret.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import email.utils
 import logging
+import re
+import threading
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from xml.dom import minidom
 
@@ -19,14 +23,17 @@ from . import __version__
 from .errors import (
     AnswerLostError,
     CredentialsError,
+    HttpRefusedError,
     InvalidParametersError,
     LastfmError,
     NeedsReauthError,
+    NoAnswerError,
     RateLimitedError,
     RequestError,
     TokenExpiredError,
     TokenNotAuthorizedError,
     TransientError,
+    UnreachableError,
 )
 from .ratelimit import SHARED, RateLimiter
 from .settings import Settings
@@ -35,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 50
 RECENT_TRACKS_PAGE_SIZE = 200
+# A check of recent scrobbles covers minutes to days: more pages than this is an
+# answer gone wrong, not a listening history.
+MAX_RECENT_TRACKS_PAGES = 50
 LOVED_TRACKS_PAGE_SIZE = 1000  # the most user.getLovedTracks gives at once
 TOP_TRACKS_PAGE_SIZE = 1000  # and user.getTopTracks
 USER_AGENT = f"Mopidy-MTScrobble/{__version__} pylast/{pylast.__version__}"
@@ -57,14 +67,19 @@ DAILY_LIMIT_CODE = 5
 _TRANSIENT_CODES = {8, 11, 16}
 _REAUTH_CODES = {4, 9}
 _CREDENTIAL_CODES = {10, 13, 26}
-_HTTP_SERVER_ERRORS = {500, 502, 503, 504}
+# Methods that are not safe to repeat: a failure that may have been applied
+# upstream (8, 11, 16) leaves their outcome uncertain.
+_NOT_REPEATABLE = {"track.scrobble"}
+# HTTP 4xx without a Last.fm error: the request's content was refused.
+_CONTENT_REFUSED = {400, 413, 414, 422}
+_DIGITS = re.compile(r"[0-9]{1,18}")
 
 httpx = pylast.httpx  # whichever httpx pylast was built with
 
 # pylast logs whole answers at DEBUG, and auth answers hold the session key.
 logging.getLogger("pylast").setLevel(logging.WARNING)
-logging.getLogger(httpx.__name__).setLevel(logging.WARNING)
-pylast.HEADERS["User-Agent"] = USER_AGENT
+for _name in (httpx.__name__, httpx.__name__.replace("httpx", "httpcore")):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +99,7 @@ class RecentTrack:
     artist: str
     title: str
     timestamp: int
+    mbid: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,11 +156,14 @@ class LastfmClient:
         session_key: str | None = None,
         proxy: str | None = None,
         limiter: RateLimiter = SHARED,
+        on_server_date: Callable[[float], None] | None = None,
     ) -> None:
         host, path, homepage = server_of(settings)
         self.network_name = settings.network_name
         self.homepage = homepage
         self._limiter = limiter
+        self._on_server_date = on_server_date
+        self._transport = _Transport(proxy)
         self._network = pylast._Network(
             name=settings.network_name,
             homepage=homepage,
@@ -156,12 +175,20 @@ class LastfmClient:
             password_hash=None,
             domain_names={},
             urls={},
-            proxy=proxy,
+            proxy={"https://": self._transport},
         )
 
     @property
     def api_key(self) -> str:
         return self._network.api_key
+
+    @property
+    def proxy(self) -> str | None:
+        return self._transport.proxy
+
+    def close(self) -> None:
+        """Close the connections kept open for the next request."""
+        self._transport.shut()
 
     def slow_down(self, seconds: float) -> None:
         """The server said 'rate limit exceeded': no request at all for a while."""
@@ -205,7 +232,9 @@ class LastfmClient:
                 if value is not None:
                     params[f"{name}[{index}]"] = value
         doc = self._call("track.scrobble", params, sign=True)
-        results = [_item_result(node) for node in doc.getElementsByTagName("scrobble")]
+        with _reading(self.network_name, "track.scrobble"):
+            nodes = doc.getElementsByTagName("scrobble")
+            results = [_item_result(node) for node in nodes]
         if len(results) != len(items):
             raise AnswerLostError(
                 f"{self.network_name} answered {len(results)} results for "
@@ -222,26 +251,31 @@ class LastfmClient:
                 "user.getRecentTracks",
                 {
                     "user": username,
-                    "from": start,
-                    "to": end,
+                    "from": int(start),
+                    "to": int(end),
                     "limit": RECENT_TRACKS_PAGE_SIZE,
                     "page": page,
                 },
                 sign=False,
             )
-            container = doc.getElementsByTagName("recenttracks")[0]
-            pages = int(container.getAttribute("totalPages") or 1)
-            for node in container.getElementsByTagName("track"):
-                dates = node.getElementsByTagName("date")
-                if not dates:
-                    continue  # the now-playing item
-                found.append(
-                    RecentTrack(
-                        artist=_child_text(node, "artist"),
-                        title=_child_text(node, "name"),
-                        timestamp=int(dates[0].getAttribute("uts")),
-                    )
+            with _reading(self.network_name, "user.getRecentTracks"):
+                container = _container(doc, "recenttracks", self.network_name)
+                pages = min(
+                    _int_attribute(container, "totalPages", 1), MAX_RECENT_TRACKS_PAGES
                 )
+                for node in container.getElementsByTagName("track"):
+                    dates = node.getElementsByTagName("date")
+                    uts = dates[0].getAttribute("uts") if dates else ""
+                    if not _DIGITS.fullmatch(uts):
+                        continue  # the now-playing item (or no usable date)
+                    found.append(
+                        RecentTrack(
+                            artist=_child_text(node, "artist"),
+                            title=_child_text(node, "name"),
+                            timestamp=int(uts),
+                            mbid=_child_text(node, "mbid").strip(),
+                        )
+                    )
             page += 1
         return found
 
@@ -254,23 +288,23 @@ class LastfmClient:
             {"user": username, "limit": limit, "page": page},
             sign=False,
         )
-        container = _container(doc, "lovedtracks", self.network_name)
-        tracks = []
-        for node in container.getElementsByTagName("track"):
-            artist, title = _child_text(node, "artist"), _child_text(node, "name")
-            if not artist.strip() or not title.strip():
-                continue
-            dates = node.getElementsByTagName("date")
-            uts = dates[0].getAttribute("uts") if dates else ""
-            tracks.append(
-                LovedTrack(artist, title, int(uts) if uts.isdigit() else None)
+        with _reading(self.network_name, "user.getLovedTracks"):
+            container = _container(doc, "lovedtracks", self.network_name)
+            tracks = []
+            for node in container.getElementsByTagName("track"):
+                artist, title = _child_text(node, "artist"), _child_text(node, "name")
+                if not artist.strip() or not title.strip():
+                    continue
+                dates = node.getElementsByTagName("date")
+                uts = dates[0].getAttribute("uts") if dates else ""
+                loved_at = int(uts) if _DIGITS.fullmatch(uts) else None
+                tracks.append(LovedTrack(artist, title, loved_at))
+            return LovedPage(
+                tracks=tracks,
+                page=_int_attribute(container, "page", page),
+                pages=_int_attribute(container, "totalPages", 1),
+                total=_int_attribute(container, "total", len(tracks)),
             )
-        return LovedPage(
-            tracks=tracks,
-            page=_int_attribute(container, "page", page),
-            pages=_int_attribute(container, "totalPages", 1),
-            total=_int_attribute(container, "total", len(tracks)),
-        )
 
     def top_tracks(
         self, username: str, page: int, limit: int = TOP_TRACKS_PAGE_SIZE
@@ -281,19 +315,20 @@ class LastfmClient:
             {"user": username, "period": "overall", "limit": limit, "page": page},
             sign=False,
         )
-        container = _container(doc, "toptracks", self.network_name)
-        tracks = []
-        for node in container.getElementsByTagName("track"):
-            artist, title = _child_text(node, "artist"), _child_text(node, "name")
-            count = _child_text(node, "playcount").strip()
-            if artist.strip() and title.strip() and count.isdigit():
-                tracks.append(CountedTrack(artist, title, int(count)))
-        return CountsPage(
-            tracks=tracks,
-            page=_int_attribute(container, "page", page),
-            pages=_int_attribute(container, "totalPages", 1),
-            total=_int_attribute(container, "total", len(tracks)),
-        )
+        with _reading(self.network_name, "user.getTopTracks"):
+            container = _container(doc, "toptracks", self.network_name)
+            tracks = []
+            for node in container.getElementsByTagName("track"):
+                artist, title = _child_text(node, "artist"), _child_text(node, "name")
+                count = _child_text(node, "playcount").strip()
+                if artist.strip() and title.strip() and _DIGITS.fullmatch(count):
+                    tracks.append(CountedTrack(artist, title, int(count)))
+            return CountsPage(
+                tracks=tracks,
+                page=_int_attribute(container, "page", page),
+                pages=_int_attribute(container, "totalPages", 1),
+                total=_int_attribute(container, "total", len(tracks)),
+            )
 
     def love(self, artist: str, title: str) -> None:
         self._call("track.love", {"artist": artist, "track": title}, sign=True)
@@ -301,39 +336,157 @@ class LastfmClient:
     def unlove(self, artist: str, title: str) -> None:
         self._call("track.unlove", {"artist": artist, "track": title}, sign=True)
 
-    # The one place requests are made and errors classified.
+    # The one place requests are made and answers read.
 
     def _call(
         self, method: str, params: dict[str, Any], sign: bool
     ) -> minidom.Document:
+        """The answer of a well-formed success, or a classified LastfmError."""
         self._limiter.acquire()
-        request = pylast._Request(self._network, method, params)
-        if sign:
-            request.sign_it()
         try:
-            return request.execute(cacheable=False)
-        except pylast.WSError as exc:
-            raise _classify_ws_error(exc, self.network_name, method) from None
-        except pylast.MalformedResponseError:
-            raise AnswerLostError(
-                f"{self.network_name} sent an answer to {method} that is not valid XML"
+            request = pylast._Request(self._network, method, params)
+            if sign:
+                request.sign_it()
+        except (UnicodeError, ValueError, TypeError) as exc:
+            raise RequestError(
+                f"Cannot make a {method} request of these values "
+                f"({type(exc).__name__}); please report this"
             ) from None
+        self._transport.forget()
+        try:
+            request.execute(cacheable=False)
         except pylast.NetworkError as exc:
             raise _classify_network_error(exc, self.network_name, method) from None
+        except Exception:  # noqa: S110 - pylast could not read it: we do, below
+            pass
+        answer = self._transport.answer()
+        if answer is None:
+            raise NoAnswerError(f"No answer from {self.network_name} to {method}")
+        if answer.date is not None and self._on_server_date is not None:
+            self._on_server_date(answer.date)
+        return read_answer(answer.status, answer.body, self.network_name, method)
 
 
-def _classify_ws_error(exc: pylast.WSError, network: str, method: str) -> LastfmError:
+@dataclasses.dataclass(frozen=True)
+class _Answer:
+    status: int
+    date: float | None  # the server's clock (Date header), unix seconds
+    body: bytes
+
+
+class _Transport(httpx.BaseTransport):
+    """Carries pylast's requests: our User-Agent on each, and the raw answer kept.
+
+    pylast opens and closes an httpx client per request; the connections live
+    here, so they are reused. Only this client's requests get our User-Agent.
+    """
+
+    def __init__(self, proxy: str | None) -> None:
+        self.proxy = proxy or None
+        self._inner = httpx.HTTPTransport(verify=pylast.SSL_CONTEXT, proxy=self.proxy)
+        self._local = threading.local()
+
+    def forget(self) -> None:
+        self._local.answer = None
+
+    def answer(self) -> _Answer | None:
+        return getattr(self._local, "answer", None)
+
+    def handle_request(self, request: Any) -> Any:
+        request.headers["User-Agent"] = USER_AGENT
+        response = self._inner.handle_request(request)
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        date = _http_date(response.headers.get("Date"))
+        self._local.answer = _Answer(response.status_code, date, body)
+        return response
+
+    def close(self) -> None:
+        pass  # pylast closes its client after every request; the pool stays
+
+    def shut(self) -> None:
+        self._inner.close()
+
+
+def read_answer(
+    status: int, body: bytes, network: str, method: str
+) -> minidom.Document:
+    """The document of a well-formed success; anything else as a LastfmError.
+
+    Whatever a server, a proxy or a captive portal sends is classified here:
+    a Last.fm error code by its meaning; HTTP 5xx and answers that are not a
+    well-formed Last.fm answer as "answer lost" (the request may have been
+    applied); HTTP 4xx without a Last.fm error as a refusal.
+    """
+    doc = _lfm_document(body)
+    if doc is not None:
+        lfm_status = doc.documentElement.getAttribute("status")
+        if lfm_status == "ok" and 200 <= status < 300:
+            return doc
+        if lfm_status == "failed":
+            code, details = _lfm_error(doc)
+            if code is not None:
+                raise _classify_lfm_error(code, details, network, method)
+    if status >= 500:
+        raise AnswerLostError(f"{network} failed with HTTP {status}", status)
+    if status == 429:
+        raise RateLimitedError(f"{network} asked to slow down (HTTP 429)", status)
+    if status in _CONTENT_REFUSED:
+        raise HttpRefusedError(f"{network} refused {method}: HTTP {status}", status)
+    if status == 408:
+        raise TransientError(f"{network} timed out waiting for {method}", status)
+    if status >= 400:
+        raise RequestError(
+            f"{network} refused {method} with HTTP {status}; check the server's "
+            "address (mtscrobble/api_url) and Mopidy's [proxy] settings",
+            status,
+        )
+    if status >= 300:
+        raise TransientError(
+            f"{network} sent {method} elsewhere (HTTP {status}); a network that "
+            "wants a login page (captive portal)?",
+            status,
+        )
+    raise AnswerLostError(
+        f"{network} answered {method} with something that is not a Last.fm "
+        "answer (a network login page or a proxy's page?)",
+        status,
+    )
+
+
+def _lfm_document(body: bytes) -> minidom.Document | None:
+    """The parsed body if it is an <lfm> document; None for anything else."""
     try:
-        code = int(exc.status)
-    except (TypeError, ValueError):
-        code = None
-    details = _one_line(exc.details)
-    text = f"{network} refused {method}: {details} (error {code})"
-    if code in _HTTP_SERVER_ERRORS:
-        return AnswerLostError(f"{network} failed with HTTP {code}", code)
+        # expat (>= 2.4.1) refuses entity expansion attacks.
+        doc = minidom.parseString(body)  # noqa: S318
+    except Exception:  # expat errors, and anything an absurd body provokes
+        return None
+    root = doc.documentElement
+    if root is None or root.tagName != "lfm":
+        return None
+    return doc
+
+
+def _lfm_error(doc: minidom.Document) -> tuple[int | None, str]:
+    errors = doc.getElementsByTagName("error")
+    if not errors:
+        return None, ""
+    code = errors[0].getAttribute("code").strip()
+    text = "".join(c.data for c in errors[0].childNodes if c.nodeType == c.TEXT_NODE)
+    return (int(code) if _DIGITS.fullmatch(code) else None), _one_line(text)
+
+
+def _classify_lfm_error(
+    code: int, details: str, network: str, method: str
+) -> LastfmError:
+    text = f"{network} refused {method}: {details or 'no reason given'} (error {code})"
     if code == 29:
         return RateLimitedError(text, code)
     if code in _TRANSIENT_CODES:
+        if method in _NOT_REPEATABLE:
+            return AnswerLostError(text, code)
         return TransientError(text, code)
     if code in _REAUTH_CODES:
         return NeedsReauthError(text, code)
@@ -354,25 +507,52 @@ def _classify_network_error(
     cause = exc.underlying_error
     reason = _one_line(str(cause)) or type(cause).__name__
     if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
-        return TransientError(f"Cannot reach {network}: {reason}")
+        return UnreachableError(f"Cannot reach {network}: {reason}")
     # The request may have been sent and applied; only its answer is missing.
-    return AnswerLostError(f"No answer from {network} to {method}: {reason}")
+    return NoAnswerError(f"No answer from {network} to {method}: {reason}")
+
+
+@contextlib.contextmanager
+def _reading(network: str, method: str) -> Iterator[None]:
+    """An answer of an unexpected shape is an answer lost, not a crash."""
+    try:
+        yield
+    except (IndexError, ValueError, AttributeError, TypeError, KeyError) as exc:
+        raise AnswerLostError(
+            f"{network} answered {method} in a shape that cannot be read "
+            f"({type(exc).__name__})"
+        ) from None
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _item_result(node: minidom.Element) -> ItemResult:
     messages = node.getElementsByTagName("ignoredMessage")
     if not messages:
         return ItemResult(0, "")
-    code = int(messages[0].getAttribute("code") or 0)
+    raw = messages[0].getAttribute("code").strip()
+    code = int(raw) if _DIGITS.fullmatch(raw) else 0
     text = "".join(c.data for c in messages[0].childNodes if c.nodeType == c.TEXT_NODE)
     return ItemResult(code, _one_line(text) or IGNORED_REASONS.get(code, ""))
 
 
 def _text(doc: minidom.Document, tag: str) -> str:
     nodes = doc.getElementsByTagName(tag)
-    if not nodes or nodes[0].firstChild is None:
+    text = "".join(
+        c.data
+        for c in (nodes[0].childNodes if nodes else ())
+        if c.nodeType == c.TEXT_NODE
+    ).strip()
+    if not text:
         raise AnswerLostError(f"The server's answer has no <{tag}>")
-    return nodes[0].firstChild.data.strip()
+    return text
 
 
 def _child_text(node: minidom.Element, tag: str) -> str:
@@ -394,8 +574,8 @@ def _container(doc: minidom.Document, tag: str, network: str) -> minidom.Element
 
 
 def _int_attribute(node: minidom.Element, name: str, default: int) -> int:
-    value = node.getAttribute(name)
-    return int(value) if value.isdigit() else default
+    value = node.getAttribute(name).strip()
+    return int(value) if _DIGITS.fullmatch(value) else default
 
 
 def _one_line(text: str | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from mopidy.models import Ref
 
 from .matching import key_parts
+from .sanitize import MAX_LENGTH_MS, clean_int, clean_text
 from .store import LocalMatch
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,14 @@ class LocalTrack:
 
 def local_track(model: Any) -> LocalTrack | None:
     """A Mopidy Track model (3 or 4) as matching needs it; None without names."""
-    artists = tuple(sorted(a.name for a in model.artists or () if a.name))
-    if not model.name or not artists:
+    names = (clean_text(a.name) for a in model.artists or ())
+    artists = tuple(sorted(n for n in names if n))
+    name = clean_text(model.name)
+    if not name or not artists:
         return None
-    album = model.album.name if model.album and model.album.name else None
-    return LocalTrack(str(model.uri), model.name, artists, album, model.length)
+    album = clean_text(model.album.name) if model.album else None
+    length = clean_int(model.length, MAX_LENGTH_MS)
+    return LocalTrack(str(model.uri), name, artists, album, length)
 
 
 class Library:

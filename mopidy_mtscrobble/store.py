@@ -18,12 +18,15 @@ from importlib import resources
 
 from .errors import StorageError
 from .matching import key_parts
+from .sanitize import encodable
 
 logger = logging.getLogger(__name__)
 
 DB_FILENAME = "mtscrobble.db"
 SCHEMA_VERSION = 4
 LOCK_WAIT_SECONDS = 10.0
+# A replay at the very second of an earlier play moves on by at most this much.
+MAX_TIMESTAMP_SHIFTS = 60
 SECONDS_PER_DAY = 86_400
 FILE_MODE = 0o600
 
@@ -52,7 +55,7 @@ WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 ORDER BY timestamp, id LIMIT ?
 """
 SELECT_IN_FLIGHT = (
-    "SELECT * FROM scrobbles WHERE state = 'in_flight' ORDER BY timestamp, id"
+    "SELECT * FROM scrobbles WHERE state = 'in_flight' ORDER BY timestamp, id LIMIT ?"
 )
 SELECT_NEXT_DUE = (
     "SELECT min(coalesce(next_attempt_at, 0)) FROM scrobbles WHERE state = 'pending'"
@@ -90,8 +93,20 @@ WHERE id = ?
 """
 REJECT_TOO_OLD = """
 UPDATE scrobbles SET state = 'rejected', last_error = ?, next_attempt_at = NULL
-WHERE state = 'pending' AND timestamp < ?
+WHERE state = ? AND timestamp < ?
 RETURNING id
+"""
+SELECT_SENT_BETWEEN = """
+SELECT * FROM scrobbles WHERE state = 'sent' AND timestamp BETWEEN ? AND ?
+ORDER BY timestamp, id
+"""
+SHIFT_RETRY_TIMES = """
+UPDATE scrobbles SET next_attempt_at = next_attempt_at + ?
+WHERE state = 'pending' AND next_attempt_at IS NOT NULL
+"""
+SHIFT_LOVE_RETRY_TIMES = """
+UPDATE love_actions SET next_attempt_at = next_attempt_at + ?
+WHERE state = 'pending' AND next_attempt_at IS NOT NULL
 """
 UPSERT_STATUS = """
 INSERT INTO delivery_status (key, value, updated_at) VALUES (?, ?, ?)
@@ -335,6 +350,10 @@ UPDATE_LOVE_RETRY = """
 UPDATE love_actions SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
 WHERE id = ? AND state = 'pending'
 """
+SQLITE_CORRUPT = 11
+SQLITE_NOTADB = 26
+# SQLite keeps integers in 64 bits; a value from a misbehaving backend may not fit.
+MAX_SQLITE_INT = 2**63 - 1
 COUNT_LOVE_ACTIONS = "SELECT state, count(*) FROM love_actions GROUP BY state"
 
 
@@ -523,16 +542,25 @@ class Store:
         directory: pathlib.Path,
         now_s: float,
         lock_wait_s: float = LOCK_WAIT_SECONDS,
+        repair: bool = False,
     ) -> Store:
-        """Open (creating or upgrading) the database; move a corrupt one aside."""
+        """Open (creating or upgrading) the database.
+
+        A damaged database is moved aside and a new one created only with
+        `repair`: the frontend asks for it once, at Mopidy's start, before
+        anything else has the file open. Every other opener gets a
+        StorageError saying so, and never renames a file others may use.
+        """
         path = directory / DB_FILENAME
         try:
             return cls(_connect(path, lock_wait_s), path, lock_wait_s)
         except sqlite3.DatabaseError as exc:
             if _is_locked(exc):
                 raise _locked_error(path, lock_wait_s) from None
-            if isinstance(exc, sqlite3.OperationalError) and not _is_corrupt(exc):
+            if not _is_corrupt(exc):
                 raise StorageError(f"Cannot open the database {path}: {exc}.") from None
+            if not repair:
+                raise _damaged_error(path, exc) from None
             aside = _move_aside(path, now_s)
             logger.error(
                 "The database %s was damaged (%s). It was moved to %s and a new "
@@ -565,8 +593,13 @@ class Store:
             Scrobble.from_row(r) for r in self._read(SELECT_DUE, (int(now_s), limit))
         ]
 
-    def in_flight(self) -> list[Scrobble]:
-        return [Scrobble.from_row(r) for r in self._read(SELECT_IN_FLIGHT)]
+    def in_flight(self, limit: int = -1) -> list[Scrobble]:
+        """Entries whose last attempt has an unknown outcome, oldest first."""
+        return [Scrobble.from_row(r) for r in self._read(SELECT_IN_FLIGHT, (limit,))]
+
+    def sent_between(self, start: int, end: int) -> list[Scrobble]:
+        rows = self._read(SELECT_SENT_BETWEEN, (int(start), int(end)))
+        return [Scrobble.from_row(r) for r in rows]
 
     def next_due_at(self) -> int | None:
         """When the earliest pending entry may be sent (0: now), None if none wait."""
@@ -627,9 +660,19 @@ class Store:
                 UPDATE_FAILED_ATTEMPT, [(error, int(next_at), i) for i in ids]
             )
 
-    def reject_older_than(self, timestamp: int, reason: str) -> list[int]:
+    def reject_older_than(
+        self, timestamp: int, reason: str, state: str = "pending"
+    ) -> list[int]:
+        """Reject waiting entries (in `state`) that started before `timestamp`."""
         with self._write() as db:
-            return [r[0] for r in db.execute(REJECT_TOO_OLD, (reason, timestamp))]
+            rows = db.execute(REJECT_TOO_OLD, (reason, state, int(timestamp)))
+            return [r[0] for r in rows]
+
+    def shift_retry_times(self, seconds: float) -> None:
+        """The wall clock jumped: move the stored retry times with it."""
+        with self._write() as db:
+            db.execute(SHIFT_RETRY_TIMES, (int(seconds),))
+            db.execute(SHIFT_LOVE_RETRY_TIMES, (int(seconds),))
 
     def save_status(self, values: dict[str, str | None], now_s: float) -> None:
         """Remember the delivery state, for commands run while Mopidy runs."""
@@ -832,9 +875,13 @@ class Store:
         with self._write() as db:
             db.execute(UPDATE_LOVE_REJECTED, (reason, action_id))
 
-    def love_retry_later(self, action_id: int, error: str, next_at: float) -> None:
+    def love_retry_later(
+        self, action_id: int, error: str, next_at: float | None = None
+    ) -> None:
+        """Try again: at `next_at`, or (None) whenever delivery tries again."""
+        at = None if next_at is None else int(next_at)
         with self._write() as db:
-            db.execute(UPDATE_LOVE_RETRY, (error, int(next_at), action_id))
+            db.execute(UPDATE_LOVE_RETRY, (error, at, action_id))
 
     def love_action_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("pending", "sent", "rejected"), 0)
@@ -850,19 +897,32 @@ class Store:
     def _failure(self, exc: sqlite3.DatabaseError, verb: str) -> StorageError:
         if _is_locked(exc):
             return _locked_error(self.path, self._lock_wait_s)
+        if _is_corrupt(exc):
+            return _damaged_error(self.path, exc)
         return StorageError(f"Cannot {verb} the database {self.path}: {exc}.")
 
-    def enqueue(self, scrobble: NewScrobble, now_s: float) -> int:
-        """Commit a qualified play as pending; returns its id. Idempotent."""
-        values = dataclasses.asdict(scrobble)
-        values["chosen_by_user"] = int(scrobble.chosen_by_user)
+    def enqueue(
+        self, scrobble: NewScrobble, now_s: float, distinct: bool = False
+    ) -> int:
+        """Commit a qualified play as pending; returns its id.
+
+        Queuing the same play again is a no-op (a retry after a failed write
+        may find it saved). With `distinct`, the play is known to be new: one
+        that meets an entry of the same track at the same second (a replay
+        after the clock was set back) is queued a second later instead.
+        """
+        values = _storable(scrobble)
         values["created_at"] = int(now_s)
         with self._write() as db:
-            cursor = db.execute(INSERT_SCROBBLE, values)
-            if cursor.rowcount:
-                return cursor.lastrowid
+            for _ in range(MAX_TIMESTAMP_SHIFTS):
+                cursor = db.execute(INSERT_SCROBBLE, values)
+                if cursor.rowcount:
+                    return cursor.lastrowid
+                if not distinct:
+                    break
+                values["timestamp"] += 1
             row = db.execute(
-                SELECT_BY_PLAY, (scrobble.timestamp, scrobble.artist, scrobble.track)
+                SELECT_BY_PLAY, (values["timestamp"], values["artist"], values["track"])
             ).fetchone()
             return row["id"]
 
@@ -906,17 +966,38 @@ def _count_play(
         )
 
 
+def _storable(scrobble: NewScrobble) -> dict:
+    """The play's values, each as SQLite can keep it (the last line of defence:
+    the frontend already made the text valid)."""
+    values = dataclasses.asdict(scrobble)
+    for name, value in values.items():
+        if isinstance(value, str):
+            values[name] = encodable(value)
+        elif isinstance(value, int) and not -MAX_SQLITE_INT <= value <= MAX_SQLITE_INT:
+            values[name] = None
+    values["chosen_by_user"] = int(bool(scrobble.chosen_by_user))
+    if values["timestamp"] is None:
+        values["timestamp"] = 0
+    return values
+
+
 def _connect(path: pathlib.Path, lock_wait_s: float) -> sqlite3.Connection:
     # Create the file ourselves so it is private from the first byte. Only when
     # it is new: closing any descriptor of an open database would drop the
     # POSIX locks SQLite holds for this process's other connections.
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
-        pass
-    else:
-        os.close(fd)
-    os.chmod(path, FILE_MODE)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            pass
+        else:
+            os.close(fd)
+        os.chmod(path, FILE_MODE)
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot use the database file {path}: {exc.strerror or exc}. "
+            "It must be a file the Mopidy user can read and write."
+        ) from None
     db = sqlite3.connect(path, timeout=lock_wait_s, isolation_level=None)
     try:
         db.row_factory = sqlite3.Row
@@ -978,8 +1059,20 @@ def _is_locked(exc: sqlite3.DatabaseError) -> bool:
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Only a damaged file: not a lock, a full disk, or a constraint."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
     text = str(exc)
-    return "malformed" in text or "not a database" in text or "corrupt" in text
+    return "malformed" in text or "not a database" in text
+
+
+def _damaged_error(path: pathlib.Path, exc: BaseException) -> StorageError:
+    return StorageError(
+        f"The database {path} is damaged ({exc}). Restart Mopidy: at its start "
+        "Mopidy-MTScrobble moves the damaged file aside and starts a new one.",
+        damaged=True,
+    )
 
 
 def _locked_error(path: pathlib.Path, waited_s: float) -> StorageError:
@@ -991,12 +1084,24 @@ def _locked_error(path: pathlib.Path, waited_s: float) -> StorageError:
 
 
 def _move_aside(path: pathlib.Path, now_s: float) -> pathlib.Path:
+    """Rename the database (and its WAL files) to a name no other file has."""
     stamp = datetime.datetime.fromtimestamp(now_s, datetime.UTC).strftime(
         "%Y%m%dT%H%M%SZ"
     )
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = pathlib.Path(f"{path}{suffix}")
-        if source.exists():
-            source.rename(f"{aside}{suffix}")
+    number = 1
+    while any(pathlib.Path(f"{aside}{s}").exists() for s in ("", "-wal", "-shm")):
+        number += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            source = pathlib.Path(f"{path}{suffix}")
+            if source.exists():
+                source.rename(f"{aside}{suffix}")
+    except OSError as exc:
+        raise StorageError(
+            f"The database {path} is damaged and cannot be moved aside "
+            f"({exc.strerror or exc}). Move or delete it by hand, then restart "
+            "Mopidy."
+        ) from None
     return aside

@@ -13,6 +13,7 @@ import pytest
 
 from mopidy_mtscrobble.delivery import Delivery
 from mopidy_mtscrobble.lastfm import LastfmClient, Session
+from mopidy_mtscrobble.probe import tcp_probe
 from mopidy_mtscrobble.ratelimit import RateLimiter
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
@@ -51,7 +52,9 @@ def store(tmp_path):
 def make_delivery(tmp_path, clock, settings, lastfm):
     made = []
 
-    def make(user: str | None = "alice", on_imported=None, **overrides) -> Delivery:
+    def make(
+        user: str | None = "alice", on_imported=None, probe=tcp_probe, **overrides
+    ) -> Delivery:
         if user is not None:
             key = lastfm.add_user(user)
             SessionFile(tmp_path, "custom").save(Session(key=key, username=user))
@@ -66,6 +69,7 @@ def make_delivery(tmp_path, clock, settings, lastfm):
             rng=random.Random(7),
             client_factory=functools.partial(LastfmClient, limiter=limiter),
             on_imported=on_imported,
+            probe=probe,
         )
         worker.limiter = limiter
         worker.open()

@@ -16,12 +16,16 @@ from mopidy_mtscrobble.lastfm import LastfmClient, Session
 from mopidy_mtscrobble.listening import Track
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
-from mopidy_mtscrobble.store import NewScrobble
+from mopidy_mtscrobble.matching import key_parts
+from mopidy_mtscrobble.store import LocalMatch, LovedEntry, NewScrobble
+
+from mopidy_mtscrobble.backoff import MAX_S as BACKOFF_MAX_S
 
 from .delivery_harness import NOW, run_until_idle
 from .fake_lastfm import Fault
 
 DAY = 86_400
+NOW_MONO = 1000.0  # the fake clock's monotonic time at the start
 
 
 def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
@@ -32,6 +36,12 @@ def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
         )
         ids.append(store.enqueue(scrobble, NOW))
     return ids
+
+
+def retry_in(worker, clock):
+    """Seconds until the next scheduled try (0 if none is scheduled)."""
+    at = worker.status().next_retry_at
+    return 0 if at is None else at - clock.wall()
 
 
 def states(store, ids):
@@ -118,27 +128,29 @@ def test_daily_limit_keeps_the_entry_and_retries_after_a_long_pause(
     assert store.get(entry).state == "sent"
 
 
-def test_three_hour_outage_backs_off_and_delivers_when_back(
+def test_three_hour_outage_backs_off_to_five_minutes_and_delivers_when_back(
     make_delivery, store, lastfm, clock
 ):
     ids = queue(store, 3)
     worker = make_delivery()
     port = lastfm.port
     lastfm.stop()
-    delays = []
-    outage_end = clock.wall() + 3 * 3600
-    while clock.wall() < outage_end:
+    attempts_at = []  # when each attempt to send was made
+    outage_end = clock.monotonic() + 3 * 3600
+    while clock.monotonic() < outage_end:
+        before = store.get(ids[0]).attempts
         delay = worker.step()
-        delays.append(delay)
+        if store.get(ids[0]).attempts > before:
+            attempts_at.append(clock.monotonic())
         clock.advance(delay)
     assert worker.status().state == State.RETRYING
-    assert 8 <= delays[0] <= 12
-    assert all(later >= earlier * 0.6 for earlier, later in itertools.pairwise(delays))
-    assert max(delays) <= delivery_module.BACKOFF_MAX_S
-    assert max(delays) >= 0.8 * delivery_module.BACKOFF_MAX_S
-    assert len(delays) < 20
+    gaps = [b - a for a, b in itertools.pairwise(attempts_at)]
+    assert 8 <= gaps[0] <= 10
+    assert all(later >= earlier * 0.75 for earlier, later in itertools.pairwise(gaps))
+    assert max(gaps) <= BACKOFF_MAX_S
+    assert max(gaps) >= 0.8 * BACKOFF_MAX_S
+    assert 35 <= len(attempts_at) <= 60
     assert states(store, ids) == ["pending"] * 3
-    assert store.get(ids[0]).attempts == len(delays)
     lastfm.start(port)
     run_until_idle(worker, clock)
     assert states(store, ids) == ["sent"] * 3
@@ -146,20 +158,54 @@ def test_three_hour_outage_backs_off_and_delivers_when_back(
     assert len(lastfm.scrobbles_of("alice")) == 3
 
 
+def test_the_network_coming_back_is_noticed_by_a_probe_within_a_minute(
+    make_delivery, store, lastfm, clock
+):
+    ids = queue(store, 2)
+    worker = make_delivery()
+    port = lastfm.port
+    lastfm.stop()
+    while clock.monotonic() < NOW_MONO + 3600:  # the backoff is at its longest
+        clock.advance(worker.step())
+    lastfm.start(port)
+    back_at = clock.monotonic()
+    while states(store, ids) != ["sent"] * 2:
+        clock.advance(worker.step())
+    assert clock.monotonic() - back_at <= delivery_module.PROBE_INTERVAL_S
+    assert len(lastfm.requests_for("track.scrobble")) == 1  # probes are no calls
+
+
 @pytest.mark.parametrize("code", [8, 11, 16])
-def test_temporary_lfm_errors_are_retried_later(
+def test_temporary_lfm_errors_on_a_scrobble_are_checked_before_resending(
     make_delivery, store, lastfm, clock, code
 ):
+    # The server may have applied the batch before failing: its outcome is
+    # uncertain, like a lost answer.
     lastfm.inject(Fault("lfm", "track.scrobble", code=code))
     [entry] = queue(store)
     worker = make_delivery()
     delay = worker.step()
-    assert 8 <= delay <= 12
-    assert store.get(entry).state == "pending"
+    assert 8 <= delay <= 10
+    assert store.get(entry).state == "in_flight"
     assert f"(error {code})" in store.get(entry).last_error
     run_until_idle(worker, clock)
     assert store.get(entry).state == "sent"
+    assert len(lastfm.requests_for("user.getRecentTracks")) == 1
     assert len(lastfm.scrobbles_of("alice")) == 1
+
+
+@pytest.mark.parametrize("code", [8, 11, 16])
+def test_temporary_lfm_errors_on_other_calls_are_retried_later(
+    make_delivery, store, lastfm, clock, code
+):
+    lastfm.inject(Fault("lfm", "track.love", code=code))
+    store.love(
+        LovedEntry("A", "T", int(NOW), *key_parts("A", "T")), LocalMatch("x:1"), NOW
+    )
+    worker = make_delivery()
+    run_until_idle(worker, clock)
+    assert store.love_action_counts()["sent"] == 1
+    assert len(lastfm.requests_for("track.love")) == 2
 
 
 def test_rate_limit_error_slows_down(make_delivery, store, lastfm, clock):
@@ -328,14 +374,29 @@ def test_invalid_parameters_are_narrowed_down_to_the_bad_entries(
     assert len(lastfm.scrobbles_of("alice")) == 9
 
 
-def test_entries_older_than_14_days_are_rejected_without_sending(
+def test_entries_older_than_14_days_by_the_servers_clock_are_rejected_unsent(
     make_delivery, store, lastfm, clock
 ):
+    [recent] = queue(store, 1, start=NOW - 3600)
+    worker = make_delivery()
+    run_until_idle(worker, clock)  # the server's answer tells its time
     [old] = queue(store, 1, start=NOW - 15 * DAY)
-    run_until_idle(make_delivery(), clock)
+    worker.queue_changed()
+    run_until_idle(worker, clock)
+    assert store.get(recent).state == "sent"
     assert store.get(old).state == "rejected"
     assert store.get(old).last_error.startswith("too old")
-    assert lastfm.requests_for("track.scrobble") == []
+    assert len(lastfm.requests_for("track.scrobble")) == 1
+
+
+def test_nothing_expires_by_the_local_clock_alone(make_delivery, store, lastfm, clock):
+    # A clock set 20 days ahead would make the whole queue look too old: the
+    # server's clock decides, and it takes them.
+    ids = queue(store, 3, start=NOW - 3600)
+    lastfm.clock = lambda: NOW
+    clock.advance(20 * DAY)
+    run_until_idle(make_delivery(), clock)
+    assert states(store, ids) == ["sent"] * 3
 
 
 def test_without_a_session_nothing_is_sent_and_expiry_is_warned_daily(
@@ -376,8 +437,11 @@ def test_wrong_password_keeps_the_queue_and_says_what_to_fix(
     lastfm.add_user("bob", password="hunter2")
     ids = queue(store, 1)
     worker = make_delivery(user=None, username="bob", password="wrong")
-    assert worker.step() is None
+    assert worker.step() == delivery_module.SESSION_POLL_S  # waits for a login
+    worker.queue_changed()
+    worker.step()
     assert worker.status().state == State.LOGIN_FAILED
+    assert len(lastfm.requests_for("auth.getMobileSession")) == 1
     assert "mtscrobble/password" in caplog.text
     assert states(store, ids) == ["pending"]
 
@@ -394,12 +458,13 @@ def test_now_playing_is_sent_once_and_not_retried(make_delivery, store, lastfm, 
 
 
 def test_retry_now_skips_the_backoff(make_delivery, store, lastfm, clock):
-    lastfm.inject(Fault("lfm", "track.scrobble", code=11))
+    lastfm.inject(Fault("reset", "track.scrobble"))
     [entry] = queue(store)
     worker = make_delivery()
     assert worker.step() > 5
     worker.retry_now()
-    assert worker.step() == 0.0
+    assert worker.step() == 0.0  # checked at once: it had not landed
+    assert worker.step() == 0.0  # sent
     assert store.get(entry).state == "sent"
 
 
@@ -467,34 +532,93 @@ def test_no_secret_is_ever_logged(
     lastfm.inject(Fault("lost", "track.scrobble"))
     worker = make_delivery(user=None, username="bob", password="hunter2-secret")
     run_until_idle(worker, clock)
-    lastfm.revoke(worker._session.key)
+    first_key = SessionFile(store.path.parent, "custom").load().key
+    lastfm.revoke(first_key)
     queue(store, 1, start=NOW - 100)
     worker.queue_changed()
-    worker.step()
+    run_until_idle(worker, clock)  # refused, so it logs in again
     text = caplog.text
-    for secret in [settings.api_secret, "hunter2-secret", *lastfm.sessions]:
+    for secret in [settings.api_secret, "hunter2-secret", first_key, *lastfm.sessions]:
         assert secret not in text
-    assert worker._session.key not in text
 
 
 def test_a_new_entry_is_a_reason_to_try_again_during_backoff(
     make_delivery, store, lastfm, clock
 ):
-    lastfm.inject(Fault("lfm", "track.scrobble", code=11))
+    port = lastfm.port
+    lastfm.stop()
     first = queue(store, 1)
-    worker = make_delivery()
-    assert worker.step() > 5
+    worker = make_delivery(probe=lambda target: False)
+    while not retry_in(worker, clock) > 120:  # a few failures: a long wait
+        clock.advance(worker.step())
+    lastfm.start(port)
+    clock.advance(delivery_module.EARLY_TRY_MIN_GAP_S)
     second = queue(store, 1, start=NOW - 100)
     worker.queue_changed()
-    assert worker.step() == 0.0
+    assert worker.step() == 0.0  # the early try: the server answers again
+    run_until_idle(worker, clock)
     assert states(store, first + second) == ["sent", "sent"]
 
 
-def test_a_successful_now_playing_ends_the_backoff(make_delivery, store, lastfm, clock):
-    lastfm.inject(Fault("lfm", "track.scrobble", code=16))
+def test_no_early_try_right_after_a_request(make_delivery, store, lastfm, clock):
+    port = lastfm.port
+    lastfm.stop()
+    queue(store, 1)
+    worker = make_delivery(probe=lambda target: False)
+    for _ in range(5):
+        clock.advance(worker.step())
+    waiting = worker.step()
+    queue(store, 1, start=NOW - 100)
+    worker.queue_changed()
+    assert worker.step() == pytest.approx(waiting)
+    lastfm.start(port)
+
+
+def test_a_failed_early_try_does_not_make_the_backoff_grow(
+    make_delivery, store, lastfm, clock
+):
+    port = lastfm.port
+    lastfm.stop()
+    queue(store, 1)
+    worker = make_delivery(probe=lambda target: False)
+    waits = []
+    for play in range(6):  # a play every 4 minutes during the outage
+        end = clock.monotonic() + 240
+        while clock.monotonic() < end:
+            delay = worker.step()
+            waits.append(delay)
+            clock.advance(min(delay, end - clock.monotonic()))
+        queue(store, 1, start=NOW + play * 240)
+        worker.queue_changed()
+    assert worker._backoff.failures <= 6
+    assert max(waits) <= BACKOFF_MAX_S
+    lastfm.start(port)
+
+
+def test_now_playing_waits_while_the_server_fails_and_goes_out_when_it_answers(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.inject(Fault("http", "track.scrobble", status=503))
     [entry] = queue(store, 1)
     worker = make_delivery()
     assert worker.step() > 5
     worker.now_playing(Track(uri="x:1", artist="A", title="T", length_ms=200_000))
-    assert worker.step() == 0.0
+    worker.step()
+    assert lastfm.requests_for("track.updateNowPlaying") == []  # not into a failure
+    run_until_idle(worker, clock)
     assert store.get(entry).state == "sent"
+    assert [n["artist"] for n in lastfm.now_playing] == ["A"]
+
+
+def test_a_now_playing_held_past_its_track_is_dropped(
+    make_delivery, store, lastfm, clock
+):
+    lastfm.inject(Fault("http", "track.scrobble", status=503))
+    queue(store, 1)
+    worker = make_delivery()
+    worker.step()
+    worker.now_playing(Track(uri="x:1", artist="A", title="T", length_ms=5_000))
+    worker.step()
+    clock.advance(60)
+    run_until_idle(worker, clock)
+    assert lastfm.requests_for("track.updateNowPlaying") == []

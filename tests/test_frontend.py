@@ -67,12 +67,12 @@ def config_for(tmp_path, **section):
 
 @pytest.fixture
 def harness(tmp_path):
-    def start(store_lock_wait_s=1.0, **section):
+    def start(store_lock_wait_s=1.0, extra_tracks=(), **section):
         config = config_for(tmp_path, **section)
         clock = FakeClock(START_WALL)
         scheduler = ManualScheduler(clock)
         delivery = RecordingDelivery()
-        core_proxy, audio_proxy = start_core(config, TRACKS)
+        core_proxy, audio_proxy = start_core(config, [*TRACKS, *extra_tracks])
         frontend = MTScrobbleFrontend.start(
             config,
             core_proxy,
@@ -303,3 +303,99 @@ def test_several_artists_are_joined_in_a_stable_order():
     )
     assert track.artist == "Adam, Zoe"
     assert track.mbid == "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
+
+
+# Faults from the world: bad metadata, a database that cannot be written.
+
+BAD_TRACKS = [
+    model_track(uri="dummy:bad", name="Caf\udce9 au lait\x00", artists=("B\udcffnd",),
+                length_ms=100_000, track_no=2**70),
+    model_track(uri="dummy:after", name="After", length_ms=100_000),
+    model_track(uri="dummy:controls", name="\x01Tab\there\x1f", artists=("\ufffeX",),
+                length_ms=100_000, musicbrainz_id="not an id"),
+]  # fmt: skip
+
+
+def test_text_that_cannot_be_encoded_is_made_valid_and_blocks_nothing(
+    harness, tmp_path
+):
+    player = harness(extra_tracks=BAD_TRACKS)
+    for uri in ("dummy:bad", "dummy:after", "dummy:controls"):
+        player.play(uri)
+        player.advance(100)
+    player.stop()
+    queued = [(r["artist"], r["track"], r["track_number"]) for r in rows(tmp_path)]
+    assert queued == [
+        ("B\ufffdnd", "Caf\ufffd au lait", None),
+        ("Artist", "After", 3),
+        ("\ufffdX", "\ufffdTab\there\ufffd", 3),
+    ]
+    assert [r["mbid"] for r in rows(tmp_path)] == [None, None, None]
+    assert player.frontend.plays_waiting_in_memory().get() == 0
+
+
+def test_plays_waiting_for_a_locked_database_are_saved_by_a_timer(harness, tmp_path):
+    player = harness(store_lock_wait_s=0.05)
+    holder = lock_database(tmp_path)
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    assert player.frontend.plays_waiting_in_memory().get() == 1
+    assert player.frontend.retry_save_pending().get()
+    release(holder)
+    player.advance(60)  # no playback event: the timer tries again
+    assert player.scheduler.fire_due() >= 1
+    player.sync()
+    assert [r["track"] for r in rows(tmp_path)] == ["Other"]
+    assert player.frontend.plays_waiting_in_memory().get() == 0
+    assert player.delivery.queue_changes == 1
+
+
+def test_plays_that_cannot_be_saved_at_shutdown_are_kept_and_queued_at_the_next_start(
+    harness, tmp_path, caplog
+):
+    player = harness(store_lock_wait_s=0.05)
+    holder = lock_database(tmp_path)
+    player.play("dummy:other")
+    player.advance(100)
+    player.play("dummy:song")
+    player.advance(190)  # in progress at shutdown, and qualified
+    player.frontend.actor_ref.stop()
+    release(holder)
+    kept = tmp_path / "mtscrobble" / "unsaved-plays.jsonl"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert "kept in" in caplog.text
+    assert rows(tmp_path) == []
+    pykka.ActorRegistry.stop_all()
+    harness()  # Mopidy starts again
+    assert [r["track"] for r in rows(tmp_path)] == ["Other", "Song"]
+    assert not kept.exists()
+
+
+def test_kept_plays_survive_a_database_damaged_before_the_next_start(harness, tmp_path):
+    player = harness(store_lock_wait_s=0.05)
+    holder = lock_database(tmp_path)
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    player.frontend.actor_ref.stop()
+    release(holder)
+    pykka.ActorRegistry.stop_all()
+    path = tmp_path / "mtscrobble" / DB_FILENAME
+    path.write_bytes(b"damaged " * 1000)
+    harness()  # at the start, and only then, a damaged file is set aside
+    assert list(path.parent.glob(f"{DB_FILENAME}.corrupt-*"))
+    assert [r["track"] for r in rows(tmp_path)] == ["Other"]
+
+
+def lock_database(tmp_path):
+    holder = sqlite3.connect(
+        tmp_path / "mtscrobble" / DB_FILENAME, isolation_level=None
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def release(holder):
+    holder.execute("ROLLBACK")
+    holder.close()

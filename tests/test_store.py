@@ -158,15 +158,69 @@ def test_database_from_a_newer_version_is_refused_and_left_alone(tmp_path):
     assert (tmp_path / DB_FILENAME).exists()
 
 
-def test_corrupt_database_is_moved_aside_and_replaced(tmp_path, caplog):
+def test_corrupt_database_is_moved_aside_and_replaced_when_asked(tmp_path, caplog):
     (tmp_path / DB_FILENAME).write_bytes(b"this is not an SQLite database" * 100)
-    opened = Store.open(tmp_path, NOW)
+    opened = Store.open(tmp_path, NOW, repair=True)
     aside = tmp_path / f"{DB_FILENAME}.corrupt-20231114T221320Z"
     assert aside.read_bytes().startswith(b"this is not")
     assert opened.counts()["pending"] == 0
     opened.close()
     assert str(aside) in caplog.text
     assert "damaged" in caplog.text
+
+
+def test_other_openers_report_a_damaged_database_and_leave_it_alone(tmp_path):
+    garbage = b"this is not an SQLite database" * 100
+    (tmp_path / DB_FILENAME).write_bytes(garbage)
+    with pytest.raises(StorageError, match="damaged.*Restart Mopidy") as error:
+        Store.open(tmp_path, NOW)
+    assert error.value.damaged
+    assert (tmp_path / DB_FILENAME).read_bytes() == garbage
+    assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_two_damaged_databases_in_one_second_are_both_kept(tmp_path):
+    for content in (b"first garbage " * 100, b"second garbage " * 100):
+        (tmp_path / DB_FILENAME).write_bytes(content)
+        Store.open(tmp_path, NOW, repair=True).close()
+        (tmp_path / DB_FILENAME).unlink()
+    kept = sorted(p.read_bytes()[:6] for p in tmp_path.glob("*.corrupt-*"))
+    assert kept == [b"first ", b"second"]
+
+
+def test_an_error_that_is_not_damage_never_moves_the_database(tmp_path):
+    # A database whose upgrade fails (here: a table in the way) is not damaged.
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    db.executescript("CREATE TABLE scrobbles (x); PRAGMA user_version = 0;")
+    db.close()
+    with pytest.raises(StorageError, match="Cannot open") as error:
+        Store.open(tmp_path, NOW, repair=True)
+    assert not error.value.damaged
+    assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_a_database_path_that_cannot_be_used_is_a_storage_error(tmp_path):
+    (tmp_path / DB_FILENAME).symlink_to(tmp_path / "gone" / "elsewhere.db")
+    with pytest.raises(StorageError, match="must be a file the Mopidy user"):
+        Store.open(tmp_path, NOW, repair=True)
+
+
+def test_a_replay_at_the_same_second_is_queued_a_second_later(store):
+    first = store.enqueue(scrobble(), NOW, distinct=True)
+    again = store.enqueue(scrobble(), NOW, distinct=False)  # the same play, retried
+    replay = store.enqueue(scrobble(), NOW, distinct=True)  # a new play
+    assert again == first
+    assert replay != first
+    assert store.get(replay).timestamp == store.get(first).timestamp + 1
+
+
+def test_values_sqlite_cannot_keep_do_not_stop_a_play(store):
+    entry = store.enqueue(
+        scrobble(artist="Caf\udce9", track_number=2**70, duration_s=-(2**70)), NOW
+    )
+    kept = store.get(entry)
+    assert kept.artist == "Caf\ufffd"
+    assert (kept.track_number, kept.duration_s) == (None, None)
 
 
 def test_locked_database_is_waited_for_then_reported(tmp_path):

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import dataclasses
 import datetime
+import email.utils
 import hashlib
 import html
 import http.server
@@ -542,6 +543,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:
         pass
+
+    def date_time_string(self, timestamp=None) -> str:
+        """The Date header tells the fake's own (possibly simulated) time."""
+        return email.utils.formatdate(self.server.fake.clock(), usegmt=True)
 
     def do_GET(self) -> None:
         query = urllib.parse.urlsplit(self.path).query
