@@ -264,10 +264,13 @@ class LastfmClient:
                     _int_attribute(container, "totalPages", 1), MAX_RECENT_TRACKS_PAGES
                 )
                 for node in container.getElementsByTagName("track"):
-                    dates = node.getElementsByTagName("date")
-                    uts = dates[0].getAttribute("uts") if dates else ""
+                    if node.getAttribute("nowplaying") == "true":
+                        continue  # what plays now: not a scrobble
+                    # A scrobble without a readable time could be one we look
+                    # for: the answer is unreadable, not "it did not land".
+                    uts = node.getElementsByTagName("date")[0].getAttribute("uts")
                     if not _DIGITS.fullmatch(uts):
-                        continue  # the now-playing item (or no usable date)
+                        raise ValueError("a scrobble without a time")
                     found.append(
                         RecentTrack(
                             artist=_child_text(node, "artist"),
@@ -538,7 +541,9 @@ def _item_result(node: minidom.Element) -> ItemResult:
     if not messages:
         return ItemResult(0, "")
     raw = messages[0].getAttribute("code").strip()
-    code = int(raw) if _DIGITS.fullmatch(raw) else 0
+    if not _DIGITS.fullmatch(raw):
+        raise ValueError("an ignoredMessage without a code")  # not "accepted"
+    code = int(raw)
     text = "".join(c.data for c in messages[0].childNodes if c.nodeType == c.TEXT_NODE)
     return ItemResult(code, _one_line(text) or IGNORED_REASONS.get(code, ""))
 

@@ -28,6 +28,7 @@ NOW = 1_700_000_000.0
 def clock(lastfm):
     fake = FakeClock(NOW)
     lastfm.clock = fake.wall  # the server sees the same time
+    lastfm.rate_clock = fake.monotonic
     return fake
 
 
@@ -53,7 +54,11 @@ def make_delivery(tmp_path, clock, settings, lastfm):
     made = []
 
     def make(
-        user: str | None = "alice", on_imported=None, probe=tcp_probe, **overrides
+        user: str | None = "alice",
+        on_imported=None,
+        probe=tcp_probe,
+        limiter=None,
+        **overrides,
     ) -> Delivery:
         if user is not None:
             key = lastfm.add_user(user)
@@ -61,7 +66,8 @@ def make_delivery(tmp_path, clock, settings, lastfm):
         chosen = (
             settings if not overrides else Settings(**{**vars(settings), **overrides})
         )
-        limiter = RateLimiter()  # real time: the server counts in real time too
+        # The limiter waits in fake time, which the server counts in too.
+        limiter = limiter or RateLimiter(clock=clock.monotonic, sleep=clock.advance)
         worker = Delivery(
             chosen,
             tmp_path,

@@ -140,6 +140,11 @@ class FakeClock:
             self._wall += seconds
             self._mono += seconds
 
+    def jump(self, seconds: float) -> None:
+        """The wall clock is set (NTP, a user): monotonic time goes on as it was."""
+        with self._lock:
+            self._wall += seconds
+
 
 class ManualScheduler:
     """Timers that fire only when the test says so."""

@@ -10,16 +10,15 @@ import pytest
 
 from mopidy_mtscrobble import __version__
 from mopidy_mtscrobble import delivery as delivery_module
+from mopidy_mtscrobble.backoff import MAX_S as BACKOFF_MAX_S
 from mopidy_mtscrobble.delivery import State
 from mopidy_mtscrobble.errors import StorageError, TokenNotAuthorizedError
 from mopidy_mtscrobble.lastfm import LastfmClient, Session
 from mopidy_mtscrobble.listening import Track
+from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
-from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import LocalMatch, LovedEntry, NewScrobble
-
-from mopidy_mtscrobble.backoff import MAX_S as BACKOFF_MAX_S
 
 from .delivery_harness import NOW, run_until_idle
 from .fake_lastfm import Fault

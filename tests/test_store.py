@@ -172,7 +172,7 @@ def test_corrupt_database_is_moved_aside_and_replaced_when_asked(tmp_path, caplo
 def test_other_openers_report_a_damaged_database_and_leave_it_alone(tmp_path):
     garbage = b"this is not an SQLite database" * 100
     (tmp_path / DB_FILENAME).write_bytes(garbage)
-    with pytest.raises(StorageError, match="damaged.*Restart Mopidy") as error:
+    with pytest.raises(StorageError, match=r"damaged.*Restart Mopidy") as error:
         Store.open(tmp_path, NOW)
     assert error.value.damaged
     assert (tmp_path / DB_FILENAME).read_bytes() == garbage

@@ -81,9 +81,26 @@ def signature(params: dict[str, str], secret: str) -> str:
     return hashlib.md5((text + secret).encode("utf-8")).hexdigest()  # noqa: S324
 
 
+# The kinds of injected failure. Before the request is applied:
+#   http (status, HTML body), lfm (a Last.fm error code), hang (then drop),
+#   reset (drop), failed_no_error (<lfm status="failed"/>), error_no_text
+#   (<error code="8"/>), not_utf8 (a body that is not UTF-8), portal (a
+#   captive portal's HTML page, status 200), redirect (302 to a login page),
+#   odd (an "ok" answer whose contents cannot be read).
+# After the request is applied:
+#   lost (the connection drops), malformed (a cut-off answer), applied_error
+#   (a Last.fm error code, e.g. 8, 11 or 16, although it was applied).
+BEFORE_KINDS = {
+    "http", "lfm", "hang", "reset", "failed_no_error", "error_no_text",
+    "not_utf8", "portal", "redirect", "odd",
+}  # fmt: skip
+AFTER_KINDS = {"lost", "malformed", "applied_error"}
+MAX_BODY_BYTES = 1_000_000
+
+
 @dataclasses.dataclass
 class Fault:
-    """One injected failure. kind: http, lfm, hang, reset, malformed, lost."""
+    """One injected failure; see BEFORE_KINDS and AFTER_KINDS."""
 
     kind: str
     method: str | None = None  # None: any method
@@ -129,6 +146,8 @@ class FakeLastfm:
         self.rate_limit = rate_limit
         self.daily_limit = daily_limit
         self.latency_s = 0.0
+        # The clock of the 5-per-second rule: real time, or a test's.
+        self.rate_clock: Callable[[], float] = time.monotonic
         self.passwords: dict[str, str] = {}
         self.sessions: dict[str, str] = {}  # key -> user
         self.tokens: dict[str, dict[str, Any]] = {}
@@ -139,6 +158,10 @@ class FakeLastfm:
         self.requests: list[Request] = []
         self.invalid_artists: set[str] = set()  # items that make a batch fail with 6
         self.faults: list[Fault] = []
+        # Called for every request (after the faults above): a Fault or None.
+        self.fault_source: Callable[[str], Fault | None] | None = None
+        self.max_body_bytes = MAX_BODY_BYTES  # larger requests: HTTP 413
+        self.methods_missing: set[str] = set()  # answered with error 3
         self._arrivals: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
         self._recorded = threading.Condition(self._lock)
@@ -230,7 +253,9 @@ class FakeLastfm:
         self._cert.configure_cert(context)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -242,11 +267,11 @@ class FakeLastfm:
 
     # Handling one request.
 
-    def handle(self, params: dict[str, str], user_agent: str = "") -> str:
+    def handle(self, params: dict[str, str], user_agent: str = "") -> str | bytes:
         """The XML answer, or raises _Drop / returns via fault handling."""
         method = params.get("method", "")
         with self._lock:
-            record = Request(method, dict(params), time.monotonic(), "", user_agent)
+            record = Request(method, dict(params), self.rate_clock(), "", user_agent)
             self.requests.append(record)
             self._recorded.notify_all()
         if self.latency_s:
@@ -255,9 +280,11 @@ class FakeLastfm:
             if self._over_rate_limit(record.arrived_at):
                 raise LfmError(29)
             fault = self._take_fault(method)
-            if fault is not None and fault.kind in {"http", "lfm", "hang", "reset"}:
+            if fault is not None and fault.kind in BEFORE_KINDS:
                 record.outcome = f"fault {fault.kind}"
                 return self._apply_fault_before(fault)
+            if method in self.methods_missing:
+                raise LfmError(3)
             body = self._dispatch(method, params)
             if fault is not None and fault.kind == "lost":
                 record.outcome = "applied, answer lost"
@@ -267,6 +294,9 @@ class FakeLastfm:
             if fault is not None and fault.kind == "malformed":
                 record.outcome = "applied, malformed answer"
                 return '<lfm status="ok"><scrobbles accepted="1"'
+            if fault is not None and fault.kind == "applied_error":
+                record.outcome = f"applied, error {fault.code}"
+                return _failed(fault.code)
             record.outcome = "ok"
             return _ok(body)
         except LfmError as error:
@@ -290,9 +320,11 @@ class FakeLastfm:
                     if fault.count == 0:
                         self.faults.remove(fault)
                     return fault
+            if self.fault_source is not None:
+                return self.fault_source(method)
         return None
 
-    def _apply_fault_before(self, fault: Fault) -> str:
+    def _apply_fault_before(self, fault: Fault) -> str | bytes:
         if fault.kind == "http":
             raise _HttpStatus(fault.status)
         if fault.kind == "lfm":
@@ -300,6 +332,24 @@ class FakeLastfm:
         if fault.kind == "hang":
             self._release_hangs.wait(fault.seconds or None)
             raise _Drop
+        if fault.kind == "failed_no_error":
+            return '<?xml version="1.0" encoding="UTF-8"?>\n<lfm status="failed"/>\n'
+        if fault.kind == "error_no_text":
+            return '<lfm status="failed"><error code="8"/></lfm>'
+        if fault.kind == "not_utf8":
+            return b'<?xml version="1.0" encoding="UTF-8"?><lfm status="ok">\xff\xfe'
+        if fault.kind == "portal":
+            raise _HttpStatus(200, _PORTAL_PAGE)
+        if fault.kind == "redirect":
+            raise _HttpStatus(302, _PORTAL_PAGE)
+        if fault.kind == "odd":
+            return _ok(
+                '<recenttracks page="1" totalPages="\u00b2"><track><name>x</name>'
+                '<date uts="\u00b2"/></track></recenttracks>'
+                '<scrobbles accepted="1"><scrobble><ignoredMessage code="x"/>'
+                '</scrobble></scrobbles><lovedtracks totalPages="-1"/>'
+                "<toptracks/><session/><token/>"
+            )
         raise _Drop  # reset
 
     def _dispatch(self, method: str, params: dict[str, str]) -> str:
@@ -414,8 +464,11 @@ class FakeLastfm:
 
     def _m_user_getRecentTracks(self, params, user) -> str:
         name = _required(params, "user")
-        start = int(params.get("from", 0))
-        end = int(params.get("to", 2**62))
+        try:
+            start = int(params.get("from", 0))
+            end = int(params.get("to", 2**62))
+        except ValueError:
+            raise LfmError(6) from None
         rows = sorted(
             (s for s in self.scrobbles
              if s["user"] == name and start <= int(s["timestamp"]) <= end),
@@ -423,7 +476,13 @@ class FakeLastfm:
             reverse=True,
         )  # fmt: skip
         page, limit, pages, chunk = _page(params, rows, default_limit=50, max_limit=200)
-        tracks = "".join(
+        playing = [n for n in self.now_playing if n["user"] == name][-1:]
+        now_playing = "".join(
+            f'<track nowplaying="true"><artist mbid="">{_x(n["artist"])}</artist>'
+            f"<name>{_x(n['track'])}</name><mbid></mbid><url></url></track>"
+            for n in (playing if page == 1 else ())
+        )
+        tracks = now_playing + "".join(
             f'<track><artist mbid="">{_x(s["artist"])}</artist>'
             f"<name>{_x(s['track'])}</name><streamable>0</streamable><mbid></mbid>"
             f'<album mbid="">{_x(s.get("album", ""))}</album><url></url>'
@@ -531,14 +590,24 @@ class FakeLastfm:
         raise KeyError(action)
 
 
+_PORTAL_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Welcome to Cafe WiFi</title></head>"
+    b"<body><form action='/login'>Accept the terms to continue</form></body></html>"
+)
+
+
 class _HttpStatus(Exception):
-    def __init__(self, status: int) -> None:
+    def __init__(
+        self, status: int, body: bytes = b"<html><body>Bad gateway</body></html>"
+    ) -> None:
         super().__init__(status)
         self.status = status
+        self.body = body
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body in one go: no 40 ms waits
     server_version = "FakeLastfm/1.0"
 
     def log_message(self, format, *args) -> None:
@@ -556,6 +625,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         path = urllib.parse.urlsplit(self.path).path
+        fake: FakeLastfm = self.server.fake
+        if not path.startswith(ADMIN_PATH) and length > fake.max_body_bytes:
+            with fake._lock:
+                fake.requests.append(Request("", {}, time.monotonic(), "HTTP 413", ""))
+            self._send(413, "text/html", b"<html><body>Too large</body></html>")
+            return
         if path.startswith(ADMIN_PATH):
             self._admin(path[len(ADMIN_PATH) :], raw)
             return
@@ -576,11 +651,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         except _HttpStatus as error:
-            self._send(
-                error.status, "text/html", b"<html><body>Bad gateway</body></html>"
-            )
+            self._send(error.status, "text/html", error.body)
             return
-        self._send(200, "text/xml; charset=UTF-8", body.encode("utf-8"))
+        raw = body if isinstance(body, bytes) else body.encode("utf-8")
+        self._send(200, "text/xml; charset=UTF-8", raw)
 
     def _admin(self, action: str, raw: bytes) -> None:
         try:
