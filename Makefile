@@ -17,12 +17,13 @@ empty :=
 space := $(empty) $(empty)
 export PATH := $(subst $(space),:,$(strip $(PYENV_BINS) $(PATH)))
 
-.PHONY: help system-run system-test venv demo-music run test test-mopidy4 lint bench clean
+.PHONY: help system-run system-test venv demo-music run test test-mopidy4 lint bench chaos clean
 
 help:
 	@echo "make run    start a real Mopidy with Mopidy-MTScrobble on 127.0.0.1:6680 (HTTP) and :6600 (MPD)"
 	@echo "make test   run the whole test suite (Mopidy 3.4 on py311-py313, lint, Mopidy 4)"
 	@echo "make bench  run the benchmarks and print their numbers"
+	@echo "make chaos  run the fault campaign: 20 seeds in simulated time, 3 with kill -9 of a real Mopidy"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make clean  remove _local/ and .tox/"
 
@@ -76,6 +77,12 @@ bench: venv
 	$(VENV)/bin/python bench/bench_delivery.py
 	$(VENV)/bin/python bench/bench_loved.py
 	$(VENV)/bin/python bench/bench_playcounts.py
+
+# The long fault campaign (make test runs one seed of each kind).
+chaos: venv
+	$(VENV)/bin/python -m tests.campaign --seeds 20
+	MTSCROBBLE_KILL_SEEDS=3 MTSCROBBLE_KILL_PLAYS=20 \
+	    $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_kill_campaign.py
 
 lint: venv
 	$(VENV)/bin/tox run -e lint

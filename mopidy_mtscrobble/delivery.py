@@ -97,6 +97,7 @@ ROUND_RETRY_FIRST_S = 5.0
 # Distinct unexpected errors logged in full; the same one again only at DEBUG.
 MAX_REPORTED_ERRORS = 100
 LOCK_FILENAME = "delivery.lock"
+PASSWORD_REFUSED = 4  # "authentication failed", the answer to a wrong password
 LOVE_ACTIONS_PER_ROUND = 10
 TOO_OLD = "too old: the server takes scrobbles up to 14 days old"
 TOO_OLD_UNCERTAIN = (
@@ -192,6 +193,9 @@ class Delivery:
         self._clock_steps = StepDetector()
         self._backoff = Backoff(self._rng)
         self._round_backoff = Backoff(self._rng, first_s=ROUND_RETRY_FIRST_S)
+        self._open_backoff = Backoff(
+            self._rng, first_s=OPEN_RETRY_FIRST_S, max_s=OPEN_RETRY_MAX_S
+        )
         self._store: Store | None = None
         self._client: LastfmClient | None = None
         self._session: Session | None = None
@@ -340,15 +344,23 @@ class Delivery:
 
     def _open_until_stopped(self) -> bool:
         """Open, trying again with a backoff while it cannot; False if stopped."""
-        backoff = Backoff(self._rng, first_s=OPEN_RETRY_FIRST_S, max_s=OPEN_RETRY_MAX_S)
         while True:
-            try:
-                self.open()
+            delay = self.try_open()
+            if delay is None:
                 return True
-            except Exception as exc:  # whatever it is, try again
-                self._set_waiting(exc)
-            if self._wait(backoff.failed()):
+            if self._wait(delay):
                 return False
+
+    def try_open(self) -> float | None:
+        """Open delivery; if it cannot be opened, say why (status, log once)
+        and return the seconds to wait before trying again."""
+        try:
+            self.open()
+        except Exception as exc:  # whatever it is, try again
+            self._set_waiting(exc)
+            return self._open_backoff.failed()
+        self._open_backoff.reset()
+        return None
 
     def _set_waiting(self, exc: Exception) -> None:
         with self._lock:
@@ -499,6 +511,9 @@ class Delivery:
                 return max(0.0, self._login_retry_at - self._clock.monotonic())
             return SESSION_POLL_S if waiting else None
         self._send_now_playing()
+        if self._session is None:  # refused just now: logging in again
+            self._save_status()
+            return self._wait_after_failure()
         delay = self._deliver()
         # Scrobbles first; loves, then import pages, when none is due.
         if delay != 0.0 and self._may_call():
@@ -510,7 +525,8 @@ class Delivery:
 
     def _may_call(self) -> bool:
         return (
-            self._state not in BLOCKED_STATES
+            self._session is not None
+            and self._state not in BLOCKED_STATES
             and self._clock.monotonic() >= self._retry_at
         )
 
@@ -809,18 +825,16 @@ class Delivery:
             session = client.get_mobile_session(
                 self.settings.username, self.settings.password
             )
-        except TransientError as exc:
+        except (TransientError, NeedsReauthError) as exc:
+            if isinstance(exc, NeedsReauthError) and exc.code == PASSWORD_REFUSED:
+                return self._login_refused(exc)
+            # Anything else (9 makes no sense for a login) is worth another try.
             self._login_retry_at = mono + self._backoff.failed()
             self._last_error = str(exc)
             self._set_state(State.RETRYING)
             return False
-        except (NeedsReauthError, RequestError, InvalidParametersError) as exc:
-            self._last_error = str(exc)
-            self._set_state(
-                State.LOGIN_FAILED,
-                "check mtscrobble/username and mtscrobble/password",
-            )
-            return False
+        except (RequestError, InvalidParametersError, HttpRefusedError) as exc:
+            return self._login_refused(exc)
         except CredentialsError as exc:
             self._last_error = str(exc)
             self._set_state(State.BAD_CREDENTIALS)
@@ -839,6 +853,13 @@ class Delivery:
         self._retry_at = 0.0
         self._set_state(State.CONNECTED, f"as {session.username}")
         return True
+
+    def _login_refused(self, exc: LastfmError) -> bool:
+        self._last_error = str(exc)
+        self._set_state(
+            State.LOGIN_FAILED, "check mtscrobble/username and mtscrobble/password"
+        )
+        return False
 
     def _send_now_playing(self) -> None:
         """Sent once, when the server answers; a failure is not retried (Last.fm

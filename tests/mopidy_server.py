@@ -111,6 +111,7 @@ class MopidyServer:
         self, config_path: Path, http_port: int, env: Mapping[str, str]
     ) -> None:
         self.http_port = http_port
+        self.config_path, self.env = config_path, env
         self.process = subprocess.Popen(
             mopidy_command("--config", str(config_path)),
             stdout=subprocess.PIPE,

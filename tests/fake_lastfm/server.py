@@ -18,6 +18,7 @@ import html
 import http.server
 import itertools
 import json
+import random
 import secrets
 import socket
 import ssl
@@ -108,6 +109,50 @@ class Fault:
     status: int = 503
     code: int = 11
     seconds: float = 0.0
+
+
+FAULT_WEIGHTS = {
+    "http": 6, "lfm": 5, "rate": 1, "session": 1, "hang": 2, "reset": 3,
+    "lost": 4, "malformed": 2, "applied_error": 3, "failed_no_error": 1,
+    "error_no_text": 1, "not_utf8": 1, "portal": 1, "redirect": 1, "odd": 2,
+}  # fmt: skip
+
+
+class RandomFaults:
+    """A fault for a share of the requests, of every kind by weight; counted.
+
+    Use as a FakeLastfm's fault_source. `without`: kinds to leave out.
+    """
+
+    def __init__(self, rng, rate: float, without: frozenset[str] = frozenset()) -> None:
+        self._rng = rng
+        self._rate = rate
+        self._kinds = [k for k in FAULT_WEIGHTS if k not in without]
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def __call__(self, method: str) -> Fault | None:
+        rng = self._rng
+        if rng.random() >= self._rate:
+            return None
+        kind = rng.choices(self._kinds, [FAULT_WEIGHTS[k] for k in self._kinds])[0]
+        self.counts[kind] += 1
+        if kind == "http":
+            return Fault("http", status=rng.choice([500, 502, 503, 504, 520]))
+        if kind == "lfm":
+            return Fault("lfm", code=rng.choice([8, 11, 16]))
+        if kind == "rate":
+            return Fault("lfm", code=29)
+        if kind == "session":
+            return Fault("lfm", code=9)
+        if kind == "applied_error":
+            return Fault("applied_error", code=rng.choice([8, 11, 16]))
+        if kind == "hang":
+            return Fault("hang", seconds=0.002)
+        return Fault(kind)
+
+
+# Faults after which the request may have been applied.
+APPLIED_THEN_LOST = frozenset({"lost", "malformed", "applied_error"})
 
 
 @dataclasses.dataclass
@@ -586,6 +631,11 @@ class FakeLastfm:
                 return {}
             if action == "clear_faults":
                 self.faults.clear()
+                return {}
+            if action == "chaos":
+                rate = float(body.get("rate", 0))
+                rng = random.Random(body.get("seed", 0))
+                self.fault_source = RandomFaults(rng, rate) if rate else None
                 return {}
         raise KeyError(action)
 
