@@ -80,7 +80,7 @@ EARLY_TRY_MIN_GAP_S = 60.0
 CHECK_LIMIT = 100
 # When the server cannot list recent scrobbles for this long (while it
 # answers other calls), entries with an uncertain outcome are sent again.
-CHECK_GIVE_UP_FAILURES = 8
+CHECK_GIVE_UP_FAILURES = 12
 CHECK_GIVE_UP_AFTER_S = 6 * 60 * 60.0
 # An import whose pages keep coming back unreadable fails after this many tries.
 IMPORT_MAX_FAILURES = 10

@@ -263,13 +263,13 @@ def test_checks_failing_while_the_server_answers_give_up_after_hours(
     worker = make_delivery()
     worker.step()  # the answer is lost: uncertain
     later = []
-    for hour in range(8):
+    for hour in range(16):  # a play an hour, each sent: the server answers
         later += queue(store, 1, start=NOW + hour * HOUR)
         worker.queue_changed()
         run_for(worker, clock, HOUR)
         if hour < 5:
             assert store.get(uncertain).state == "in_flight"
-    assert states(store, later) == ["sent"] * 8  # others never wait for it
+    assert states(store, later) == ["sent"] * 16  # others never wait for it
     assert store.get(uncertain).state == "sent"
     assert "may appear twice" in caplog.text
 
@@ -389,3 +389,17 @@ def test_unreadable_answers_to_every_call_never_stop_delivery(
     assert len(lastfm.scrobbles_of("alice")) == 3
     assert worker.unexpected_errors == 0
     assert delivery_module.State(worker.status().state) == State.CONNECTED
+
+
+def test_an_import_asked_for_before_delivery_opens_is_not_forgotten(
+    settings, tmp_path, lastfm
+):
+    # The web API may ask while the delivery thread is still opening.
+    worker = Delivery(settings, tmp_path)
+    assert worker.start_import("loved")
+    worker.open()
+    try:
+        assert worker.importing("loved")
+        assert not worker.start_import("loved")
+    finally:
+        worker.close()
