@@ -77,6 +77,7 @@ bench: venv
 	$(VENV)/bin/python bench/bench_delivery.py
 	$(VENV)/bin/python bench/bench_loved.py
 	$(VENV)/bin/python bench/bench_playcounts.py
+	$(VENV)/bin/python bench/bench_recovery.py
 
 # The long fault campaign (make test runs one seed of each kind).
 chaos: venv
