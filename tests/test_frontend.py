@@ -8,7 +8,7 @@ import pykka
 import pytest
 
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
-from mopidy_mtscrobble.store import DB_FILENAME
+from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
 
 from .builders import model_track
 from .fake_player import FakeClock, ManualScheduler, Player, start_core
@@ -386,6 +386,33 @@ def test_kept_plays_survive_a_database_damaged_before_the_next_start(harness, tm
     harness()  # at the start, and only then, a damaged file is set aside
     assert list(path.parent.glob(f"{DB_FILENAME}.corrupt-*"))
     assert [r["track"] for r in rows(tmp_path)] == ["Other"]
+
+
+def test_damage_found_while_playing_keeps_the_plays_until_the_next_start(
+    harness, tmp_path, caplog
+):
+    from .test_store import damage_the_queue_table
+
+    player = harness()
+    for _ in range(3):  # enough rows for the table to span several pages
+        player.play("dummy:other")
+        player.advance(100)
+    player.stop()
+    store = Store.open(tmp_path / "mtscrobble", START_WALL)
+    for i in range(300):
+        store.enqueue(NewScrobble("Filler", f"Track {i} " * 20, i), START_WALL)
+    store.close()
+    damage_the_queue_table(tmp_path / "mtscrobble" / DB_FILENAME)
+    player.play("dummy:song")
+    player.advance(200)
+    player.stop()
+    assert player.frontend.plays_waiting_in_memory().get() == 1
+    assert "Restart Mopidy" in caplog.text
+    player.frontend.actor_ref.stop()
+    pykka.ActorRegistry.stop_all()
+    harness()  # the next start sets the damaged file aside
+    assert list((tmp_path / "mtscrobble").glob(f"{DB_FILENAME}.corrupt-*"))
+    assert [r["track"] for r in rows(tmp_path)] == ["Song"]
 
 
 def lock_database(tmp_path):

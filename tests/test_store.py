@@ -269,3 +269,30 @@ def test_opening_another_connection_keeps_this_process_locks(tmp_path):
     first.enqueue(NewScrobble(artist="A", track="Two", timestamp=2), NOW)
     assert first.counts()["pending"] == 2
     first.close()
+
+
+def damage_the_queue_table(path):
+    """Garble the scrobbles table's root page under a running connection, and
+    make that connection look at the file again (another connection writes)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    [root] = other.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'scrobbles'"
+    ).fetchone()
+    page_size = other.execute("PRAGMA page_size").fetchone()[0]
+    with open(path, "r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(b"\xee" * page_size)
+    other.execute("INSERT INTO delivery_status VALUES ('touched', '', 0)")
+    other.close()
+
+
+def test_damage_found_while_running_is_reported_as_damage(tmp_path):
+    store = Store.open(tmp_path, NOW)
+    for i in range(300):
+        store.enqueue(scrobble(track=f"Track {i} " * 20, timestamp=i), NOW)
+    damage_the_queue_table(tmp_path / DB_FILENAME)
+    with pytest.raises(StorageError, match="Restart Mopidy") as error:
+        store.recent(1000)
+    store.close()
+    assert error.value.damaged
