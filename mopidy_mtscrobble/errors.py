@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class MTScrobbleError(Exception):
-    """Base class. The message is shown to the user as it is."""
+    """Base class. The message is shown to the user as it is.
+
+    `http_status`: how the web API answers when this error ends a request.
+    """
+
+    http_status = 500
 
 
 class StorageError(MTScrobbleError):
@@ -14,6 +19,8 @@ class StorageError(MTScrobbleError):
     unreadable): only the frontend, at Mopidy's start, sets such a file aside.
     """
 
+    http_status = 503
+
     def __init__(self, message: str, damaged: bool = False) -> None:
         super().__init__(message)
         self.damaged = damaged
@@ -21,6 +28,8 @@ class StorageError(MTScrobbleError):
 
 class LastfmError(MTScrobbleError):
     """A call to the scrobbling server failed. `code`: lfm error code or HTTP status."""
+
+    http_status = 502
 
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
@@ -90,13 +99,21 @@ class RequestError(LastfmError):
 
 
 class NotReadyError(MTScrobbleError):
-    """The extension is not running, or not yet."""
+    """The extension is not running, or not yet (or did not answer in time)."""
+
+    http_status = 503
 
 
-class TrackError(MTScrobbleError):
-    """A track cannot be loved or unloved: none playing, unknown, or nameless."""
+class RequestRefused(MTScrobbleError):
+    """A request (web API or command) that cannot be done as asked."""
 
-    # The HTTP status that fits: 404 unknown URI, 409 nothing playing, 400 nameless.
     def __init__(self, message: str, http_status: int = 400) -> None:
         super().__init__(message)
         self.http_status = http_status
+
+
+class TrackError(RequestRefused):
+    """A track cannot be loved or unloved: none playing, unknown, or nameless.
+
+    The HTTP status that fits: 404 unknown URI, 409 nothing playing, 400 nameless.
+    """

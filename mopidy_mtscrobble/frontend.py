@@ -25,9 +25,9 @@ from mopidy.core import CoreListener
 from .backoff import Backoff
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
-from .errors import MTScrobbleError, NotReadyError, StorageError, TrackError
+from .errors import MTScrobbleError, NotReadyError, StorageError
 from .favorites import Matcher
-from .library import Library, LocalTrack, local_track
+from .library import Library, LocalTrack
 from .listening import Listening, Play, Rules, Track
 from .matching import key_parts
 from .sanitize import (
@@ -335,9 +335,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     # Love and unlove, asked by the web app.
 
-    def love(self, uri: str | None = None) -> LoveResult:
-        """Love a track (the current one if no URI): shown at once, sent when it can."""
-        track, store = self._local_track(uri), self._usable_store()
+    def love(self, track: LocalTrack) -> LoveResult:
+        """Love a track (see library.find_track): shown at once, sent when it can."""
+        store = self._usable_store()
         artist = ", ".join(track.artists)
         now = self._clock.wall()
         entry = LovedEntry(artist, track.name, int(now), *key_parts(artist, track.name))
@@ -346,9 +346,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._favorites_changed()
         return LoveResult(True, track.uri, artist, track.name)
 
-    def unlove(self, uri: str | None = None) -> LoveResult:
-        """Unlove a track (the current one if no URI): gone at once, sent later."""
-        track, store = self._local_track(uri), self._usable_store()
+    def unlove(self, track: LocalTrack) -> LoveResult:
+        """Unlove a track: gone at once, sent later."""
+        store = self._usable_store()
         artist = ", ".join(track.artists)
         loved = store.loved_for(track.uri, key_parts(artist, track.name))
         store.unlove(loved, (artist, track.name), self._clock.wall())
@@ -356,9 +356,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._favorites_changed()
         return LoveResult(False, track.uri, artist, track.name)
 
-    def track_info(self, uri: str) -> TrackInfo:
+    def track_info(self, track: LocalTrack) -> TrackInfo:
         """Whether a track is loved, and its play count (None: not counted)."""
-        track, store = self._local_track(uri), self._usable_store()
+        store = self._usable_store()
         artist = ", ".join(track.artists)
         key = key_parts(artist, track.name)
         return TrackInfo(
@@ -379,28 +379,6 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if self._owned_delivery is None:
             raise NotReadyError("Mopidy-MTScrobble is not running (see Mopidy's log)")
         return self._owned_delivery.start_import(kind)
-
-    def _local_track(self, uri: str | None) -> LocalTrack:
-        if uri is None:
-            model = self._core.playback.get_current_track().get()
-            if model is None:
-                raise TrackError(
-                    "Nothing is playing: play a track or give its URI", 409
-                )
-            track = local_track(model)
-        else:
-            models = self._core.library.lookup(uris=[uri]).get().get(uri)
-            # Mopidy 3's file backend answers a file it cannot read with only
-            # its URI and file name.
-            if not models or not (models[0].length or models[0].artists):
-                raise TrackError(f"No track has the URI {uri}", 404)
-            track = local_track(models[0])
-        if track is None:
-            raise TrackError(
-                f"The track {uri or 'playing'} has no artist or title, "
-                "so it cannot be loved"
-            )
-        return track
 
     def _usable_store(self) -> Store:
         if self.store is None and not self._open_store():

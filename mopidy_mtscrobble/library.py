@@ -10,11 +10,13 @@ import dataclasses
 import functools
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
+import pykka
 from mopidy.models import Ref
 
+from .errors import NotReadyError, TrackError
 from .matching import key_parts
 from .sanitize import MAX_LENGTH_MS, clean_int, clean_text
 from .store import LocalMatch
@@ -63,6 +65,52 @@ def local_track(model: Any) -> LocalTrack | None:
     album = clean_text(model.album.name) if model.album else None
     length = clean_int(model.length, MAX_LENGTH_MS)
     return LocalTrack(str(model.uri), name, artists, album, length)
+
+
+def find_track(
+    core: Any, uri: str | None, schemes: Collection[str], timeout_s: float
+) -> LocalTrack:
+    """The track a request means: the one playing (no URI), or a library track.
+
+    Only URIs of the library's schemes (`favorites_uri_schemes`) are looked
+    up: a lookup makes backends work (Mopidy-Stream would fetch a URL).
+    Waits for the core: call it from a thread of its own, never from an
+    actor or the HTTP server's event loop.
+    """
+    try:
+        if uri is None:
+            model = core.playback.get_current_track().get(timeout=timeout_s)
+            if model is None:
+                raise TrackError(
+                    "Nothing is playing: play a track or give a URI", 409
+                )
+        else:
+            scheme = uri.partition(":")[0].lower()
+            if ":" not in uri or scheme not in schemes:
+                raise TrackError(
+                    f"Only tracks of your library can be looked up here (URIs "
+                    f"starting with {', '.join(s + ':' for s in schemes) or 'nothing'};"
+                    " see mtscrobble/favorites_uri_schemes)",
+                    400,
+                )
+            models = core.library.lookup(uris=[uri]).get(timeout=timeout_s).get(uri)
+            # Mopidy 3's file backend answers a file it cannot read with only
+            # its URI and file name.
+            if not models or not (models[0].length or models[0].artists):
+                raise TrackError(f"No track has the URI {uri}", 404)
+            model = models[0]
+    except pykka.Timeout:
+        raise NotReadyError("Mopidy did not answer in time; try again") from None
+    except pykka.ActorDeadError:
+        raise NotReadyError("Mopidy is stopping") from None
+    track = local_track(model)
+    if track is None:
+        raise TrackError(
+            f"The track {uri or 'playing'} has no artist or title, so it cannot "
+            "be loved",
+            400,
+        )
+    return track
 
 
 class Library:

@@ -17,7 +17,7 @@ from mopidy_mtscrobble.backend import (
 )
 from mopidy_mtscrobble.favorites import Matcher
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
-from mopidy_mtscrobble.library import Library
+from mopidy_mtscrobble.library import Library, find_track
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import LovedEntry, Store
 
@@ -206,12 +206,16 @@ def frontend(mopidy, config):
     return proxy, delivery
 
 
+def find(mopidy, uri=None):
+    return find_track(mopidy, uri, ("local",), timeout_s=10)
+
+
 def test_love_shows_the_track_at_once_and_queues_it(frontend, mopidy, data_dir):
     proxy, delivery = frontend
-    result = proxy.love("local:track:other").get()
+    result = proxy.love(find(mopidy, "local:track:other")).get()
     assert (result.loved, result.artist, result.track) == (True, "Somebody", "Other")
     assert playlist_uris(mopidy) == ["local:track:other"]
-    info = proxy.track_info("local:track:other").get()
+    info = proxy.track_info(find(mopidy, "local:track:other")).get()
     assert (info.loved, info.playcount) == (True, None)
     store = Store.open(data_dir, NOW)
     [action] = store.due_love_actions(NOW, 10)
@@ -223,7 +227,7 @@ def test_unlove_removes_the_track_at_once_and_queues_it(frontend, mopidy, data_d
     import_loved(data_dir)
     match(data_dir, mopidy)
     proxy, _ = frontend
-    result = proxy.unlove("local:track:ny").get()
+    result = proxy.unlove(find(mopidy, "local:track:ny")).get()
     assert result.loved is False
     assert "local:track:ny" not in playlist_uris(mopidy)
     store = Store.open(data_dir, NOW)
@@ -236,16 +240,18 @@ def test_unlove_removes_the_track_at_once_and_queues_it(frontend, mopidy, data_d
     )
 
 
-def test_love_without_a_playing_track_says_so(frontend):
+def test_finding_the_track_to_love_says_what_is_wrong(mopidy):
     from mopidy_mtscrobble.errors import TrackError
 
-    proxy, _ = frontend
     with pytest.raises(TrackError, match="Nothing is playing") as nothing:
-        proxy.love().get()
+        find(mopidy)
     assert nothing.value.http_status == 409
     with pytest.raises(TrackError, match="No track has the URI") as unknown:
-        proxy.love("local:track:nope").get()
+        find(mopidy, "local:track:nope")
     assert unknown.value.http_status == 404
     with pytest.raises(TrackError, match="has no artist or title") as untagged:
-        proxy.love("local:track:untagged").get()
+        find(mopidy, "local:track:untagged")
     assert untagged.value.http_status == 400
+    with pytest.raises(TrackError, match="Only tracks of your library") as other:
+        find(mopidy, "http://example.com/stream.mp3")
+    assert other.value.http_status == 400

@@ -154,8 +154,8 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
     def test_bad_query_values_are_400_with_what_was_wrong(self):
         for path, problem in (
             ("/api/queue?state=sent", "'state' must be one of"),
-            ("/api/queue?limit=0", "'limit' must be a whole number, 1 to 500"),
-            ("/api/queue?offset=-1", "'offset' must be a whole number, 0 or more"),
+            ("/api/queue?limit=0", "'limit' must be a whole number from 1 to 500"),
+            ("/api/queue?offset=-1", "'offset' must be a whole number from 0 to"),
             ("/api/recent?limit=many", "'limit' must be a whole number"),
             ("/api/track", "Give the track's URI"),
         ):
@@ -239,11 +239,14 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         code, body = self.request("POST", "/api/love", {})
         assert (code, body["error"]) == (
             409,
-            "Nothing is playing: play a track or give its URI",
+            "Nothing is playing: play a track or give a URI",
         )
 
     def test_login_answers_the_authorization_page_with_the_callback(self):
         code, body = self.request("POST", "/api/login")
+        assert code == 409  # connected already: only when asked to replace
+        assert "Already connected as alice" in body["error"]
+        code, body = self.request("POST", "/api/login", {"replace": True})
         assert code == 200
         assert body["url"].startswith(
             f"https://127.0.0.1:{self.lastfm.port}/api/auth/?"

@@ -4,12 +4,19 @@
 
 const REFRESH_MS = 2000;
 const RECENT_LIMIT = 20;
+const MAX_TEXT_CHARS = 1024;
 const $ = (id) => document.getElementById(id);
-let lovedUri = null;
+let lovedUri = null; // the track shown as playing: what Love and Unlove act on
+
+// Names longer than anyone reads are cut (the API cuts them too).
+function short(text) {
+  const value = String(text ?? "");
+  return value.length > MAX_TEXT_CHARS ? `${value.slice(0, MAX_TEXT_CHARS - 1)}…` : value;
+}
 
 function setText(id, text) {
   const node = $(id);
-  node.textContent = text || "";
+  node.textContent = short(text);
   node.hidden = !text;
 }
 
@@ -22,9 +29,9 @@ function message(text) {
 }
 
 async function call(method, path, body) {
-  const options = { method, headers: {} };
+  // Like Mopidy's JSON-RPC, the API wants this type on what makes it work.
+  const options = { method, headers: { "Content-Type": "application/json" } };
   if (method === "POST") {
-    options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body || {});
   }
   const answer = await fetch(path, options);
@@ -146,13 +153,13 @@ function renderRecent(scrobbles) {
   const items = scrobbles.map((entry) => {
     const item = document.createElement("li");
     const name = document.createElement("span");
-    name.textContent = `${entry.artist} – ${entry.track}`;
+    name.textContent = short(`${entry.artist} – ${entry.track}`);
     const state = document.createElement("span");
     state.className = `state state-${entry.state}`;
     state.textContent = entry.state;
     const details = document.createElement("span");
     details.className = "muted";
-    details.textContent = ` ${when(entry.timestamp)}${entry.reason ? ` (${entry.reason})` : ""}`;
+    details.textContent = short(` ${when(entry.timestamp)}${entry.reason ? ` (${entry.reason})` : ""}`);
     item.append(name, state, details);
     item.dataset.state = entry.state;
     return item;
@@ -200,13 +207,15 @@ button("sync-playcounts", async () => {
   await call("POST", "api/sync-playcounts");
   return "Syncing your play counts…";
 });
+// Love and unlove act on the track the page shows, not on whatever plays by
+// the time the click arrives.
 button("love", async () => {
-  const result = await call("POST", "api/love");
+  const result = await call("POST", "api/love", { uri: lovedUri });
   lovedUri = null;
   return `Loved ${result.artist} – ${result.track}.`;
 });
 button("unlove", async () => {
-  const result = await call("POST", "api/unlove");
+  const result = await call("POST", "api/unlove", { uri: lovedUri });
   lovedUri = null;
   return `Unloved ${result.artist} – ${result.track}.`;
 });

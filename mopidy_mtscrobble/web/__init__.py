@@ -1,0 +1,51 @@
+"""The HTTP app under /mtscrobble/: the page, the JSON API and the login callback."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+from .api import (
+    ImportHandler,
+    LoveHandler,
+    NotFoundHandler,
+    QueueHandler,
+    RecentHandler,
+    RetryHandler,
+    StatusHandler,
+    TrackHandler,
+)
+from .base import Context, origin_allowed
+from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
+
+STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
+
+__all__ = ["factory", "origin_allowed"]
+
+
+def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
+    """Mopidy's `http:app` factory: the routes under /mtscrobble/."""
+    context = Context(config, core)
+    given = {"context": context}
+    return [
+        (r"/auth/callback/([A-Za-z0-9_-]{1,64})", AuthCallbackHandler, given),
+        (r"/auth/callback/?", AuthCallbackHandler, given),
+        (r"/api/status", StatusHandler, given),
+        (r"/api/queue", QueueHandler, given),
+        (r"/api/recent", RecentHandler, given),
+        (r"/api/login", LoginHandler, given),
+        (r"/api/logout", LogoutHandler, given),
+        (r"/api/retry", RetryHandler, given),
+        (r"/api/import-loved", ImportHandler, {**given, "kind": "loved"}),
+        (r"/api/sync-playcounts", ImportHandler, {**given, "kind": "playcounts"}),
+        (r"/api/love", LoveHandler, {**given, "love": True}),
+        (r"/api/unlove", LoveHandler, {**given, "love": False}),
+        (r"/api/track", TrackHandler, given),
+        (r"/api/.*", NotFoundHandler, given),
+        (
+            r"/(.*)",
+            PageHandler,
+            {"path": str(STATIC_DIR), "default_filename": "index.html"},
+        ),
+    ]

@@ -1,0 +1,284 @@
+"""The JSON API under /mtscrobble/api/: status, queue, recent, retry, imports,
+love and unlove, a track's loved state and play count.
+
+Handlers never call Last.fm themselves: they read the store and ask the
+frontend actor or the delivery side it runs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from ..errors import RequestRefused
+from ..library import find_track
+from ..store import Scrobble, Store
+from .base import FRONTEND_TIMEOUT_S, LOOKUP_TIMEOUT_S, JsonHandler, cap
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 10**9
+SECONDS_PER_DAY = 86_400
+QUEUE_STATES = ("pending", "in_flight", "rejected")
+SCROBBLE_STATE = {  # stored state -> what the API calls it
+    "pending": "queued",
+    "in_flight": "queued",
+    "sent": "scrobbled",
+    "rejected": "rejected",
+}
+IMPORT_KINDS = {"loved": "loved tracks", "playcounts": "play counts"}
+WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+class RetryHandler(JsonHandler):
+    """POST {}: send the queue now."""
+
+    async def post(self) -> None:
+        self.json_body({})
+        delivery = await self.context.delivery()
+        delivery.retry_now()
+        self.answer(202, {"retrying": True})
+
+
+class ImportHandler(JsonHandler):
+    """POST {}: import the loved tracks, or sync the play counts, again."""
+
+    def initialize(self, kind: str, **options: Any) -> None:
+        super().initialize(**options)
+        self.kind = kind
+
+    async def post(self) -> None:
+        self.json_body({})
+        frontend = await self.context.frontend()
+        started = await self.context.ask(
+            lambda: frontend.start_import(self.kind).get(timeout=FRONTEND_TIMEOUT_S),
+            FRONTEND_TIMEOUT_S,
+        )
+        if not started:
+            raise RequestRefused(
+                f"An import of {IMPORT_KINDS[self.kind]} is already running", 409
+            )
+        self.answer(202, {"importing": True})
+
+
+class LoveHandler(JsonHandler):
+    """POST {"uri": "..."} (or {} for the current track): love or unlove it."""
+
+    def initialize(self, love: bool, **options: Any) -> None:
+        super().initialize(**options)
+        self.love = love
+
+    async def post(self) -> None:
+        body = self.json_body({"uri": str})
+        uri = (body.get("uri") or "").strip() or None
+        track = await self.find(uri)
+        frontend = await self.context.frontend()
+        method = frontend.love if self.love else frontend.unlove
+        result = await self.context.ask(
+            lambda: method(track).get(timeout=FRONTEND_TIMEOUT_S), FRONTEND_TIMEOUT_S
+        )
+        self.answer(
+            200,
+            {
+                "loved": result.loved,
+                "uri": cap(result.uri),
+                "artist": cap(result.artist),
+                "track": cap(result.track),
+            },
+        )
+
+    async def find(self, uri: str | None) -> Any:
+        schemes = self.context.settings.favorites_uri_schemes
+        core = self.context.core
+        return await self.context.ask(
+            lambda: find_track(core, uri, schemes, LOOKUP_TIMEOUT_S), LOOKUP_TIMEOUT_S
+        )
+
+
+class TrackHandler(LoveHandler):
+    """GET ?uri=...: whether that track is loved, and its play count.
+
+    A lookup makes Mopidy's backends work, so this read is guarded like a
+    change: JSON content type, allowed origin, library URIs only.
+    """
+
+    guarded_methods = frozenset({"GET", "POST"})
+
+    def initialize(self, **options: Any) -> None:
+        super().initialize(love=False, **options)
+
+    async def get(self) -> None:
+        uri = self.get_query_argument("uri", "").strip()
+        if not uri:
+            raise RequestRefused("Give the track's URI: ?uri=...")
+        track = await self.find(uri)
+        frontend = await self.context.frontend()
+        info = await self.context.ask(
+            lambda: frontend.track_info(track).get(timeout=FRONTEND_TIMEOUT_S),
+            FRONTEND_TIMEOUT_S,
+        )
+        self.answer(
+            200,
+            {
+                "uri": cap(info.uri),
+                "artist": cap(info.artist),
+                "track": cap(info.track),
+                "loved": info.loved,
+                "playcount": info.playcount,
+            },
+        )
+
+    async def post(self) -> None:
+        raise RequestRefused("Use GET ?uri=...", 405)
+
+
+class NotFoundHandler(JsonHandler):
+    def prepare(self) -> None:
+        super().prepare()
+        raise RequestRefused(f"No such API endpoint: {cap(self.request.path)}", 404)
+
+
+def _job(job: Any) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return {
+        "state": job.state,
+        "page": job.page,
+        "pages": job.pages,
+        "total": job.total,
+        "fetched": job.fetched,
+        "matched": job.matched,
+        "not_found": job.unmatched,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "error": cap(job.error),
+    }
+
+
+def _scrobble(entry: Scrobble) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "artist": cap(entry.artist),
+        "track": cap(entry.track),
+        "album": cap(entry.album),
+        "timestamp": entry.timestamp,
+        "state": SCROBBLE_STATE[entry.state],
+        "reason": cap(entry.last_error) if entry.state == "rejected" else None,
+        "attempts": entry.attempts,
+        "last_error": cap(entry.last_error) if entry.state != "rejected" else None,
+        "uri": cap(entry.uri),
+    }
+
+
+def _listening(progress: dict[str, Any] | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    return {k: cap(v) if isinstance(v, str) else v for k, v in progress.items()}
+
+
+class StatusHandler(JsonHandler):
+    """GET: the connection, the settings in force, the queue, imports, listening."""
+
+    async def get(self) -> None:
+        frontend = await self.context.frontend()
+        delivery = await self.context.delivery()
+        listening = await self.context.ask(
+            lambda: frontend.listening().get(timeout=FRONTEND_TIMEOUT_S),
+            FRONTEND_TIMEOUT_S,
+        )
+        settings = self.context.settings
+        status = delivery.status()
+
+        def read(store: Store) -> dict[str, Any]:
+            counts = store.counts()
+            return {
+                "queue": {
+                    "pending": counts["pending"],
+                    "in_flight": counts["in_flight"],
+                    "rejected": counts["rejected"],
+                    "sent_last_24h": store.count_sent_since(
+                        time.time() - SECONDS_PER_DAY
+                    ),
+                },
+                "imports": {kind: _job(store.job(kind)) for kind in IMPORT_KINDS},
+                "loved": store.match_counts("loved"),
+                "playcounts": store.match_counts("playcounts"),
+            }
+
+        stored = await self.context.in_store(read)
+        self.answer(
+            200,
+            {
+                "connection": {
+                    "state": str(status.state),
+                    "connected": status.state in ("connected", "retrying"),
+                    "username": cap(status.username),
+                },
+                "network": cap(settings.network_name),
+                "settings": {
+                    "scrobble_threshold": settings.scrobble_threshold,
+                    "scrobble_cap": settings.scrobble_cap,
+                    "now_playing": settings.now_playing,
+                    "scrobble_radio": settings.scrobble_radio,
+                    "radio_min_seconds": settings.radio_min_seconds,
+                },
+                "queue": stored["queue"],
+                "last_error": cap(status.last_error),
+                "next_retry_at": (
+                    int(status.next_retry_at) if status.next_retry_at else None
+                ),
+                "imports": stored["imports"],
+                "loved": stored["loved"],
+                "playcounts": stored["playcounts"],
+                "listening": _listening(listening),
+            },
+        )
+
+
+class QueueHandler(JsonHandler):
+    """GET ?state=pending|in_flight|rejected&limit=N&offset=N: the queue, paged."""
+
+    async def get(self) -> None:
+        state = self.get_query_argument("state", "")
+        if state and state not in QUEUE_STATES:
+            raise RequestRefused(f"'state' must be one of: {', '.join(QUEUE_STATES)}")
+        limit, offset = self.paging()
+        states = (state,) if state else QUEUE_STATES
+
+        def read(store: Store) -> tuple[dict[str, int], list[Scrobble]]:
+            return store.counts(), store.by_states(states, limit, offset)
+
+        counts, entries = await self.context.in_store(read)
+        self.answer(
+            200,
+            {
+                "entries": [_scrobble(e) for e in entries],
+                "total": sum(counts[s] for s in states),
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+
+    def paging(self) -> tuple[int, int]:
+        values = []
+        for name, default, low, high in (
+            ("limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+            ("offset", 0, 0, MAX_OFFSET),
+        ):
+            text = self.get_query_argument(name, str(default))
+            if not WHOLE_NUMBER.fullmatch(text) or not low <= int(text) <= high:
+                raise RequestRefused(
+                    f"'{name}' must be a whole number from {low} to {high}"
+                )
+            values.append(int(text))
+        return values[0], values[1]
+
+
+class RecentHandler(QueueHandler):
+    """GET ?limit=N: the newest scrobbles, each scrobbled, queued or rejected."""
+
+    async def get(self) -> None:
+        limit, _offset = self.paging()
+        entries = await self.context.in_store(lambda store: store.recent(limit))
+        self.answer(200, {"scrobbles": [_scrobble(e) for e in entries]})
