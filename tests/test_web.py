@@ -37,7 +37,11 @@ TRACKS = [
 JSON = {"Content-Type": "application/json"}
 
 
-class WebTest(tornado.testing.AsyncHTTPTestCase):
+class WebCase(tornado.testing.AsyncHTTPTestCase):
+    """A real frontend, delivery and fake server behind the app; no tests here."""
+
+    extra_backends: tuple = ()
+
     def setUp(self) -> None:
         self.folder = pathlib.Path(tempfile.mkdtemp())
         self.lastfm = FakeLastfm().start()
@@ -67,6 +71,7 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         backends = [
             SearchingBackend.start(config=self.config, audio=audio, tracks=TRACKS),
             MTScrobbleBackend.start(config=self.config, audio=audio),
+            *(b.start(config=self.config, audio=audio) for b in self.extra_backends),
         ]
         self.core = core.Core.start(
             config=self.config,
@@ -101,6 +106,8 @@ class WebTest(tornado.testing.AsyncHTTPTestCase):
         assert self.lastfm.api_secret not in text
         assert self.session_key not in text
 
+
+class WebTest(WebCase):
     # Reading.
 
     def test_status_tells_connection_settings_queue_imports_and_listening(self):

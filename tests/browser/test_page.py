@@ -6,10 +6,13 @@ Screenshots go to _local/screenshots/ (git-ignored).
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import pathlib
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -129,3 +132,91 @@ def test_the_import_button_shows_progress_and_the_result(page, mopidy, lastfm):
         timeout=WAIT_MS,
     )
     page.screenshot(path=str(SCREENSHOTS / "imported.png"), full_page=True)
+
+
+def test_the_page_works_under_its_content_security_policy(page, mopidy):
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.reload()
+    play(mopidy)
+    expect(page.locator("#love")).to_be_visible(timeout=WAIT_MS)
+    page.locator("#love").click()
+    expect(page.locator("#message")).to_contain_text("Loved", timeout=WAIT_MS)
+    policy = page.evaluate(
+        "fetch('/mtscrobble/').then(r => r.headers.get('Content-Security-Policy'))"
+    )
+    assert "default-src 'self'" in policy
+    assert violations == []
+
+
+def test_love_acts_on_the_track_the_page_shows(page, mopidy):
+    play(mopidy)
+    expect(page.locator("#love")).to_be_visible(timeout=WAIT_MS)
+    with page.expect_request("**/mtscrobble/api/love") as sent:
+        page.locator("#love").click()
+    assert sent.value.post_data_json == {"uri": mopidy.track_uri}
+    expect(page.locator("#unlove")).to_be_visible(timeout=WAIT_MS)
+
+
+@pytest.fixture
+def other_origin(tmp_path):
+    """A page on another origin (another port of this host): a web client."""
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / "index.html").write_text("<!DOCTYPE html><title>Client</title>")
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+def test_an_allowed_origin_passes_the_browsers_preflight_and_others_do_not(
+    tmp_path, lastfm, other_origin
+):
+    settings = {
+        "network": "custom",
+        "api_url": lastfm.url,
+        "api_key": lastfm.api_key,
+        "api_secret": lastfm.api_secret,
+    }
+    extra = {"http": {"allowed_origins": other_origin}}
+    env = {"SSL_CERT_FILE": str(lastfm.bundle)}
+    with (
+        running_mopidy(tmp_path, settings, extra, env) as mopidy,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        api = f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/api"
+        ask = """url => fetch(url, {method: "POST", body: "{}",
+                     headers: {"Content-Type": "application/json"}})
+                 .then(r => r.status, e => "refused: " + e.message)"""
+        page.goto(f"http://{other_origin}/")
+        assert page.evaluate(ask, f"{api}/retry") == 202
+        status = page.evaluate(
+            "url => fetch(url, {headers: {'Content-Type': 'application/json'}})"
+            ".then(r => r.json()).then(b => b.queue.pending)",
+            f"{api}/status",
+        )
+        assert status == 0
+        # The same page on an origin Mopidy does not know: the browser refuses.
+        page.goto(f"http://localhost:{other_origin.split(':')[1]}/")
+        assert page.evaluate(ask, f"{api}/retry").startswith("refused")
+        browser.close()
