@@ -81,9 +81,7 @@ def find_track(
         if uri is None:
             model = core.playback.get_current_track().get(timeout=timeout_s)
             if model is None:
-                raise TrackError(
-                    "Nothing is playing: play a track or give a URI", 409
-                )
+                raise TrackError("Nothing is playing: play a track or give a URI", 409)
         else:
             scheme = uri.partition(":")[0].lower()
             if ":" not in uri or scheme not in schemes:
