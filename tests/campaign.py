@@ -46,6 +46,7 @@ from .builders import model_track
 from .fake_lastfm import FakeLastfm
 from .fake_lastfm.server import APPLIED_THEN_LOST, RandomFaults
 from .fake_player import FakeClock, ManualScheduler, Player, start_core
+from .test_frontend import config_for
 
 START_WALL = 1_700_000_000.0
 DAY_S = 86_400.0
@@ -179,30 +180,15 @@ class Campaign:
         self.server.fault_source = self.faults
 
     def _config(self) -> dict[str, Any]:
-        return {
-            "core": {
-                "data_dir": str(self.folder),
-                "max_tracklist_length": 100,
-                "restore_state": False,
-            },
-            "proxy": {},
-            "mtscrobble": {
-                "enabled": True,
-                "network": "custom",
-                "api_url": self.server.url,
-                "api_key": self.server.api_key,
-                "api_secret": self.server.api_secret,
-                "username": USER,
-                "password": PASSWORD,
-                "scrobble_threshold": 90,
-                "scrobble_cap": 240,
-                "now_playing": True,
-                "excluded_uri_schemes": (),
-                "scrobble_radio": True,
-                "radio_min_seconds": 60,
-                "history_days": 90,
-            },
-        }
+        return config_for(
+            self.folder,
+            network="custom",
+            api_url=self.server.url,
+            api_key=self.server.api_key,
+            api_secret=self.server.api_secret,
+            username=USER,
+            password=PASSWORD,
+        )
 
     def _track(self, n: int):
         rng = self.rng

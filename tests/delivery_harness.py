@@ -87,10 +87,11 @@ def make_delivery(tmp_path, clock, settings, lastfm):
         worker.close()
 
 
-def run_until_idle(worker, clock, max_steps=100):
-    """Step like the delivery thread would, moving the clock by the delays asked."""
+def run_until_idle(worker, clock, max_steps=100, supervised=False):
+    """Step like the delivery thread would, moving the clock by the delays asked
+    (`supervised`: each round as the thread runs it, under its supervisor)."""
     for _ in range(max_steps):
-        delay = worker.step()
+        delay = worker.run_round() if supervised else worker.step()
         if delay is None:
             return
         clock.advance(delay)

@@ -155,17 +155,8 @@ def test_an_unexpected_error_in_a_round_is_logged_once_and_delivery_goes_on(
     assert len([r for r in errors if "a bug in what runs" in r.getMessage()]) == 1
     ids = queue(store, 2)
     worker.queue_changed()
-    run_until_idle_supervised(worker, clock)
+    run_until_idle(worker, clock, supervised=True)
     assert states(store, ids) == ["sent", "sent"]
-
-
-def run_until_idle_supervised(worker, clock, rounds=200):
-    for _ in range(rounds):
-        delay = worker.run_round()
-        if delay is None:
-            return
-        clock.advance(delay)
-    raise AssertionError("delivery never became idle")
 
 
 def test_the_delivery_thread_never_ends_on_an_error(settings, tmp_path, lastfm):
@@ -384,7 +375,7 @@ def test_unreadable_answers_to_every_call_never_stop_delivery(
     ids = queue(store, 3)
     worker = make_delivery()
     worker.now_playing(Track(uri="x:1", artist="A", title="T", length_ms=200_000))
-    run_until_idle_supervised(worker, clock)
+    run_until_idle(worker, clock, supervised=True)
     assert states(store, ids) == ["sent"] * 3
     assert len(lastfm.scrobbles_of("alice")) == 3
     assert worker.unexpected_errors == 0
