@@ -42,7 +42,7 @@ def run(backlog: int) -> int:
                 timestamp=start + i * 60,
                 album="Album",
             )
-            store.enqueue(scrobble, time.time())
+            store.queue.enqueue(scrobble, time.time())
         store.close()
         worker = logged_in_delivery(server, folder, "bench")
         began = time.perf_counter()

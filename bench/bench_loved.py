@@ -95,7 +95,7 @@ def run(loved_count: int, library_size: int) -> int:
         calls = backend.proxy().library.calls.get()
         pykka.ActorRegistry.stop_all()
         store = Store.open(folder, time.time())
-        playlist = len(store.loved_playlist())
+        playlist = len(store.songs.loved_playlist())
         store.close()
     server.stop()
 

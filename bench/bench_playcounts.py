@@ -17,6 +17,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from harness import logged_in_delivery, print_table
 
+from mopidy_mtscrobble.kinds import PLAYCOUNTS
 from mopidy_mtscrobble.lastfm import TOP_TRACKS_PAGE_SIZE
 from mopidy_mtscrobble.store import Store
 from tests.fake_lastfm import FakeLastfm
@@ -40,7 +41,7 @@ def run(count: int) -> int:
         elapsed = time.perf_counter() - began
         worker.close()
         store = Store.open(folder, time.time())
-        stored = store.match_counts("playcounts")["total"]
+        stored = store.songs.match_counts(PLAYCOUNTS)["total"]
         store.close()
     server.stop()
 

@@ -90,7 +90,7 @@ def run(kind: str, outage_s: int) -> tuple[int, int, float]:
                 worker.now_playing(
                     Track("x:1", "Artist", f"Song {plays}", length_ms=230_000)
                 )
-                store.enqueue(
+                store.queue.enqueue(
                     NewScrobble("Artist", f"Song {plays}", int(clock.wall())), START
                 )
                 worker.queue_changed()
@@ -106,7 +106,7 @@ def run(kind: str, outage_s: int) -> tuple[int, int, float]:
         else:
             server.fault_source = None
         healthy_at = clock.monotonic()
-        while store.counts()["sent"] < plays:
+        while store.queue.counts()["sent"] < plays:
             delay = worker.run_round()
             clock.advance(delay if delay else 0.5)
         recovered_s = clock.monotonic() - healthy_at

@@ -98,7 +98,7 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
         if store is None:
             return []
         try:
-            return store.loved_playlist()
+            return store.songs.loved_playlist()
         except MTScrobbleError as exc:
             logger.error("Could not read the loved tracks: %s", exc)
             return []
@@ -108,7 +108,7 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
         if store is None:
             return []
         try:
-            found = store.most_played(self.settings.most_played_size)
+            found = store.songs.most_played(self.settings.most_played_size)
         except MTScrobbleError as exc:
             logger.error("Could not read the play counts: %s", exc)
             return []
@@ -126,7 +126,7 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
         if store is None:
             return []
         try:
-            missing = store.loved_missing()
+            missing = store.songs.loved_missing()
         except MTScrobbleError as exc:
             logger.error("Could not read the loved tracks: %s", exc)
             return []
@@ -143,7 +143,7 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
         if store is None or not number.isdigit():
             return None
         try:
-            loved = store.loved_by_id(int(number))
+            loved = store.songs.loved_by_id(int(number))
         except MTScrobbleError:
             return None
         if loved is None:

@@ -16,15 +16,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from .errors import StorageError
-from .library import Library, LocalTrack
+from .kinds import KINDS, LOVED
+from .library import Library
 from .matching import artist_key, search_terms
 from .store import LocalMatch, Song, Store
 from .timing import Clock, SystemClock
+from .tracks import LocalTrack
 
 logger = logging.getLogger(__name__)
 
 MATCH_CHUNK = 500  # songs per database transaction
-KINDS = {"loved": "Loved tracks", "playcounts": "Play counts"}
 # Backends known not to search (asking Mopidy-File makes Mopidy 3 log an error).
 BROWSE_ONLY_SCHEMES = frozenset({"file"})
 RETRY_AFTER_STORAGE_ERROR_S = 60.0
@@ -156,17 +157,17 @@ class Matcher:
     def _match_all(self, store: Store) -> dict[str, dict[str, int]]:
         results = {}
         index: LibraryIndex | None = None  # one per run: the library asked once
-        for kind, label in KINDS.items():
-            rows = store.unmatched(kind, MATCH_CHUNK)
-            job = store.job(kind)
+        for kind in KINDS:
+            rows = store.songs.unmatched(kind, MATCH_CHUNK)
+            job = store.jobs.get(kind)
             if not rows and (job is None or job.state != "matching"):
                 continue  # nothing new; an import with nothing to match ends below
             if rows and index is None:
                 index = self.last_index = LibraryIndex(self._library, self._schemes)
             while rows and not self._stopping:
                 matches = {row.id: index.find(row) for row in rows}
-                store.save_matches(kind, matches, self._clock.wall())
-                if kind == "loved":
+                store.songs.save_matches(kind, matches, self._clock.wall())
+                if kind is LOVED:
                     for row in rows:
                         if not matches[row.id]:
                             logger.debug(
@@ -174,11 +175,13 @@ class Matcher:
                                 row.artist,
                                 row.track,
                             )
-                rows = store.unmatched(kind, MATCH_CHUNK)
-            counts = results[kind] = store.finish_matching(kind, self._clock.wall())
+                rows = store.songs.unmatched(kind, MATCH_CHUNK)
+            counts = results[kind.name] = store.songs.finish_matching(
+                kind, self._clock.wall()
+            )
             logger.info(
                 "%s: %d in your library, %d not found (%d in all)",
-                label,
+                kind.title,
                 counts["matched"],
                 counts["missing"],
                 counts["total"],

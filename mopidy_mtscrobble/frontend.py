@@ -27,19 +27,16 @@ from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
 from .errors import MTScrobbleError, NotReadyError, StorageError
 from .favorites import Matcher
-from .library import Library, LocalTrack
+from .library import Library
 from .listening import Listening, Play, Rules, Track
 from .matching import key_parts
 from .sanitize import (
-    MAX_LENGTH_MS,
-    MAX_TRACK_NUMBER,
-    clean_int,
-    clean_mbid,
     clean_text,
 )
 from .settings import API_ACCOUNT_URL, Settings
-from .store import LovedEntry, NewScrobble, Store
+from .store import NewScrobble, Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
+from .tracks import LocalTrack, track_from_model
 
 logger = logging.getLogger(__name__)
 
@@ -102,28 +99,6 @@ class LoveResult:
     uri: str
     artist: str
     track: str
-
-
-def _names(artists: Any) -> str | None:
-    # Mopidy keeps artists in a set: sort them so a track always reads the same.
-    names = (clean_text(a.name) for a in artists or ())
-    return ", ".join(sorted(n for n in names if n)) or None
-
-
-def track_from_model(model: Any) -> Track:
-    """A Mopidy `Track` model (Mopidy 3 or 4) as the listening rules see it,
-    its text made valid (see `sanitize`)."""
-    album = model.album
-    return Track(
-        uri=clean_text(model.uri) or "",
-        artist=_names(model.artists),
-        title=clean_text(model.name),
-        album=clean_text(album.name) if album else None,
-        album_artist=_names(album.artists) if album else None,
-        track_number=clean_int(model.track_no, MAX_TRACK_NUMBER),
-        length_ms=clean_int(model.length, MAX_LENGTH_MS),
-        mbid=clean_mbid(model.musicbrainz_id),
-    )
 
 
 def scrobble_from_play(play: Play) -> NewScrobble:
@@ -340,8 +315,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         store = self._usable_store()
         artist = ", ".join(track.artists)
         now = self._clock.wall()
-        entry = LovedEntry(artist, track.name, int(now), *key_parts(artist, track.name))
-        store.love(entry, track.as_match(), now)
+        store.loves.love(artist, track.name, track.as_match(), now)
         logger.info("Loved %s - %s", artist, track.name)
         self._favorites_changed()
         return LoveResult(True, track.uri, artist, track.name)
@@ -350,8 +324,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         """Unlove a track: gone at once, sent later."""
         store = self._usable_store()
         artist = ", ".join(track.artists)
-        loved = store.loved_for(track.uri, key_parts(artist, track.name))
-        store.unlove(loved, (artist, track.name), self._clock.wall())
+        loved = store.songs.loved_for(track.uri, key_parts(artist, track.name))
+        store.loves.unlove(loved, (artist, track.name), self._clock.wall())
         logger.info("Unloved %s - %s", artist, track.name)
         self._favorites_changed()
         return LoveResult(False, track.uri, artist, track.name)
@@ -365,8 +339,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             uri=track.uri,
             artist=artist,
             track=track.name,
-            loved=bool(store.loved_for(track.uri, key)),
-            playcount=store.playcount_for(track.uri, key),
+            loved=bool(store.songs.loved_for(track.uri, key)),
+            playcount=store.songs.playcount_for(track.uri, key),
         )
 
     def listening(self) -> dict[str, Any] | None:
@@ -433,7 +407,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         for waiting in list(self._unsaved):
             scrobble = waiting.scrobble
             try:
-                scrobble_id = self.store.enqueue(
+                scrobble_id = self.store.queue.enqueue(
                     scrobble, self._clock.wall(), distinct=not waiting.tried
                 )
             except StorageError as exc:
@@ -591,8 +565,14 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if self.data_dir is None:
             return False
         try:
+            # Copying the write-ahead log into the database can take long:
+            # never on this actor (delivery does it).
             self.store = Store.open(
-                self.data_dir, self._clock.wall(), self._store_lock_wait_s, repair
+                self.data_dir,
+                self._clock.wall(),
+                self._store_lock_wait_s,
+                repair=repair,
+                checkpoints=False,
             )
         except StorageError as exc:
             self._report(exc, str(exc))
@@ -607,7 +587,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return
         self._prune_at_s = self._clock.monotonic() + PRUNE_INTERVAL_S
         try:
-            pruned = self.store.prune_history(
+            pruned = self.store.queue.prune_history(
                 self.settings.history_days, self._clock.wall()
             )
         except StorageError as exc:

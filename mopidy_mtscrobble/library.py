@@ -6,8 +6,6 @@ core, which waits for the backends.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import logging
 from collections import deque
 from collections.abc import Collection, Iterator
@@ -17,54 +15,12 @@ import pykka
 from mopidy.models import Ref
 
 from .errors import NotReadyError, TrackError
-from .matching import key_parts
-from .sanitize import MAX_LENGTH_MS, clean_int, clean_text
-from .store import LocalMatch
+from .tracks import LocalTrack, local_track
 
 logger = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 50  # URIs per lookup: other work on the core gets a turn between
 MAX_BROWSE_DIRECTORIES = 100_000  # a guard against backends with endless trees
-
-Key = tuple[str, str, str]
-
-
-@dataclasses.dataclass(frozen=True)
-class LocalTrack:
-    uri: str
-    name: str
-    artists: tuple[str, ...]
-    album: str | None
-    length_ms: int | None
-
-    @functools.cached_property
-    def match_keys(self) -> frozenset[Key]:
-        """The match keys this track answers to: its artists together, and each."""
-        names = [", ".join(self.artists), *self.artists]
-        if len(self.artists) > 1:
-            names.append(" & ".join(self.artists))
-        return frozenset(key_parts(name, self.name) for name in names if name)
-
-    def as_match(self) -> LocalMatch:
-        return LocalMatch(
-            uri=self.uri,
-            name=self.name,
-            artist=", ".join(self.artists) or None,
-            album=self.album,
-            length_ms=self.length_ms,
-        )
-
-
-def local_track(model: Any) -> LocalTrack | None:
-    """A Mopidy Track model (3 or 4) as matching needs it; None without names."""
-    names = (clean_text(a.name) for a in model.artists or ())
-    artists = tuple(sorted(n for n in names if n))
-    name = clean_text(model.name)
-    if not name or not artists:
-        return None
-    album = clean_text(model.album.name) if model.album else None
-    length = clean_int(model.length, MAX_LENGTH_MS)
-    return LocalTrack(str(model.uri), name, artists, album, length)
 
 
 def find_track(

@@ -44,6 +44,11 @@ class RateLimiter:
                 self._sleep(wait)
             self._starts.append(now)
 
+    def paused_for(self) -> float:
+        """Seconds until requests may start again after a pause (0: none)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
     def pause(self, seconds: float) -> None:
         """After the server said 'slow down': no request at all for a while."""
         with self._lock:

@@ -70,7 +70,7 @@ def enqueue(tmp_path, *tracks, age_s=600):
     folder.mkdir(parents=True, exist_ok=True)
     store = Store.open(folder, time.time())
     ids = [
-        store.enqueue(
+        store.queue.enqueue(
             NewScrobble(
                 artist="Artist", track=t, timestamp=int(time.time()) - age_s + i
             ),
@@ -197,7 +197,7 @@ def test_logout_forgets_the_session_and_keeps_the_queue(tmp_path, server):
 
 def test_queue_lists_pending_and_rejected_entries_with_reasons(tmp_path, server):
     store, ids = enqueue(tmp_path, "Waiting", "Refused")
-    store.mark_rejected(ids[1], "artist ignored by the server (code 1)")
+    store.queue.mark_rejected(ids[1], "artist ignored by the server (code 1)")
     store.close()
     result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue")
     assert result.returncode == 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import socket
 import stat
+import threading
 
 import pytest
 
@@ -12,13 +14,16 @@ from mopidy_mtscrobble import __version__
 from mopidy_mtscrobble import delivery as delivery_module
 from mopidy_mtscrobble.backoff import MAX_S as BACKOFF_MAX_S
 from mopidy_mtscrobble.delivery import State
-from mopidy_mtscrobble.errors import StorageError, TokenNotAuthorizedError
+from mopidy_mtscrobble.errors import (
+    StorageError,
+    TokenNotAuthorizedError,
+    TransientError,
+)
 from mopidy_mtscrobble.lastfm import LastfmClient, Session
 from mopidy_mtscrobble.listening import Track
-from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
-from mopidy_mtscrobble.store import LocalMatch, LovedEntry, NewScrobble
+from mopidy_mtscrobble.store import LocalMatch, NewScrobble
 
 from .delivery_harness import NOW, run_until_idle
 from .fake_lastfm import Fault
@@ -33,7 +38,7 @@ def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
         scrobble = NewScrobble(
             artist=artist, track=f"Track {i}", timestamp=int(start) + i * 10, **extra
         )
-        ids.append(store.enqueue(scrobble, NOW))
+        ids.append(store.queue.enqueue(scrobble, NOW))
     return ids
 
 
@@ -44,7 +49,7 @@ def retry_in(worker, clock):
 
 
 def states(store, ids):
-    return [store.get(i).state for i in ids]
+    return [store.queue.get(i).state for i in ids]
 
 
 def test_pending_entries_go_oldest_first_in_batches_of_50(
@@ -63,11 +68,11 @@ def test_pending_entries_go_oldest_first_in_batches_of_50(
     assert [s["track"] for s in lastfm.scrobbles_of("alice")] == [
         f"Track {i}" for i in range(120)
     ]
-    assert store.get(ids[0]).sent_at == int(NOW)
+    assert store.queue.get(ids[0]).sent_at == int(NOW)
 
 
 def test_every_field_is_sent(make_delivery, store, lastfm, clock):
-    store.enqueue(
+    store.queue.enqueue(
         NewScrobble(
             artist="Björk", track="Jóga", timestamp=int(NOW) - 60, album="Homogenic",
             album_artist="Björk", track_number=2, duration_s=305,
@@ -102,7 +107,7 @@ def test_ignored_items_are_rejected_with_the_reason_and_never_retried(
     [entry] = queue(store, 1, start=NOW - age)
     worker = make_delivery()
     run_until_idle(worker, clock)
-    rejected = store.get(entry)
+    rejected = store.queue.get(entry)
     assert rejected.state == "rejected"
     assert rejected.last_error == f"{reason} (code {code})"
     clock.advance(DAY)
@@ -118,13 +123,13 @@ def test_daily_limit_keeps_the_entry_and_retries_after_a_long_pause(
     worker = make_delivery()
     assert worker.step() == 0.0  # sent; more may wait
     assert worker.step() == pytest.approx(delivery_module.DAILY_LIMIT_PAUSE_S)
-    assert store.get(entry).state == "pending"
-    assert store.get(entry).next_attempt_at == int(
+    assert store.queue.get(entry).state == "pending"
+    assert store.queue.get(entry).next_attempt_at == int(
         NOW + delivery_module.DAILY_LIMIT_PAUSE_S
     )
     lastfm.daily_limit = 2800
     run_until_idle(worker, clock)
-    assert store.get(entry).state == "sent"
+    assert store.queue.get(entry).state == "sent"
 
 
 def test_three_hour_outage_backs_off_to_five_minutes_and_delivers_when_back(
@@ -137,9 +142,9 @@ def test_three_hour_outage_backs_off_to_five_minutes_and_delivers_when_back(
     attempts_at = []  # when each attempt to send was made
     outage_end = clock.monotonic() + 3 * 3600
     while clock.monotonic() < outage_end:
-        before = store.get(ids[0]).attempts
+        before = store.queue.get(ids[0]).attempts
         delay = worker.step()
-        if store.get(ids[0]).attempts > before:
+        if store.queue.get(ids[0]).attempts > before:
             attempts_at.append(clock.monotonic())
         clock.advance(delay)
     assert worker.status().state == State.RETRYING
@@ -185,10 +190,10 @@ def test_temporary_lfm_errors_on_a_scrobble_are_checked_before_resending(
     worker = make_delivery()
     delay = worker.step()
     assert 8 <= delay <= 10
-    assert store.get(entry).state == "in_flight"
-    assert f"(error {code})" in store.get(entry).last_error
+    assert store.queue.get(entry).state == "in_flight"
+    assert f"(error {code})" in store.queue.get(entry).last_error
     run_until_idle(worker, clock)
-    assert store.get(entry).state == "sent"
+    assert store.queue.get(entry).state == "sent"
     assert len(lastfm.requests_for("user.getRecentTracks")) == 1
     assert len(lastfm.scrobbles_of("alice")) == 1
 
@@ -198,12 +203,10 @@ def test_temporary_lfm_errors_on_other_calls_are_retried_later(
     make_delivery, store, lastfm, clock, code
 ):
     lastfm.inject(Fault("lfm", "track.love", code=code))
-    store.love(
-        LovedEntry("A", "T", int(NOW), *key_parts("A", "T")), LocalMatch("x:1"), NOW
-    )
+    store.loves.love("A", "T", LocalMatch("x:1"), NOW)
     worker = make_delivery()
     run_until_idle(worker, clock)
-    assert store.love_action_counts()["sent"] == 1
+    assert store.loves.counts()["sent"] == 1
     assert len(lastfm.requests_for("track.love")) == 2
 
 
@@ -212,8 +215,8 @@ def test_rate_limit_error_slows_down(make_delivery, store, lastfm, clock):
     [entry] = queue(store)
     worker = make_delivery()
     assert worker.step() == pytest.approx(delivery_module.RATE_LIMITED_PAUSE_S)
-    assert store.get(entry).state == "pending"
-    assert worker.limiter._paused_until > worker.limiter._clock() + 50
+    assert store.queue.get(entry).state == "pending"
+    assert worker.limiter.paused_for() > 50
 
 
 def test_http_5xx_answer_is_checked_before_resending(
@@ -276,7 +279,7 @@ def test_restart_after_a_crash_mid_flush_sends_each_entry_exactly_once(
 ):
     ids = queue(store, 10)
     # The crash: a batch marked in flight; the server applied only part of it.
-    store.mark_in_flight(ids)
+    store.queue.mark_in_flight(ids)
     key = lastfm.add_user("alice")
     SessionFile(store.path.parent, "custom").save(Session(key=key, username="alice"))
     for i in range(4):
@@ -300,9 +303,25 @@ def test_requests_name_the_extension_and_its_version(
     assert request.user_agent.startswith(f"Mopidy-MTScrobble/{__version__} ")
 
 
-def test_mopidy_proxy_setting_reaches_the_http_client(settings):
-    client = LastfmClient(settings, proxy="http://proxy.example:3128")
-    assert "https://" in client._network.proxy
+def test_mopidy_proxy_setting_reaches_the_http_client(settings, lastfm):
+    heard = []
+    with socket.create_server(("127.0.0.1", 0)) as proxy:
+
+        def answer_once() -> None:
+            connection, _ = proxy.accept()
+            with connection:
+                heard.append(connection.recv(1024).split(b"\r\n")[0])
+
+        listening = threading.Thread(target=answer_once, daemon=True)
+        listening.start()
+        client = LastfmClient(
+            settings, proxy=f"http://127.0.0.1:{proxy.getsockname()[1]}"
+        )
+        with pytest.raises(TransientError):
+            client.get_token()  # the proxy hangs up
+        client.close()
+        listening.join(10)
+    assert heard == [f"CONNECT 127.0.0.1:{lastfm.port} HTTP/1.1".encode()]
 
 
 def test_authentication_failure_on_a_scrobble_means_log_in_again(
@@ -322,7 +341,7 @@ def test_revoked_session_needs_reauthentication_warns_once_and_keeps_the_queue(
     caplog.set_level(logging.INFO, logger="mopidy_mtscrobble")
     ids = queue(store, 2)
     worker = make_delivery()
-    lastfm.revoke(worker._session.key)
+    lastfm.revoke(SessionFile(tmp_path, "custom").load().key)
     for _ in range(3):
         assert worker.step() == delivery_module.SESSION_POLL_S  # looks for a login
         clock.advance(60)
@@ -368,8 +387,8 @@ def test_invalid_parameters_are_narrowed_down_to_the_bad_entries(
     worker = make_delivery()
     run_until_idle(worker, clock)
     assert states(store, good) == ["sent"] * 9
-    assert store.get(bad).state == "rejected"
-    assert "Invalid parameters" in store.get(bad).last_error
+    assert store.queue.get(bad).state == "rejected"
+    assert "Invalid parameters" in store.queue.get(bad).last_error
     assert len(lastfm.scrobbles_of("alice")) == 9
 
 
@@ -382,9 +401,9 @@ def test_entries_older_than_14_days_by_the_servers_clock_are_rejected_unsent(
     [old] = queue(store, 1, start=NOW - 15 * DAY)
     worker.queue_changed()
     run_until_idle(worker, clock)
-    assert store.get(recent).state == "sent"
-    assert store.get(old).state == "rejected"
-    assert store.get(old).last_error.startswith("too old")
+    assert store.queue.get(recent).state == "sent"
+    assert store.queue.get(old).state == "rejected"
+    assert store.queue.get(old).last_error.startswith("too old")
     assert len(lastfm.requests_for("track.scrobble")) == 1
 
 
@@ -464,7 +483,7 @@ def test_retry_now_skips_the_backoff(make_delivery, store, lastfm, clock):
     worker.retry_now()
     assert worker.step() == 0.0  # checked at once: it had not landed
     assert worker.step() == 0.0  # sent
-    assert store.get(entry).state == "sent"
+    assert store.queue.get(entry).state == "sent"
 
 
 def test_long_backlog_is_drained_without_a_single_rate_limit_error(
@@ -515,7 +534,7 @@ def test_delivery_state_is_saved_for_commands(make_delivery, store, lastfm, cloc
     queue(store, 1)
     worker = make_delivery()
     worker.step()
-    saved = store.status()
+    saved = store.delivery_status.load()
     assert saved["state"] == "retrying"
     assert saved["username"] == "alice"
     assert "(error 11)" in saved["last_error"]
@@ -589,7 +608,7 @@ def test_a_failed_early_try_does_not_make_the_backoff_grow(
             clock.advance(min(delay, end - clock.monotonic()))
         queue(store, 1, start=NOW + play * 240)
         worker.queue_changed()
-    assert worker._backoff.failures <= 6
+    assert worker.connection.backoff.failures <= 6
     assert max(waits) <= BACKOFF_MAX_S
     lastfm.start(port)
 
@@ -605,7 +624,7 @@ def test_now_playing_waits_while_the_server_fails_and_goes_out_when_it_answers(
     worker.step()
     assert lastfm.requests_for("track.updateNowPlaying") == []  # not into a failure
     run_until_idle(worker, clock)
-    assert store.get(entry).state == "sent"
+    assert store.queue.get(entry).state == "sent"
     assert [n["artist"] for n in lastfm.now_playing] == ["A"]
 
 

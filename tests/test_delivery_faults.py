@@ -68,7 +68,7 @@ def plays_every_4_minutes(worker, store, clock, minutes):
         events.append((at, lambda t=track: worker.now_playing(t)))
 
         def qualified(n=n, at=at):
-            store.enqueue(
+            store.queue.enqueue(
                 NewScrobble("Artist", f"Song {n}", int(NOW + at - start)), NOW
             )
             worker.queue_changed()
@@ -87,11 +87,11 @@ def test_a_one_hour_server_outage_costs_few_requests_and_ends_within_the_cap(
     assert during <= 30
     lastfm.fault_source = None
     healthy_at = clock.monotonic()
-    while store.counts()["sent"] < 15:
+    while store.queue.counts()["sent"] < 15:
         clock.advance(worker.run_round() or 1)
     assert clock.monotonic() - healthy_at <= BACKOFF_MAX_S
     run_until_idle(worker, clock)
-    assert store.counts()["pending"] + store.counts()["in_flight"] == 0
+    assert store.queue.counts()["pending"] + store.queue.counts()["in_flight"] == 0
     assert len(lastfm.scrobbles_of("alice")) == 15
     checks = len(lastfm.requests_for("user.getRecentTracks"))
     assert checks <= 3  # once when the server answers again, not per retry
@@ -108,7 +108,7 @@ def test_a_one_hour_network_outage_costs_no_requests_and_ends_within_a_minute(
     assert limiter.requests <= 30
     lastfm.start(port)
     back_at = clock.monotonic()
-    while store.counts()["sent"] < 15:
+    while store.queue.counts()["sent"] < 15:
         clock.advance(worker.run_round() or 1)
     assert clock.monotonic() - back_at <= 60
     assert len(lastfm.scrobbles_of("alice")) == 15
@@ -123,7 +123,7 @@ def test_a_day_long_outage_recovers_as_fast(make_delivery, store, lastfm, clock)
     healthy_at = clock.monotonic()
     run_until_idle(worker, clock)
     assert clock.monotonic() - healthy_at <= BACKOFF_MAX_S
-    assert store.counts()["sent"] == 3
+    assert store.queue.counts()["sent"] == 3
     assert len(lastfm.scrobbles_of("alice")) == 3
 
 
@@ -132,12 +132,12 @@ def test_a_restart_sends_what_waits_at_once(make_delivery, store, lastfm, clock)
     [entry] = queue(store)
     worker = make_delivery()
     run_for(worker, clock, 60)
-    assert store.get(entry).next_attempt_at > clock.wall() + HOUR / 2
+    assert store.queue.get(entry).next_attempt_at > clock.wall() + HOUR / 2
     worker.close()  # Mopidy stops; the limit is lifted meanwhile
     lastfm.daily_limit = 2800
     again = make_delivery(user=None)
     assert again.step() == 0.0
-    assert store.get(entry).state == "sent"
+    assert store.queue.get(entry).state == "sent"
 
 
 def test_an_unexpected_error_in_a_round_is_logged_once_and_delivery_goes_on(
@@ -226,8 +226,8 @@ def test_an_oversized_entry_is_found_by_halving_and_rejected_with_the_status(
     [big] = queue(store, 1, start=NOW - 1000, artist="A" * 30_000)
     run_until_idle(make_delivery(), clock)
     assert states(store, good) == ["sent"] * 9
-    assert store.get(big).state == "rejected"
-    assert "HTTP 413" in store.get(big).last_error
+    assert store.queue.get(big).state == "rejected"
+    assert "HTTP 413" in store.queue.get(big).last_error
 
 
 def test_without_recent_tracks_uncertain_entries_are_sent_again_once_with_a_warning(
@@ -259,9 +259,9 @@ def test_checks_failing_while_the_server_answers_give_up_after_hours(
         worker.queue_changed()
         run_for(worker, clock, HOUR)
         if hour < 5:
-            assert store.get(uncertain).state == "in_flight"
+            assert store.queue.get(uncertain).state == "in_flight"
     assert states(store, later) == ["sent"] * 16  # others never wait for it
-    assert store.get(uncertain).state == "sent"
+    assert store.queue.get(uncertain).state == "sent"
     assert "may appear twice" in caplog.text
 
 
@@ -269,14 +269,14 @@ def test_uncertain_entries_expire_like_pending_ones(
     make_delivery, store, lastfm, clock
 ):
     [entry] = queue(store, 1, start=NOW - 13 * DAY)
-    store.mark_in_flight([entry])
+    store.queue.mark_in_flight([entry])
     lastfm.fault_source = lambda method: (
         Fault("http", status=503) if method == "user.getRecentTracks" else None
     )
     worker = make_delivery()
     run_for(worker, clock, 2 * DAY)
-    assert store.get(entry).state == "rejected"
-    assert "unknown" in store.get(entry).last_error
+    assert store.queue.get(entry).state == "rejected"
+    assert "unknown" in store.queue.get(entry).last_error
 
 
 def test_a_revoked_session_is_renewed_with_the_configured_password(
@@ -336,7 +336,7 @@ def test_a_clock_set_back_neither_stalls_retries(make_delivery, store, lastfm, c
     lastfm.daily_limit = 2800
     clock.jump(-2 * DAY)  # the retry time is now two days away by the clock
     run_for(worker, clock, HOUR + 60)
-    assert store.get(entry).state == "sent"
+    assert store.queue.get(entry).state == "sent"
 
 
 def test_a_clock_far_off_the_servers_is_warned_about_once(

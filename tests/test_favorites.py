@@ -17,9 +17,10 @@ from mopidy_mtscrobble.backend import (
 )
 from mopidy_mtscrobble.favorites import Matcher
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
+from mopidy_mtscrobble.kinds import LOVED
 from mopidy_mtscrobble.library import Library, find_track
 from mopidy_mtscrobble.matching import key_parts
-from mopidy_mtscrobble.store import LovedEntry, Store
+from mopidy_mtscrobble.store import SongEntry, Store
 
 from .builders import model_track
 from .fake_player import FakeClock, TestAudio
@@ -46,7 +47,7 @@ FILE_TRACKS = [
     ),
     model_track(uri="file:///music/halo.ogg", name="Halo", artists=("Beyonce",)),
 ]
-LOVED = [
+LOVED_SONGS = [
     ("Beyoncé", "Halo", NOW - 10),
     ("U2", "New Year\u2019s Day", NOW - 20),
     ("The Police", "Next To You", NOW - 30),
@@ -83,17 +84,17 @@ def data_dir(tmp_path):
     return path
 
 
-def import_loved(data_dir, loved=LOVED):
+def import_loved(data_dir, loved=LOVED_SONGS):
     store = Store.open(data_dir, NOW)
-    store.start_job("loved", "alice", NOW)
-    store.save_page(
-        "loved",
+    store.jobs.start(LOVED, "alice", NOW)
+    store.jobs.save_page(
+        LOVED,
         1,
         1,
         len(loved),
-        [LovedEntry(a, t, int(at), *key_parts(a, t)) for a, t, at in loved],
+        [SongEntry(a, t, int(at), *key_parts(a, t)) for a, t, at in loved],
     )
-    store.finish_import("loved", NOW)
+    store.jobs.finish(LOVED, NOW)
     return store
 
 
@@ -117,7 +118,7 @@ def test_loved_songs_match_local_tracks_in_any_release_variant(data_dir, mopidy)
         "local:track:police",
         "file:///music/chaos.ogg",
     ]
-    job = store.job("loved")
+    job = store.jobs.get(LOVED)
     assert (job.state, job.matched, job.unmatched) == ("done", 4, 1)
 
 
@@ -125,17 +126,16 @@ def test_an_import_of_no_loved_tracks_ends_too(data_dir, mopidy):
     store = import_loved(data_dir, [])
     counts, _ = match(data_dir, mopidy)
     assert counts["loved"] == {"total": 0, "matched": 0, "missing": 0, "waiting": 0}
-    assert store.job("loved").state == "done"
+    assert store.jobs.get(LOVED).state == "done"
 
 
 def test_every_matching_track_is_kept_the_first_scheme_first(data_dir, mopidy):
     store = import_loved(data_dir, [("Beyoncé", "Halo", NOW)])
     match(data_dir, mopidy)
-    [loved] = store.loved_for("local:track:halo", key_parts("Beyoncé", "Halo"))
-    uris = {r["uri"] for r in store._read("SELECT uri FROM loved_matches")}
-    assert uris == {"local:track:halo", "file:///music/halo.ogg"}
+    [loved] = store.songs.loved_for("local:track:halo", key_parts("Beyoncé", "Halo"))
     assert playlist_uris(mopidy) == ["local:track:halo"]
-    assert store.loved_for("file:///music/halo.ogg", ("", "", "")) == [loved]
+    for uri in ("local:track:halo", "file:///music/halo.ogg"):  # both matches kept
+        assert store.songs.loved_for(uri, ("", "", "")) == [loved]
 
 
 def test_matching_asks_each_artist_once_and_browses_a_backend_once(data_dir, mopidy):
@@ -218,7 +218,7 @@ def test_love_shows_the_track_at_once_and_queues_it(frontend, mopidy, data_dir):
     info = proxy.track_info(find(mopidy, "local:track:other")).get()
     assert (info.loved, info.playcount) == (True, None)
     store = Store.open(data_dir, NOW)
-    [action] = store.due_love_actions(NOW, 10)
+    [action] = store.loves.due(NOW, 10)
     assert (action.action, action.artist, action.track) == ("love", "Somebody", "Other")
     assert delivery.queue_changes == 1
 
@@ -231,7 +231,7 @@ def test_unlove_removes_the_track_at_once_and_queues_it(frontend, mopidy, data_d
     assert result.loved is False
     assert "local:track:ny" not in playlist_uris(mopidy)
     store = Store.open(data_dir, NOW)
-    [action] = store.due_love_actions(NOW, 10)
+    [action] = store.loves.due(NOW, 10)
     # The network's own names, not the local tags:
     assert (action.action, action.artist, action.track) == (
         "unlove",

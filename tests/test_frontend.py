@@ -400,7 +400,7 @@ def test_damage_found_while_playing_keeps_the_plays_until_the_next_start(
     player.stop()
     store = Store.open(tmp_path / "mtscrobble", START_WALL)
     for i in range(300):
-        store.enqueue(NewScrobble("Filler", f"Track {i} " * 20, i), START_WALL)
+        store.queue.enqueue(NewScrobble("Filler", f"Track {i} " * 20, i), START_WALL)
     store.close()
     damage_the_queue_table(tmp_path / "mtscrobble" / DB_FILENAME)
     player.play("dummy:song")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from mopidy_mtscrobble.kinds import LOVED
 from mopidy_mtscrobble.matching import key_parts
-from mopidy_mtscrobble.store import LocalMatch, LovedEntry
+from mopidy_mtscrobble.store import LocalMatch, SongEntry
 
 from .delivery_harness import NOW, run_until_idle
 from .fake_lastfm import Fault
@@ -19,7 +20,7 @@ def loved_tracks(count, start=NOW - DAY):
 
 
 def entry(artist, track, loved_at=int(NOW)):
-    return LovedEntry(artist, track, loved_at, *key_parts(artist, track))
+    return SongEntry(artist, track, loved_at, *key_parts(artist, track))
 
 
 def pages_asked(lastfm):
@@ -27,8 +28,7 @@ def pages_asked(lastfm):
 
 
 def loved_names(store):
-    rows = store._read("SELECT artist, track FROM loved ORDER BY artist, track")
-    return {(r["artist"], r["track"]) for r in rows}
+    return {(song.artist, song.track) for song in store.songs.loved()}
 
 
 def test_first_start_with_a_session_imports_every_page(
@@ -43,9 +43,9 @@ def test_first_start_with_a_session_imports_every_page(
     assert {r.params["limit"] for r in lastfm.requests_for("user.getLovedTracks")} == {
         "1000"
     }
-    assert store.match_counts("loved")["total"] == 3500
+    assert store.songs.match_counts(LOVED)["total"] == 3500
     assert loved_names(store) == {(a, t) for a, t, _ in loved_tracks(3500)}
-    job = store.job("loved")
+    job = store.jobs.get(LOVED)
     assert (job.state, job.page, job.pages, job.total, job.fetched) == (
         "matching",
         4,
@@ -70,8 +70,8 @@ def test_the_automatic_import_happens_once(make_delivery, store, lastfm, clock):
 
 def test_no_loved_tracks_is_a_finished_import(make_delivery, store, lastfm, clock):
     run_until_idle(make_delivery(), clock)
-    assert store.job("loved").state == "matching"
-    assert store.match_counts("loved")["total"] == 0
+    assert store.jobs.get(LOVED).state == "matching"
+    assert store.songs.match_counts(LOVED)["total"] == 0
 
 
 def test_import_stopped_midway_resumes_from_the_next_page(
@@ -82,12 +82,12 @@ def test_import_stopped_midway_resumes_from_the_next_page(
     worker.step()  # page 1
     worker.step()  # page 2
     worker.close()  # Mopidy stops
-    assert store.job("loved").state == "running"
+    assert store.jobs.get(LOVED).state == "running"
     resumed = make_delivery(user=None)
     assert resumed.importing("loved")
     run_until_idle(resumed, clock)
     assert pages_asked(lastfm) == [1, 2, 3]
-    assert store.match_counts("loved")["total"] == 2500
+    assert store.songs.match_counts(LOVED)["total"] == 2500
 
 
 def test_network_failure_during_an_import_backs_off_then_goes_on(
@@ -99,17 +99,17 @@ def test_network_failure_during_an_import_backs_off_then_goes_on(
     lastfm.inject(Fault("http", method="user.getLovedTracks", status=503, count=2))
     delay = worker.step()
     assert delay > 0
-    assert store.job("loved").page == 1
+    assert store.jobs.get(LOVED).page == 1
     run_until_idle(worker, clock)
     assert pages_asked(lastfm) == [1, 2, 2, 2, 3]
-    assert store.match_counts("loved")["total"] == 2500
+    assert store.songs.match_counts(LOVED)["total"] == 2500
 
 
 def test_scrobbles_go_before_import_pages(make_delivery, store, lastfm, clock):
     from mopidy_mtscrobble.store import NewScrobble
 
     lastfm.add_loved("alice", loved_tracks(1500))
-    store.enqueue(NewScrobble("A", "T", int(NOW) - 60), NOW)
+    store.queue.enqueue(NewScrobble("A", "T", int(NOW) - 60), NOW)
     run_until_idle(make_delivery(), clock)
     methods = [
         r.method
@@ -145,19 +145,19 @@ def test_a_new_import_replaces_the_imported_set(make_delivery, store, lastfm, cl
 
 
 def import_set(store, names):
-    store.start_job("loved", "alice", NOW)
-    store.save_page("loved", 1, 1, len(names), [entry(a, t) for a, t in names])
-    store.finish_import("loved", NOW)
+    store.jobs.start(LOVED, "alice", NOW)
+    store.jobs.save_page(LOVED, 1, 1, len(names), [entry(a, t) for a, t in names])
+    store.jobs.finish(LOVED, NOW)
 
 
 def test_loves_and_unloves_not_sent_yet_win_over_an_import(store):
     import_set(store, [("Unloved", "Here")])
-    store.unlove(
-        store.loved_for("local:x", key_parts("Unloved", "Here")),
+    store.loves.unlove(
+        store.songs.loved_for("local:x", key_parts("Unloved", "Here")),
         ("Unloved", "Here"),
         NOW,
     )
-    store.love(entry("Loved", "Here"), LocalMatch("local:1", "Here"), NOW)
+    store.loves.love("Loved", "Here", LocalMatch("local:1", "Here"), NOW)
     # The server has not seen either yet:
     import_set(store, [("Unloved", "Here"), ("Still", "Loved")])
     assert loved_names(store) == {("Loved", "Here"), ("Still", "Loved")}
@@ -169,13 +169,13 @@ def test_love_made_offline_is_sent_when_the_server_is_back(
     worker = make_delivery()
     run_until_idle(worker, clock)
     lastfm.inject(Fault("reset", count=3))
-    store.love(entry("Björk", "Jóga"), LocalMatch("local:joga", "Jóga"), NOW)
+    store.loves.love("Björk", "Jóga", LocalMatch("local:joga", "Jóga"), NOW)
     worker.queue_changed()
     delay = worker.step()
     assert delay > 0
-    assert store.love_action_counts()["pending"] == 1
+    assert store.loves.counts()["pending"] == 1
     run_until_idle(worker, clock)
-    assert store.love_action_counts() == {"pending": 0, "sent": 1, "rejected": 0}
+    assert store.loves.counts() == {"pending": 0, "sent": 1, "rejected": 0}
     assert [(t["artist"], t["track"]) for t in lastfm.loved["alice"]] == [
         ("Björk", "Jóga")
     ]
@@ -185,13 +185,15 @@ def test_unlove_uses_the_names_the_network_knows(make_delivery, store, lastfm, c
     lastfm.add_loved("alice", [("Beyoncé", "Halo", NOW - 100)])
     worker = make_delivery()
     run_until_idle(worker, clock)
-    [loved] = store.loved_for("local:halo", key_parts("BEYONCE", "Halo (Remastered)"))
-    store.unlove([loved], ("BEYONCE", "Halo (Remastered)"), NOW)
+    [loved] = store.songs.loved_for(
+        "local:halo", key_parts("BEYONCE", "Halo (Remastered)")
+    )
+    store.loves.unlove([loved], ("BEYONCE", "Halo (Remastered)"), NOW)
     run_until_idle(worker, clock)
     [request] = lastfm.requests_for("track.unlove")
     assert (request.params["artist"], request.params["track"]) == ("Beyoncé", "Halo")
     assert lastfm.loved["alice"] == []
-    assert store.match_counts("loved")["total"] == 0
+    assert store.songs.match_counts(LOVED)["total"] == 0
 
 
 def test_love_refused_as_invalid_is_kept_with_the_reason(
@@ -200,8 +202,7 @@ def test_love_refused_as_invalid_is_kept_with_the_reason(
     worker = make_delivery()
     run_until_idle(worker, clock)
     lastfm.inject(Fault("lfm", method="track.love", code=6))
-    store.love(entry("A", "B"), LocalMatch("local:b", "B"), NOW)
+    store.loves.love("A", "B", LocalMatch("local:b", "B"), NOW)
     run_until_idle(worker, clock)
-    [action] = store._read("SELECT state, last_error FROM love_actions")
-    assert action["state"] == "rejected"
-    assert "Invalid parameters" in action["last_error"]
+    [action] = store.loves.refused()
+    assert "Invalid parameters" in action.last_error

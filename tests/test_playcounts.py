@@ -12,9 +12,10 @@ from mopidy_mtscrobble.backend import (
     MTScrobbleBackend,
 )
 from mopidy_mtscrobble.favorites import Matcher
+from mopidy_mtscrobble.kinds import PLAYCOUNTS
 from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
-from mopidy_mtscrobble.store import CountEntry, NewScrobble, Store
+from mopidy_mtscrobble.store import NewScrobble, SongEntry, Store
 
 from .builders import model_track
 from .delivery_harness import NOW, run_until_idle
@@ -32,7 +33,7 @@ def top(count):
 
 
 def counted(artist, track, playcount):
-    return CountEntry(artist, track, playcount, *key_parts(artist, track))
+    return SongEntry(artist, track, playcount, *key_parts(artist, track))
 
 
 def pages_asked(lastfm):
@@ -40,7 +41,7 @@ def pages_asked(lastfm):
 
 
 def count_of(store, artist, track):
-    return store.playcount_for("nowhere:", key_parts(artist, track))
+    return store.songs.playcount_for("nowhere:", key_parts(artist, track))
 
 
 def synced(make_delivery, lastfm, clock, tracks):
@@ -59,10 +60,10 @@ def test_sync_fetches_every_page_after_the_loved_tracks(
     assert (request.params["period"], request.params["limit"]) == ("overall", "1000")
     methods = [r.method for r in lastfm.requests if r.method.startswith("user.")]
     assert methods[0] == "user.getLovedTracks"
-    assert store.match_counts("playcounts")["total"] == 2500
+    assert store.songs.match_counts(PLAYCOUNTS)["total"] == 2500
     assert count_of(store, "Artist 0", "Song 0") == 5000
     assert count_of(store, "Artist 3", "Song 2499") == 2501
-    job = store.job("playcounts")
+    job = store.jobs.get(PLAYCOUNTS)
     assert (job.state, job.pages, job.fetched) == ("matching", 3, 2500)
 
 
@@ -82,14 +83,14 @@ def test_sync_stopped_midway_resumes_from_the_next_page(
 ):
     lastfm.top_tracks["alice"] = top(2500)
     worker = make_delivery()
-    while store.job("playcounts") is None or store.job("playcounts").page < 1:
+    while store.jobs.get(PLAYCOUNTS) is None or store.jobs.get(PLAYCOUNTS).page < 1:
         worker.step()
     worker.close()  # Mopidy stops after page 1
     resumed = make_delivery(user=None)
     assert resumed.importing("playcounts")
     run_until_idle(resumed, clock)
     assert pages_asked(lastfm) == [1, 2, 3]
-    assert store.match_counts("playcounts")["total"] == 2500
+    assert store.songs.match_counts(PLAYCOUNTS)["total"] == 2500
 
 
 def test_a_new_sync_replaces_the_numbers(make_delivery, store, lastfm, clock):
@@ -109,46 +110,46 @@ def test_only_scrobbles_the_server_accepts_add_to_the_counts(
     worker = synced(make_delivery, lastfm, clock, [
         {"artist": "Artist 0", "track": "Song 0", "playcount": 5},
     ])  # fmt: skip
-    accepted = store.enqueue(
+    accepted = store.queue.enqueue(
         NewScrobble("Artist 0", "Song 0 (Remastered)", int(NOW) - 60,
                     uri="local:track:0"),
         NOW,
     )  # fmt: skip
-    too_old = store.enqueue(
+    too_old = store.queue.enqueue(
         NewScrobble("Artist 0", "Song 0", int(NOW) - 15 * 86_400), NOW
     )
-    new_song = store.enqueue(
+    new_song = store.queue.enqueue(
         NewScrobble("Newcomer", "First", int(NOW) - 30, uri="local:track:new",
                     duration_s=200),
         NOW,
     )  # fmt: skip
     worker.queue_changed()
     run_until_idle(worker, clock)
-    assert [store.get(i).state for i in (accepted, too_old, new_song)] == [
+    assert [store.queue.get(i).state for i in (accepted, too_old, new_song)] == [
         "sent", "rejected", "sent",
     ]  # fmt: skip
     assert count_of(store, "Artist 0", "Song 0") == 6
     assert count_of(store, "Newcomer", "First") == 1
     # The played local track is the new song's match at once.
-    assert store.playcount_for("local:track:new", ("", "", "")) == 1
+    assert store.songs.playcount_for("local:track:new", ("", "", "")) == 1
     lastfm.inject(Fault("reset", count=10))
-    queued = store.enqueue(NewScrobble("Artist 0", "Song 0", int(NOW) - 20), NOW)
+    queued = store.queue.enqueue(NewScrobble("Artist 0", "Song 0", int(NOW) - 20), NOW)
     worker.queue_changed()
     worker.step()
-    assert store.get(queued).state != "sent"
+    assert store.queue.get(queued).state != "sent"
     assert count_of(store, "Artist 0", "Song 0") == 6
 
 
 def test_radio_plays_count_but_the_station_is_not_a_match(store):
-    scrobble = store.enqueue(
+    scrobble = store.queue.enqueue(
         NewScrobble("DJ", "Tune", int(NOW), uri="http://radio.example/stream",
                     chosen_by_user=False),
         NOW,
     )  # fmt: skip
-    store.mark_in_flight([scrobble])
-    store.mark_sent([scrobble], NOW, ("local", "file", "http"))
+    store.queue.mark_in_flight([scrobble])
+    store.queue.mark_sent([scrobble], NOW, ("local", "file", "http"))
     assert count_of(store, "DJ", "Tune") == 1
-    assert store.most_played(10) == []
+    assert store.songs.most_played(10) == []
 
 
 LOCAL = [
@@ -174,15 +175,17 @@ def test_most_played_playlist_lists_the_top_local_tracks_in_order(tmp_path, mopi
     data_dir = tmp_path / "mtscrobble"
     data_dir.mkdir()
     store = Store.open(data_dir, NOW)
-    store.start_job("playcounts", "alice", NOW)
+    store.jobs.start(PLAYCOUNTS, "alice", NOW)
     counts = {0: 3, 1: 50, 2: 7, 3: 20, 4: 1}
     entries = [counted(f"Artist {i}", f"Song {i}", n) for i, n in counts.items()]
-    store.save_page("playcounts", 1, 1, 6, [*entries, counted("Nobody", "Here", 999)])
-    store.finish_import("playcounts", NOW)
+    store.jobs.save_page(
+        PLAYCOUNTS, 1, 1, 6, [*entries, counted("Nobody", "Here", 999)]
+    )
+    store.jobs.finish(PLAYCOUNTS, NOW)
     results = Matcher(data_dir, Library(mopidy), ("local",),
                       clock=FakeClock(NOW)).run_once()  # fmt: skip
     assert results["playcounts"]["matched"] == 5
-    assert store.job("playcounts").state == "done"
+    assert store.jobs.get(PLAYCOUNTS).state == "done"
     playlist = mopidy.playlists.lookup(MOST_PLAYED_PLAYLIST_URI).get()
     assert playlist.name == "Most played on Last.fm"
     assert [t.uri for t in playlist.tracks] == [
@@ -190,4 +193,4 @@ def test_most_played_playlist_lists_the_top_local_tracks_in_order(tmp_path, mopi
     ]  # fmt: skip
     refs = mopidy.library.browse(MOST_PLAYED_URI).get()
     assert [r.uri for r in refs] == [t.uri for t in playlist.tracks]
-    assert store.playcount_for("local:track:3", ("", "", "")) == 20
+    assert store.songs.playcount_for("local:track:3", ("", "", "")) == 20

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from mopidy_mtscrobble import store as store_module
 from mopidy_mtscrobble.errors import StorageError
 from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, NewScrobble, Store
+from mopidy_mtscrobble.store.database import sql_file
 
 NOW = 1_700_000_000.0
 
@@ -48,15 +48,15 @@ def test_new_database_is_at_the_current_schema_in_wal_mode(store, tmp_path):
 
 
 def test_database_file_is_private(store, tmp_path):
-    store.enqueue(scrobble(), NOW)
+    store.queue.enqueue(scrobble(), NOW)
     for name in (DB_FILENAME, f"{DB_FILENAME}-wal"):
         mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
         assert mode == 0o600, name
 
 
 def test_enqueued_entry_keeps_every_field_as_pending(store):
-    entry_id = store.enqueue(scrobble(chosen_by_user=False), NOW)
-    entry = store.get(entry_id)
+    entry_id = store.queue.enqueue(scrobble(chosen_by_user=False), NOW)
+    entry = store.queue.get(entry_id)
     assert (entry.artist, entry.track, entry.album, entry.album_artist) == (
         "Artist", "Title", "Album", "Album Artist",
     )  # fmt: skip
@@ -75,36 +75,41 @@ def test_enqueued_entry_keeps_every_field_as_pending(store):
 
 
 def test_entry_is_committed_when_enqueue_returns(store, tmp_path):
-    entry_id = store.enqueue(scrobble(), NOW)
+    entry_id = store.queue.enqueue(scrobble(), NOW)
     other = sqlite3.connect(tmp_path / DB_FILENAME)
     assert other.execute("SELECT id FROM scrobbles").fetchall() == [(entry_id,)]
     other.close()
 
 
 def test_the_same_play_is_queued_once(store):
-    first = store.enqueue(scrobble(), NOW)
-    assert store.enqueue(scrobble(), NOW) == first
-    assert store.counts()["pending"] == 1
+    first = store.queue.enqueue(scrobble(), NOW)
+    assert store.queue.enqueue(scrobble(), NOW) == first
+    assert store.queue.counts()["pending"] == 1
 
 
 def test_counts_cover_every_state(store):
-    store.enqueue(scrobble(), NOW)
-    assert store.counts() == {"pending": 1, "in_flight": 0, "sent": 0, "rejected": 0}
+    store.queue.enqueue(scrobble(), NOW)
+    assert store.queue.counts() == {
+        "pending": 1,
+        "in_flight": 0,
+        "sent": 0,
+        "rejected": 0,
+    }
 
 
 def test_entries_survive_reopening(tmp_path):
     first = Store.open(tmp_path, NOW)
-    entry_id = first.enqueue(scrobble(), NOW)
+    entry_id = first.queue.enqueue(scrobble(), NOW)
     first.close()
     again = Store.open(tmp_path, NOW)
-    assert again.get(entry_id).artist == "Artist"
+    assert again.queue.get(entry_id).artist == "Artist"
     again.close()
 
 
 def test_old_sent_history_is_pruned_but_pending_entries_stay(store, tmp_path):
-    old = store.enqueue(scrobble(timestamp=1000), NOW)
-    kept = store.enqueue(scrobble(timestamp=2000), NOW)
-    pending = store.enqueue(scrobble(timestamp=3000), NOW)
+    old = store.queue.enqueue(scrobble(timestamp=1000), NOW)
+    kept = store.queue.enqueue(scrobble(timestamp=2000), NOW)
+    pending = store.queue.enqueue(scrobble(timestamp=3000), NOW)
     db = sqlite3.connect(tmp_path / DB_FILENAME)
     with db:
         db.execute(
@@ -116,22 +121,22 @@ def test_old_sent_history_is_pruned_but_pending_entries_stay(store, tmp_path):
             (int(NOW) - 89 * 86400, kept),
         )
     db.close()
-    assert store.prune_history(90, NOW) == 1
-    assert store.get(old) is None
-    assert store.get(kept) is not None
-    assert store.get(pending) is not None
+    assert store.queue.prune_history(90, NOW) == 1
+    assert store.queue.get(old) is None
+    assert store.queue.get(kept) is not None
+    assert store.queue.get(pending) is not None
 
 
 def test_recent_lists_newest_first(store):
-    store.enqueue(scrobble(timestamp=1000, track="A"), NOW)
-    store.enqueue(scrobble(timestamp=2000, track="B"), NOW)
-    assert [s.track for s in store.recent(10)] == ["B", "A"]
+    store.queue.enqueue(scrobble(timestamp=1000, track="A"), NOW)
+    store.queue.enqueue(scrobble(timestamp=2000, track="B"), NOW)
+    assert [s.track for s in store.queue.recent(10)] == ["B", "A"]
 
 
 def build_database_at_version(path, version):
     db = sqlite3.connect(path)
     for step in range(1, version + 1):
-        db.executescript(store_module._upgrade_scripts()[step])
+        db.executescript(sql_file(f"upgrade-v{step}.sql"))
         db.execute(f"PRAGMA user_version = {step}")
     db.commit()
     db.close()
@@ -141,8 +146,8 @@ def build_database_at_version(path, version):
 def test_upgrade_from_every_older_version(tmp_path, version):
     build_database_at_version(tmp_path / DB_FILENAME, version)
     opened = Store.open(tmp_path, NOW)
-    entry_id = opened.enqueue(scrobble(), NOW)
-    assert opened.get(entry_id).state == "pending"
+    entry_id = opened.queue.enqueue(scrobble(), NOW)
+    assert opened.queue.get(entry_id).state == "pending"
     opened.close()
     db = sqlite3.connect(tmp_path / DB_FILENAME)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -163,7 +168,7 @@ def test_corrupt_database_is_moved_aside_and_replaced_when_asked(tmp_path, caplo
     opened = Store.open(tmp_path, NOW, repair=True)
     aside = tmp_path / f"{DB_FILENAME}.corrupt-20231114T221320Z"
     assert aside.read_bytes().startswith(b"this is not")
-    assert opened.counts()["pending"] == 0
+    assert opened.queue.counts()["pending"] == 0
     opened.close()
     assert str(aside) in caplog.text
     assert "damaged" in caplog.text
@@ -206,19 +211,21 @@ def test_a_database_path_that_cannot_be_used_is_a_storage_error(tmp_path):
 
 
 def test_a_replay_at_the_same_second_is_queued_a_second_later(store):
-    first = store.enqueue(scrobble(), NOW, distinct=True)
-    again = store.enqueue(scrobble(), NOW, distinct=False)  # the same play, retried
-    replay = store.enqueue(scrobble(), NOW, distinct=True)  # a new play
+    first = store.queue.enqueue(scrobble(), NOW, distinct=True)
+    again = store.queue.enqueue(
+        scrobble(), NOW, distinct=False
+    )  # the same play, retried
+    replay = store.queue.enqueue(scrobble(), NOW, distinct=True)  # a new play
     assert again == first
     assert replay != first
-    assert store.get(replay).timestamp == store.get(first).timestamp + 1
+    assert store.queue.get(replay).timestamp == store.queue.get(first).timestamp + 1
 
 
 def test_values_sqlite_cannot_keep_do_not_stop_a_play(store):
-    entry = store.enqueue(
+    entry = store.queue.enqueue(
         scrobble(artist="Caf\udce9", track_number=2**70, duration_s=-(2**70)), NOW
     )
-    kept = store.get(entry)
+    kept = store.queue.get(entry)
     assert kept.artist == "Caf\ufffd"
     assert (kept.track_number, kept.duration_s) == (None, None)
 
@@ -238,18 +245,18 @@ def test_locked_database_is_waited_for_then_reported(tmp_path):
         holder.close()
 
 
-def test_write_while_locked_is_reported_as_storage_error(store, tmp_path):
-    store._lock_wait_s = 0.1
-    store._db.execute("PRAGMA busy_timeout = 100")
+def test_write_while_locked_is_reported_as_storage_error(tmp_path):
+    store = Store.open(tmp_path, NOW, lock_wait_s=0.1)
     holder = sqlite3.connect(tmp_path / DB_FILENAME, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StorageError, match="locked"):
-            store.enqueue(scrobble(), NOW)
+            store.queue.enqueue(scrobble(), NOW)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert store.enqueue(scrobble(), NOW) == 1
+    assert store.queue.enqueue(scrobble(), NOW) == 1
+    store.close()
 
 
 def test_opening_another_connection_keeps_this_process_locks(tmp_path):
@@ -257,7 +264,7 @@ def test_opening_another_connection_keeps_this_process_locks(tmp_path):
     # another process closing its connection would then think itself the last
     # one and remove the WAL under our feet ("disk I/O error").
     first = Store.open(tmp_path, NOW)
-    first.enqueue(NewScrobble(artist="A", track="One", timestamp=1), NOW)
+    first.queue.enqueue(NewScrobble(artist="A", track="One", timestamp=1), NOW)
     Store.open(tmp_path, NOW).close()  # e.g. the matcher's connection
     subprocess.run(
         [sys.executable, "-c",
@@ -266,8 +273,8 @@ def test_opening_another_connection_keeps_this_process_locks(tmp_path):
         check=True, timeout=60,
     )  # fmt: skip
     assert (tmp_path / f"{DB_FILENAME}-wal").exists()
-    first.enqueue(NewScrobble(artist="A", track="Two", timestamp=2), NOW)
-    assert first.counts()["pending"] == 2
+    first.queue.enqueue(NewScrobble(artist="A", track="Two", timestamp=2), NOW)
+    assert first.queue.counts()["pending"] == 2
     first.close()
 
 
@@ -290,9 +297,9 @@ def damage_the_queue_table(path):
 def test_damage_found_while_running_is_reported_as_damage(tmp_path):
     store = Store.open(tmp_path, NOW)
     for i in range(300):
-        store.enqueue(scrobble(track=f"Track {i} " * 20, timestamp=i), NOW)
+        store.queue.enqueue(scrobble(track=f"Track {i} " * 20, timestamp=i), NOW)
     damage_the_queue_table(tmp_path / DB_FILENAME)
     with pytest.raises(StorageError, match="Restart Mopidy") as error:
-        store.recent(1000)
+        store.queue.recent(1000)
     store.close()
     assert error.value.damaged

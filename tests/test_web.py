@@ -19,6 +19,7 @@ from mopidy import core
 
 from mopidy_mtscrobble.backend import MTScrobbleBackend
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
+from mopidy_mtscrobble.kinds import KINDS
 from mopidy_mtscrobble.lastfm import Session
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.store import NewScrobble, Store
@@ -55,9 +56,9 @@ class WebCase(tornado.testing.AsyncHTTPTestCase):
             Session(key=self.session_key, username="alice")
         )
         store = Store.open(self.data_dir, time.time())
-        for kind in ("loved", "playcounts"):  # imported before: none starts now
-            store.start_job(kind, "alice", time.time())
-            store.finish_import(kind, time.time())
+        for kind in KINDS:  # imported before: none starts now
+            store.jobs.start(kind, "alice", time.time())
+            store.jobs.finish(kind, time.time())
         store.close()
         self.config = config_for(
             self.folder,
@@ -133,12 +134,12 @@ class WebTest(WebCase):
         now = time.time()
         store = Store.open(self.data_dir, now)
         ids = [
-            store.enqueue(NewScrobble("A", f"T{i}", int(now) - 100 + i), now)
+            store.queue.enqueue(NewScrobble("A", f"T{i}", int(now) - 100 + i), now)
             for i in range(3)
         ]
-        store.mark_rejected(ids[0], "artist ignored by the server (code 1)")
-        store.mark_in_flight([ids[1]])
-        store.mark_sent([ids[1]], now)
+        store.queue.mark_rejected(ids[0], "artist ignored by the server (code 1)")
+        store.queue.mark_in_flight([ids[1]])
+        store.queue.mark_sent([ids[1]], now)
         store.close()
 
     def test_recent_scrobbles_say_scrobbled_queued_or_rejected(self):

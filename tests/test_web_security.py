@@ -265,7 +265,7 @@ class SecurityTest(WebCase):
 
     def test_absurdly_long_names_are_cut_in_answers(self):
         store = Store.open(self.data_dir, 1_700_000_000)
-        store.enqueue(NewScrobble("A" * 5000, "T" * 5000, 1_700_000_000), 1.0)
+        store.queue.enqueue(NewScrobble("A" * 5000, "T" * 5000, 1_700_000_000), 1.0)
         store.close()
         _, body = self.request("GET", "/api/queue")
         [entry] = body["entries"]

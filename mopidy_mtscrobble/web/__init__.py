@@ -6,6 +6,7 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
+from ..kinds import KINDS
 from .api import (
     ImportHandler,
     LoveHandler,
@@ -37,8 +38,10 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
         (r"/api/login", LoginHandler, given),
         (r"/api/logout", LogoutHandler, given),
         (r"/api/retry", RetryHandler, given),
-        (r"/api/import-loved", ImportHandler, {**given, "kind": "loved"}),
-        (r"/api/sync-playcounts", ImportHandler, {**given, "kind": "playcounts"}),
+        *(
+            (f"/api/{kind.api_path}", ImportHandler, {**given, "kind": kind.name})
+            for kind in KINDS
+        ),
         (r"/api/love", LoveHandler, {**given, "love": True}),
         (r"/api/unlove", LoveHandler, {**given, "love": False}),
         (r"/api/track", TrackHandler, given),

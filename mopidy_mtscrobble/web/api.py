@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from ..errors import RequestRefused
+from ..kinds import BY_NAME, KINDS
 from ..library import find_track
 from ..store import Scrobble, Store
 from .base import FRONTEND_TIMEOUT_S, LOOKUP_TIMEOUT_S, JsonHandler, cap
@@ -27,7 +28,6 @@ SCROBBLE_STATE = {  # stored state -> what the API calls it
     "sent": "scrobbled",
     "rejected": "rejected",
 }
-IMPORT_KINDS = {"loved": "loved tracks", "playcounts": "play counts"}
 WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
@@ -57,7 +57,7 @@ class ImportHandler(JsonHandler):
         )
         if not started:
             raise RequestRefused(
-                f"An import of {IMPORT_KINDS[self.kind]} is already running", 409
+                f"An import of {BY_NAME[self.kind].label} is already running", 409
             )
         self.answer(202, {"importing": True})
 
@@ -191,19 +191,18 @@ class StatusHandler(JsonHandler):
         status = delivery.status()
 
         def read(store: Store) -> dict[str, Any]:
-            counts = store.counts()
+            counts = store.queue.counts()
             return {
                 "queue": {
                     "pending": counts["pending"],
                     "in_flight": counts["in_flight"],
                     "rejected": counts["rejected"],
-                    "sent_last_24h": store.count_sent_since(
+                    "sent_last_24h": store.queue.count_sent_since(
                         time.time() - SECONDS_PER_DAY
                     ),
                 },
-                "imports": {kind: _job(store.job(kind)) for kind in IMPORT_KINDS},
-                "loved": store.match_counts("loved"),
-                "playcounts": store.match_counts("playcounts"),
+                "imports": {k.name: _job(store.jobs.get(k)) for k in KINDS},
+                **{k.name: store.songs.match_counts(k) for k in KINDS},
             }
 
         stored = await self.context.in_store(read)
@@ -229,8 +228,7 @@ class StatusHandler(JsonHandler):
                     int(status.next_retry_at) if status.next_retry_at else None
                 ),
                 "imports": stored["imports"],
-                "loved": stored["loved"],
-                "playcounts": stored["playcounts"],
+                **{k.name: stored[k.name] for k in KINDS},
                 "listening": _listening(listening),
             },
         )
@@ -247,7 +245,7 @@ class QueueHandler(JsonHandler):
         states = (state,) if state else QUEUE_STATES
 
         def read(store: Store) -> tuple[dict[str, int], list[Scrobble]]:
-            return store.counts(), store.by_states(states, limit, offset)
+            return store.queue.counts(), store.queue.by_states(states, limit, offset)
 
         counts, entries = await self.context.in_store(read)
         self.answer(
@@ -280,5 +278,5 @@ class RecentHandler(QueueHandler):
 
     async def get(self) -> None:
         limit, _offset = self.paging()
-        entries = await self.context.in_store(lambda store: store.recent(limit))
+        entries = await self.context.in_store(lambda store: store.queue.recent(limit))
         self.answer(200, {"scrobbles": [_scrobble(e) for e in entries]})

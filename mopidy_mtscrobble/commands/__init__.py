@@ -1,0 +1,86 @@
+"""The `mopidy mtscrobble ...` commands.
+
+login, logout, status, queue, retry, import-loved, sync-playcounts, love, unlove.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..compat import Subcommand
+from ..compat import build_command as build
+from ..kinds import KINDS
+from .account import LOGIN_POLL_S, login, logout
+from .imports import import_command, love_command
+from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
+
+SUBCOMMANDS = (
+    Subcommand(
+        name="login",
+        help="Connect to the configured network by approving access in a browser.",
+        run=login,
+        arguments=(
+            (
+                ("--poll-interval",),
+                {
+                    "type": float,
+                    "default": LOGIN_POLL_S,
+                    "help": "seconds between checks for the approval",
+                },
+            ),
+        ),
+    ),
+    Subcommand(
+        name="logout", help="Forget the session; queued scrobbles stay.", run=logout
+    ),
+    Subcommand(
+        name="status",
+        help="Show the connection, the queue and the last error.",
+        run=status,
+    ),
+    Subcommand(
+        name="queue",
+        help="List queued and rejected scrobbles, with reasons.",
+        run=queue,
+        arguments=(
+            (("--rejected",), {"action": "store_true", "help": "only rejected ones"}),
+            (
+                ("--limit",),
+                {
+                    "type": int,
+                    "default": DEFAULT_QUEUE_LIMIT,
+                    "help": "at most this many lines",
+                },
+            ),
+        ),
+    ),
+    Subcommand(
+        name="retry",
+        help="Send the queue now: asks a running Mopidy, or sends it directly.",
+        run=retry,
+    ),
+    *(
+        Subcommand(
+            name=kind.command,
+            help=kind.help,
+            run=import_command(kind),
+        )
+        for kind in KINDS
+    ),
+    Subcommand(
+        name="love",
+        help="Love the current track, or the track with the given URI.",
+        run=love_command(love=True),
+        arguments=((("uri",), {"nargs": "?", "help": "a track URI"}),),
+    ),
+    Subcommand(
+        name="unlove",
+        help="Unlove the current track, or the track with the given URI.",
+        run=love_command(love=False),
+        arguments=((("uri",), {"nargs": "?", "help": "a track URI"}),),
+    ),
+)
+
+
+def build_command() -> Any:
+    return build("Scrobble to Last.fm and manage Mopidy-MTScrobble.", SUBCOMMANDS)

@@ -1,0 +1,152 @@
+"""What waits, and sending it: `status`, `queue` and `retry`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..datadir import prepare_data_dir
+from ..delivery import MAX_AGE_S, Delivery, State, describe
+from ..errors import StorageError
+from ..kinds import KINDS
+from ..session import SessionFile
+from ..store import Store
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Config,
+    ask_running_mopidy,
+    guarded,
+    missing_credentials,
+    settings_of,
+    utc,
+)
+from .imports import progress
+
+DEFAULT_QUEUE_LIMIT = 50
+DIRECT_RETRY_MAX_ROUNDS = 1000
+SECONDS_PER_DAY = 86_400
+
+
+@guarded
+def status(config: Config, _args: argparse.Namespace) -> int:
+    settings = settings_of(config)
+    data_dir = prepare_data_dir(config)
+    session = SessionFile(data_dir, settings.network).load()
+    now = time.time()
+    store = Store.open(data_dir, now)
+    try:
+        counts = store.queue.counts()
+        sent_today = store.queue.count_sent_since(now - SECONDS_PER_DAY)
+        oldest = store.queue.oldest_waiting()
+        saved = store.delivery_status.load()
+        jobs = {kind: store.jobs.get(kind) for kind in KINDS}
+        matched = {kind: store.songs.match_counts(kind) for kind in KINDS}
+        loves = store.loves.counts()
+    finally:
+        store.close()
+    username = session.username if session else None
+    connected, text = describe(
+        settings, saved.get("state"), username, saved.get("last_error")
+    )
+    print(f"Connection: {text}")
+    print(f"Network: {settings.network_name}")
+    print(
+        f"Queue: {counts['pending']} pending, {counts['in_flight']} in flight, "
+        f"{counts['rejected']} rejected, {sent_today} sent in the last 24 h"
+    )
+    if oldest is not None:
+        print(
+            f"Oldest waiting: {oldest.artist} - {oldest.track}, played "
+            f"{utc(oldest.timestamp)}, expires {utc(oldest.timestamp + MAX_AGE_S)}"
+        )
+    if saved.get("last_error"):
+        print(f"Last error: {saved['last_error']}")
+    next_retry = saved.get("next_retry_at")
+    if next_retry and int(next_retry) > now:
+        print(f"Next retry: {utc(int(next_retry))}")
+    for kind in KINDS:
+        job, songs = jobs[kind], matched[kind]
+        if job is None:
+            print(f"{kind.title}: not imported yet (after the first login)")
+        elif job.state in ("running", "matching", "failed"):
+            print(progress(kind, job))
+        if songs["total"] or (job is not None and job.state == "done"):
+            print(
+                f"{kind.title}: {songs['total']} songs, {songs['matched']} in your "
+                f"library, {songs['missing']} not found"
+                + (f", {songs['waiting']} still to match" if songs["waiting"] else "")
+            )
+    if loves["pending"] or loves["rejected"]:
+        print(
+            f"Loves and unloves: {loves['pending']} waiting to be sent, "
+            f"{loves['rejected']} refused"
+        )
+    print(f"Data directory: {data_dir}")
+    return EXIT_OK if connected else EXIT_FAILED
+
+
+@guarded
+def queue(config: Config, args: argparse.Namespace) -> int:
+    data_dir = prepare_data_dir(config)
+    states = ("rejected",) if args.rejected else ("pending", "in_flight", "rejected")
+    store = Store.open(data_dir, time.time())
+    try:
+        entries = store.queue.by_states(states, args.limit)
+        counts = store.queue.counts()
+    finally:
+        store.close()
+    if not entries:
+        print("No rejected scrobbles." if args.rejected else "The queue is empty.")
+        return EXIT_OK
+    for entry in entries:
+        line = (
+            f"#{entry.id:<6} {entry.state:<9} {utc(entry.timestamp)}  "
+            f"{entry.artist} - {entry.track}"
+        )
+        if entry.state == "rejected":
+            line += f"  [rejected: {entry.last_error}]"
+        elif entry.last_error:
+            line += f"  [{entry.attempts} attempts; last error: {entry.last_error}]"
+        print(line)
+    total = sum(counts[s] for s in states)
+    if total > len(entries):
+        print(f"... and {total - len(entries)} more (use --limit)")
+    return EXIT_OK
+
+
+@guarded
+def retry(config: Config, _args: argparse.Namespace) -> int:
+    asked = ask_running_mopidy(config, "retry")
+    if asked is not None and asked[0] == 202:
+        print("Asked the running Mopidy to send the queue now.")
+        return EXIT_OK
+    settings = settings_of(config)
+    if missing_credentials(settings):
+        return EXIT_FAILED
+    delivery = Delivery(settings, prepare_data_dir(config))
+    try:
+        delivery.open()
+    except StorageError:
+        print(
+            "A running Mopidy is sending the queue, but it could not be asked to "
+            "retry now (is its HTTP server enabled?). It retries on its own; "
+            "'mopidy mtscrobble status' shows when."
+        )
+        return EXIT_FAILED
+    try:
+        before = delivery.counts()
+        for _ in range(DIRECT_RETRY_MAX_ROUNDS):
+            if delivery.step() != 0.0:
+                break
+        after = delivery.counts()
+        result = delivery.status()
+    finally:
+        delivery.close()
+    sent = after["sent"] - before["sent"]
+    waiting = after["pending"] + after["in_flight"]
+    print(f"Sent {sent} scrobbles; {waiting} waiting, {after['rejected']} rejected.")
+    if waiting and result.state != State.CONNECTED:
+        print(f"Delivery is {result.state}: {result.last_error or 'see status'}")
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,320 @@
+"""The connection to one server: its state, when it may be called, and what a
+failure means.
+
+A failure becomes a `Verdict` here, once, for every kind of work: how the
+connection goes on (backoff, a pause, a new login, blocked), and what the
+rows the call carried become (retried when, counted as an attempt or not,
+outcome uncertain or not). Each sender applies the verdict to its own rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from ..backoff import Backoff
+from ..clocks import ServerClock, utc
+from ..errors import (
+    AnswerLostError,
+    CredentialsError,
+    LastfmError,
+    NeedsReauthError,
+    RateLimitedError,
+    RequestError,
+    TransientError,
+)
+from ..lastfm import LastfmClient, server_of
+from ..probe import probe_target
+from ..settings import Settings
+from ..timing import Clock
+from .logins import Logins
+from .states import AWAITING_LOGIN, BLOCKED_STATES, TEXTS, State, Status
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMITED_PAUSE_S = 60.0
+REQUEST_ERROR_PAUSE_S = 60 * 60.0
+# After a network-level failure (refused, reset, DNS, timeout): how often to
+# try a plain TCP connection, to send at once when the network is back.
+PROBE_INTERVAL_S = 30.0
+# A new play may start a try before the backoff ends, but not sooner than
+# this after the last request: an outage costs few requests.
+EARLY_TRY_MIN_GAP_S = 60.0
+# While waiting for a login: how often to look for a new session file.
+SESSION_POLL_S = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What a failed call means for the rows it carried."""
+
+    reason: str
+    uncertain: bool  # the server may have applied it: the rows stay in flight
+    counts: bool  # an attempt of the rows
+    retry_at: float | None  # wall time for the rows; None: with the connection
+
+
+class Connection:
+    def __init__(
+        self,
+        settings: Settings,
+        logins: Logins,
+        clock: Clock,
+        rng: random.Random,
+        client_factory: Callable[..., LastfmClient],
+        proxy: str | None,
+        probe: Callable[[tuple[str, int]], bool],
+    ) -> None:
+        self.settings = settings
+        self.logins = logins
+        self.clock = clock
+        self.backoff = Backoff(rng)
+        self.server_clock = ServerClock(settings.network_name)
+        self._client_factory = client_factory
+        self._proxy = proxy
+        self._probe = probe
+        self._probe_target = probe_target(server_of(settings)[0], proxy)
+        self._client: LastfmClient | None = None
+        self.state: State | None = None
+        self.last_error: str | None = None
+        # Monotonic times: a step of the wall clock changes none of these waits.
+        self.retry_at = 0.0  # nothing is sent before this
+        self._probe_at: float | None = None
+        self._last_attempt_at = float("-inf")
+        self._early_try = False
+        self._slowed_down = False  # the server asked to slow down: no early try
+        # Whether the server answered since the last failure: uncertain
+        # entries are checked then, not at every retry of an outage.
+        self.answered = True
+
+    # Clients.
+
+    def new_client(self, session_key: str | None = None) -> LastfmClient:
+        return self._client_factory(
+            self.settings,
+            session_key=session_key,
+            proxy=self._proxy,
+            on_server_date=self._on_server_date,
+        )
+
+    def client(self) -> LastfmClient:
+        """A client with the session (`ready()` said there is one)."""
+        session = self.logins.session
+        if session is None:
+            raise RuntimeError("no session")  # a bug: callers check ready()
+        if self._client is None:
+            self._client = self.new_client(session.key)
+        return self._client
+
+    def drop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _on_server_date(self, server_wall: float) -> None:
+        self.server_clock.observe(
+            server_wall, self.clock.wall(), self.clock.monotonic()
+        )
+
+    # Whether, and when, to call.
+
+    def ready(self) -> bool:
+        """Whether calls may be made at all now (a session, nothing blocking)."""
+        missing = self.settings.missing_credentials()
+        if missing:
+            self.set_state(State.NOT_CONFIGURED)
+            return False
+        if self.state in (
+            State.NEEDS_REAUTH, State.BAD_CREDENTIALS, State.LOGIN_FAILED,
+        ):  # fmt: skip
+            return False
+        if self.logins.session is None and not self.logins.log_in(self):
+            return False
+        return self.state not in BLOCKED_STATES
+
+    def may_call(self) -> bool:
+        return (
+            self.logins.session is not None
+            and self.state not in BLOCKED_STATES
+            and self.clock.monotonic() >= self.retry_at
+        )
+
+    def attempt(self) -> None:
+        """A request is about to be made."""
+        self._last_attempt_at = self.clock.monotonic()
+
+    def backing_off(self) -> float | None:
+        """Seconds still to wait before the next request, or None to go on.
+
+        After a network-level failure a TCP connection is tried now and then:
+        when it works, the wait ends at once.
+        """
+        mono = self.clock.monotonic()
+        if mono >= self.retry_at:
+            return None
+        if self._probe_at is not None and mono >= self._probe_at:
+            if self._probe(self._probe_target):
+                logger.info(
+                    "%s can be reached again: sending now", self.settings.network_name
+                )
+                self.retry_at = mono
+                self._probe_at = None
+                return None
+            self._probe_at = mono + PROBE_INTERVAL_S
+        wait = self.retry_at - mono
+        if self._probe_at is not None:
+            wait = min(wait, self._probe_at - mono)
+        return max(0.0, wait)
+
+    def wait_after_failure(self) -> float | None:
+        """Seconds until the next round is wanted after a failure (None: never
+        by itself: a wake-up or a restart)."""
+        if self.state in (State.NEEDS_LOGIN, State.NEEDS_REAUTH):
+            return SESSION_POLL_S  # a login may happen in another process
+        if self.state in BLOCKED_STATES:
+            return None
+        mono = self.clock.monotonic()
+        wait = max(0.0, self.retry_at - mono)
+        if self._probe_at is not None:
+            wait = min(wait, max(0.0, self._probe_at - mono))
+        if self.logins.session is None:
+            wait = min(wait, max(0.0, self.logins.retry_at - mono))
+        return wait
+
+    def idle_wait(self) -> float | None:
+        """Seconds until the next round while calls cannot be made."""
+        if self.state == State.RETRYING:  # logging in again, after a pause
+            return max(0.0, self.logins.retry_at - self.clock.monotonic())
+        return SESSION_POLL_S if self.state in AWAITING_LOGIN else None
+
+    def try_early(self) -> None:
+        """Try before the backoff ends, unless a request went out just now.
+
+        If this try fails too, the wait is as long as the last one was: an
+        early try never makes the backoff grow.
+        """
+        mono = self.clock.monotonic()
+        if self._slowed_down or mono >= self.retry_at:
+            return
+        if mono - self._last_attempt_at < EARLY_TRY_MIN_GAP_S:
+            return
+        self.retry_at = mono
+        self._early_try = True
+
+    def retry_now(self) -> None:
+        """Asked to send now: every wait ends."""
+        self.retry_at = 0.0
+        self._probe_at = None
+        self.backoff.reset()
+        self.logins.retry_at = 0.0
+
+    # What came of a call.
+
+    def succeeded(self) -> None:
+        self.backoff.reset()
+        self.retry_at = 0.0
+        self._probe_at = None
+        self._early_try = False
+        self._slowed_down = False
+        self.answered = True
+        self.logins.relogins = 0
+        self.last_error = None
+        session = self.logins.session
+        self.set_state(State.CONNECTED, f"as {session.username if session else '?'}")
+
+    def failed(self, exc: LastfmError, checking: bool = False) -> Verdict:
+        """Decide what a failed call means, here and for the rows it carried.
+
+        Rows whose fate is uncertain (the answer was lost, or they were being
+        checked after an earlier loss) stay in flight, so they are checked
+        against the server's recent tracks before anything is resent.
+        """
+        uncertain = checking or isinstance(exc, AnswerLostError)
+        reason = str(exc)
+        if isinstance(exc, TransientError):
+            self.answered = False
+        if isinstance(exc, NeedsReauthError | CredentialsError):
+            self.blocked_by(exc)
+            return Verdict(reason, uncertain, counts=False, retry_at=None)
+        if isinstance(exc, RateLimitedError):
+            self.client().slow_down(RATE_LIMITED_PAUSE_S)
+            self.retry_at = self.clock.monotonic() + RATE_LIMITED_PAUSE_S
+            self._early_try, self._slowed_down = False, True
+            logger.info(
+                "%s asked to slow down; sending again in %d s",
+                self.settings.network_name,
+                RATE_LIMITED_PAUSE_S,
+            )
+            return Verdict(reason, uncertain, counts=False, retry_at=None)
+        self._schedule_retry(exc)
+        if isinstance(exc, RequestError):
+            # A request the server will not take as it is: these rows wait an
+            # hour; the others go on after the usual backoff.
+            logger.error("%s; kept, and tried again in an hour", exc)
+            retry_at = self.clock.wall() + REQUEST_ERROR_PAUSE_S
+            return Verdict(reason, uncertain, counts=True, retry_at=retry_at)
+        return Verdict(reason, uncertain, counts=True, retry_at=None)
+
+    def _schedule_retry(self, exc: LastfmError) -> None:
+        early, self._early_try = self._early_try, False
+        self._slowed_down = False
+        delay = self.backoff.failed(escalate=not early)
+        mono = self.clock.monotonic()
+        self.retry_at = mono + delay
+        self._probe_at = None
+        network_level = isinstance(exc, TransientError) and exc.network_level
+        if network_level and delay > PROBE_INTERVAL_S:
+            self._probe_at = mono + PROBE_INTERVAL_S
+        self.last_error = str(exc)
+        self.set_state(State.RETRYING)
+        logger.info(
+            "Delivery attempt %d failed (%s); retrying at %s",
+            self.backoff.failures,
+            exc,
+            utc(self.clock.wall() + delay),
+        )
+
+    def blocked_by(self, exc: LastfmError) -> None:
+        """The server refused the session or the API key."""
+        self.last_error = str(exc)
+        if not isinstance(exc, NeedsReauthError):
+            self.set_state(State.BAD_CREDENTIALS)
+        elif not self.logins.renew(self, exc):
+            self.set_state(State.NEEDS_REAUTH)
+
+    # The state, and its log line.
+
+    def set_state(self, state: State, detail: str = "") -> None:
+        if state == self.state:
+            return
+        self.state = state
+        said = TEXTS[state]
+        if said.level:
+            logger.log(
+                said.level,
+                said.log.format(
+                    network=self.settings.network_name,
+                    detail=detail or "check your login",
+                    error=self.last_error,
+                ),
+            )
+
+    def status(self) -> Status:
+        mono = self.clock.monotonic()
+        retry = None
+        if self.retry_at > mono:
+            retry = self.clock.wall() + (self.retry_at - mono)
+        session = self.logins.session
+        return Status(
+            state=self.state or State.NOT_CONFIGURED,
+            username=session.username if session else None,
+            last_error=self.last_error,
+            next_retry_at=retry,
+        )
+
+
+def network_level(exc: Any) -> bool:
+    return isinstance(exc, TransientError) and exc.network_level

@@ -1,0 +1,282 @@
+"""Sending the scrobble queue: oldest first, in batches, exactly once.
+
+Entries are marked in flight before a batch goes out. When its outcome is
+uncertain they stay so, and are checked against the server's list of recent
+scrobbles (once it answers again) before anything is sent a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..clocks import utc
+from ..errors import (
+    HttpRefusedError,
+    InvalidParametersError,
+    LastfmError,
+    RateLimitedError,
+    RequestError,
+)
+from ..lastfm import DAILY_LIMIT_CODE, IGNORED_REASONS, MAX_BATCH, ItemResult
+from ..reconcile import SLACK_S, landed_ids
+from ..store import Scrobble, Store
+from .connection import Connection, Verdict, network_level
+
+logger = logging.getLogger(__name__)
+
+SECONDS_PER_DAY = 86_400
+MAX_AGE_S = 14 * SECONDS_PER_DAY  # Last.fm refuses older scrobbles
+EXPIRY_WARNING_WINDOW_S = 2 * SECONDS_PER_DAY
+EXPIRY_WARNING_INTERVAL_S = SECONDS_PER_DAY
+DAILY_LIMIT_PAUSE_S = 60 * 60.0
+# Entries whose outcome is uncertain are checked this many at a time.
+CHECK_LIMIT = 100
+# When the server cannot list recent scrobbles for this long (while it
+# answers other calls), entries with an uncertain outcome are sent again.
+CHECK_GIVE_UP_FAILURES = 12
+CHECK_GIVE_UP_AFTER_S = 6 * 60 * 60.0
+TOO_OLD = "too old: the server takes scrobbles up to 14 days old"
+TOO_OLD_UNCERTAIN = (
+    "too old to send again (the server takes scrobbles up to 14 days old); "
+    "whether an earlier attempt arrived is unknown"
+)
+
+
+def scrobble_params(entry: Scrobble) -> dict[str, Any]:
+    return {
+        "artist": entry.artist,
+        "track": entry.track,
+        "timestamp": entry.timestamp,
+        "album": entry.album,
+        "albumArtist": entry.album_artist,
+        "trackNumber": entry.track_number,
+        "duration": entry.duration_s,
+        "mbid": entry.mbid,
+        "chosenByUser": int(entry.chosen_by_user),
+    }
+
+
+class ScrobbleSender:
+    def __init__(self, connection: Connection, store: Store) -> None:
+        self._connection = connection
+        self._store = store
+        self._check_failures = 0
+        self._check_failing_since: float | None = None
+        self._expiry_warned_at = float("-inf")
+
+    def step(self) -> float | None:
+        """One batch (or one check): seconds until more is wanted."""
+        connection, queue = self._connection, self._store.queue
+        now = connection.clock.wall()
+        self.expire()
+        wait = connection.backing_off()
+        if wait is not None:
+            return wait
+        uncertain = queue.in_flight(CHECK_LIMIT)
+        batch = queue.due(now, MAX_BATCH)
+        # Entries whose outcome is uncertain are checked once the server answers
+        # again, or when nothing else is left to try.
+        if uncertain and (connection.answered or not batch):
+            return 0.0 if self._check(uncertain) else connection.wait_after_failure()
+        if not batch:
+            next_due = queue.next_due_at()
+            return None if next_due is None else max(0.0, next_due - now)
+        queue.mark_in_flight([e.id for e in batch])
+        try:
+            self._send(batch)
+        except LastfmError as exc:
+            self._apply(connection.failed(exc), batch)
+            return connection.wait_after_failure()
+        connection.succeeded()
+        return 0.0  # more may wait
+
+    def _send(self, batch: list[Scrobble]) -> None:
+        """Send a batch; when the server refuses its content, find the bad
+        entries by halving it."""
+        client = self._connection.client()
+        self._connection.attempt()
+        try:
+            results = client.scrobble([scrobble_params(e) for e in batch])
+        except (InvalidParametersError, HttpRefusedError) as exc:
+            if len(batch) == 1:
+                self._reject(batch[0], f"refused by the server: {exc}")
+                return
+            middle = len(batch) // 2
+            self._send(batch[:middle])
+            self._send(batch[middle:])
+            return
+        self._record(batch, results)
+
+    def _record(self, batch: list[Scrobble], results: list[ItemResult]) -> None:
+        now = self._connection.clock.wall()
+        queue = self._store.queue
+        schemes = self._connection.settings.favorites_uri_schemes
+        accepted = [e.id for e, r in zip(batch, results, strict=True) if r.accepted]
+        queue.mark_sent(accepted, now, schemes)
+        limited = []
+        for entry, result in zip(batch, results, strict=True):
+            if result.accepted:
+                continue
+            if result.code == DAILY_LIMIT_CODE:
+                limited.append(entry.id)
+            else:
+                reason = IGNORED_REASONS.get(result.code, result.message)
+                self._reject(entry, f"{reason} (code {result.code})")
+        if limited:
+            next_at = now + DAILY_LIMIT_PAUSE_S
+            queue.retry_later(limited, "daily scrobble limit", next_at, count=True)
+            logger.info(
+                "%d scrobbles over the daily limit; retrying at %s",
+                len(limited),
+                utc(next_at),
+            )
+        logger.info(
+            "Sent %d scrobbles to %s: %d accepted, %d ignored",
+            len(batch),
+            self._connection.settings.network_name,
+            len(accepted),
+            len(batch) - len(accepted),
+        )
+
+    def _reject(self, entry: Scrobble, reason: str) -> None:
+        self._store.queue.mark_rejected(entry.id, reason)
+        logger.info(
+            "Rejected scrobble #%d %s - %s: %s",
+            entry.id,
+            entry.artist,
+            entry.track,
+            reason,
+        )
+
+    def _apply(self, verdict: Verdict, batch: list[Scrobble]) -> None:
+        """What a failed call means for the entries it carried (those still
+        in flight: some of a halved batch may have gone already)."""
+        queue = self._store.queue
+        ids = [e.id for e in batch if _in_flight(queue.get(e.id))]
+        if not ids:
+            return
+        if verdict.uncertain:
+            when = verdict.retry_at or self._connection.clock.wall()
+            queue.note_failed_attempt(ids, verdict.reason, when)
+        else:
+            queue.retry_later(ids, verdict.reason, verdict.retry_at, verdict.counts)
+
+    # Entries whose outcome is uncertain (an answer lost): checked, not resent blind.
+
+    def _check(self, entries: list[Scrobble]) -> bool:
+        """Mark as sent what already landed; the rest is sent again. False if
+        the check failed (the entries stay uncertain)."""
+        connection = self._connection
+        start = min(e.timestamp for e in entries) - SLACK_S
+        end = max(e.timestamp for e in entries) + SLACK_S
+        answered = connection.answered
+        connection.attempt()
+        try:
+            session = connection.logins.session
+            username = session.username if session else ""
+            landed = connection.client().recent_tracks(username, start, end)
+        except LastfmError as exc:
+            if self._check_unavailable(exc, counted=answered):
+                self._send_unchecked(entries, exc)
+                return True
+            self._apply(connection.failed(exc, checking=True), entries)
+            return False
+        self._check_failures, self._check_failing_since = 0, None
+        queue = self._store.queue
+        found = landed_ids(entries, queue.sent_between(start, end), landed)
+        missing = [e.id for e in entries if e.id not in found]
+        queue.mark_sent(
+            sorted(found),
+            connection.clock.wall(),
+            connection.settings.favorites_uri_schemes,
+        )
+        queue.retry_later(missing, None, None, count=False)
+        logger.info(
+            "Checked %d scrobbles whose answer was lost: %d had landed, %d will "
+            "be sent",
+            len(entries),
+            len(found),
+            len(missing),
+        )
+        connection.succeeded()
+        return True
+
+    def _check_unavailable(self, exc: LastfmError, counted: bool) -> bool:
+        """Whether the server will not be able to list recent scrobbles.
+
+        At once when it says the method or request is unknown; else after
+        CHECK_GIVE_UP_FAILURES failed checks over CHECK_GIVE_UP_AFTER_S, counting
+        only checks made right after the server answered (not an outage's).
+        """
+        if isinstance(exc, RequestError | InvalidParametersError | HttpRefusedError):
+            return True
+        if not counted or isinstance(exc, RateLimitedError) or network_level(exc):
+            return False
+        mono = self._connection.clock.monotonic()
+        self._check_failures += 1
+        if self._check_failing_since is None:
+            self._check_failing_since = mono
+        return (
+            self._check_failures >= CHECK_GIVE_UP_FAILURES
+            and mono - self._check_failing_since >= CHECK_GIVE_UP_AFTER_S
+        )
+
+    def _send_unchecked(self, entries: list[Scrobble], exc: LastfmError) -> None:
+        self._check_failures, self._check_failing_since = 0, None
+        logger.warning(
+            "%s cannot tell whether %d scrobbles whose answer was lost arrived "
+            "(%s). They are sent again, so they may appear twice.",
+            self._connection.settings.network_name,
+            len(entries),
+            exc,
+        )
+        self._store.queue.retry_later(
+            [e.id for e in entries],
+            "sent again without a check (it may appear twice)",
+            None,
+            count=False,
+        )
+
+    # Too old.
+
+    def expire(self) -> None:
+        """Reject entries too old for the server, by the server's own clock.
+
+        A jump of the local clock must not reject the queue: nothing expires
+        until the server has said (its Date header) what time it is.
+        """
+        connection = self._connection
+        server_now = connection.server_clock.now(connection.clock.monotonic())
+        if server_now is None:
+            return
+        cutoff = int(server_now - MAX_AGE_S)
+        for state, reason in (("pending", TOO_OLD), ("in_flight", TOO_OLD_UNCERTAIN)):
+            for scrobble_id in self._store.queue.reject_older_than(
+                cutoff, reason, state
+            ):
+                logger.info("Rejected scrobble #%d: %s", scrobble_id, reason)
+
+    def warn_about_expiry(self) -> None:
+        """While nothing can be sent: once a day, what will soon be too old."""
+        connection = self._connection
+        mono = connection.clock.monotonic()
+        if mono - self._expiry_warned_at < EXPIRY_WARNING_INTERVAL_S:
+            return
+        self.expire()
+        now = connection.server_clock.now(mono) or connection.clock.wall()
+        limit = int(now - MAX_AGE_S + EXPIRY_WARNING_WINDOW_S)
+        expiring = self._store.queue.count_waiting_older_than(limit)
+        if expiring:
+            self._expiry_warned_at = mono
+            logger.warning(
+                "%d queued scrobbles will be too old for %s within 2 days, and "
+                "nothing can be sent while delivery is %s.",
+                expiring,
+                connection.settings.network_name,
+                connection.state,
+            )
+
+
+def _in_flight(entry: Scrobble | None) -> bool:
+    return entry is not None and entry.state == "in_flight"

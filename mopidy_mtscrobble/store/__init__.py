@@ -1,0 +1,90 @@
+"""The durable store: an SQLite database in the extension's data directory.
+
+All SQL lives in this package, each query beside the method that runs it:
+`Database` (opening, upgrading, transactions, damage) and one repository per
+kind of data on it, composed by `Store` on one connection.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
+from .jobs import ImportJobs
+from .loves import LoveActions
+from .queue import STATES, ScrobbleQueue
+from .rows import (
+    Job,
+    LocalMatch,
+    LoveAction,
+    Loved,
+    NewScrobble,
+    Scrobble,
+    Song,
+    SongEntry,
+)
+from .songs import Songs
+
+__all__ = [
+    "DB_FILENAME", "LOCK_WAIT_SECONDS", "SCHEMA_VERSION", "STATES", "Database",
+    "Job", "LocalMatch", "LoveAction", "Loved", "NewScrobble", "Scrobble", "Song",
+    "SongEntry", "Store",
+]  # fmt: skip
+
+
+class DeliveryStatus:
+    """What the delivery side last knew, for commands run while Mopidy runs."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    UPSERT = """
+    INSERT INTO delivery_status (key, value, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT (key) DO UPDATE SET
+        value = excluded.value, updated_at = excluded.updated_at
+    """
+
+    def save(self, values: dict[str, str | None], now_s: float) -> None:
+        with self._db.write() as db:
+            db.executemany(self.UPSERT, [(k, v, int(now_s)) for k, v in values.items()])
+
+    def load(self) -> dict[str, str | None]:
+        rows = self._db.read("SELECT key, value FROM delivery_status")
+        return {row["key"]: row["value"] for row in rows}
+
+
+class Store:
+    """The database and its repositories, on one connection (one thread)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.queue = ScrobbleQueue(db)
+        self.loves = LoveActions(db)
+        self.songs = Songs(db)
+        self.jobs = ImportJobs(db)
+        self.delivery_status = DeliveryStatus(db)
+
+    @classmethod
+    def open(
+        cls, directory: pathlib.Path, now_s: float, *args: Any, **options: Any
+    ) -> Store:
+        """Open the database in `directory` (see `Database.open`)."""
+        return cls(Database.open(directory, now_s, *args, **options))
+
+    @property
+    def path(self) -> pathlib.Path:
+        return self.db.path
+
+    def close(self) -> None:
+        self.db.close()
+
+    def clear_retry_times(self) -> None:
+        """Everything waiting may be sent at once (a start, or 'retry now')."""
+        self.queue.clear_retry_times()
+        self.loves.clear_retry_times()
+
+    def shift_retry_times(self, seconds: float) -> None:
+        """The wall clock jumped: move the retry times kept with it."""
+        self.queue.shift_retry_times(seconds)
+        self.loves.shift_retry_times(seconds)

@@ -1,0 +1,141 @@
+"""What the store keeps, as Python sees it: one frozen dataclass per kind of row."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+Row = TypeVar("Row")
+
+
+def from_row(cls: type[Row], row: sqlite3.Row | Mapping[str, Any]) -> Row:
+    """A dataclass from a row holding its fields (and maybe more columns)."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: row[k] for k in row.keys() if k in names})  # noqa: SIM118
+
+
+@dataclasses.dataclass(frozen=True)
+class NewScrobble:
+    """A play that qualified, as it is queued."""
+
+    artist: str
+    track: str
+    timestamp: int
+    album: str | None = None
+    album_artist: str | None = None
+    track_number: int | None = None
+    duration_s: int | None = None
+    mbid: str | None = None
+    chosen_by_user: bool = True
+    uri: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Scrobble:
+    """A queued or sent scrobble, as stored."""
+
+    id: int
+    artist: str
+    track: str
+    album: str | None
+    album_artist: str | None
+    track_number: int | None
+    duration_s: int | None
+    mbid: str | None
+    chosen_by_user: bool
+    timestamp: int
+    uri: str | None
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: int | None
+    created_at: int
+    sent_at: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SongEntry:
+    """A song as the network lists it (loved, or counted), with its match key's
+    parts; `value` is what the list says of it (when loved, how many plays)."""
+
+    artist: str
+    track: str
+    value: int | None
+    artist_key: str
+    title_key: str
+    recording: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Song:
+    """A loved or counted song waiting to be matched to local tracks."""
+
+    id: int
+    artist: str
+    track: str
+    artist_key: str
+    title_key: str
+    recording: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Loved:
+    """A loved song as stored."""
+
+    id: int
+    artist: str
+    track: str
+    loved_at: int | None
+    source: str
+    artist_key: str
+    title_key: str
+    recording: str
+    matched_at: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalMatch:
+    """A local track a song matched: its URI and what clients show."""
+
+    uri: str
+    name: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    length_ms: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """An import from the network and how far it got."""
+
+    kind: str
+    run: int  # 1 for the first import, 2 for the next...
+    state: str  # running, matching, done, failed
+    username: str | None
+    page: int
+    pages: int | None
+    total: int | None
+    fetched: int
+    matched: int | None
+    unmatched: int | None
+    started_at: int
+    finished_at: int | None
+    error: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class LoveAction:
+    """A love or unlove waiting to be sent (or sent, or refused)."""
+
+    id: int
+    action: str
+    artist: str
+    track: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: int | None
+    created_at: int
+    sent_at: int | None
