@@ -1,7 +1,10 @@
 """Benchmark: 10,000 plays through the frontend actor while delivery is stalled.
 
-Prints events per second, per-event latency (median, p99, max) and the database
-size. The frontend must stay responsive (p99 under 5 ms) whatever delivery does.
+Prints events per second, per-event latency (median, p99, max) and the sizes
+of the database and its write-ahead log. The frontend must stay responsive
+(p99 under 5 ms, the worst under 50 ms) whatever delivery does. The frontend
+never copies the write-ahead log into the database (that can take long);
+here, as delivery does, another connection does it now and then.
 Usage: python bench/bench_frontend.py [PLAYS]
 """
 
@@ -20,10 +23,12 @@ from harness import print_table
 from mopidy.models import Album, Artist, TlTrack, Track
 
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
-from mopidy_mtscrobble.store import DB_FILENAME
+from mopidy_mtscrobble.store import DB_FILENAME, Database
 
 DEFAULT_PLAYS = 10_000
 P99_LIMIT_MS = 5.0
+MAX_LIMIT_MS = 50.0
+CHECKPOINT_EVERY_S = 1.0
 TRACK_LENGTH_S = 200
 
 
@@ -103,6 +108,16 @@ def run(plays: int) -> int:
         ).proxy()  # fmt: skip
         frontend.settings.get()
         latencies_ms: list[float] = []
+        stop_checkpoints = threading.Event()
+
+        def checkpoints() -> None:
+            db = Database.open(pathlib.Path(tmp, "mtscrobble"), clock.wall())
+            while not stop_checkpoints.wait(CHECKPOINT_EVERY_S):
+                db.checkpoint()
+            db.close()
+
+        checkpointer = threading.Thread(target=checkpoints, daemon=True)
+        checkpointer.start()
 
         def send(event: str, **kwargs) -> None:
             start = time.perf_counter()
@@ -120,11 +135,14 @@ def run(plays: int) -> int:
             clock.advance(100)
             send("track_playback_ended", tl_track=item, time_position=200_000)
         elapsed_s = time.perf_counter() - began
+        stop_checkpoints.set()
+        checkpointer.join()
         db_path = pathlib.Path(tmp, "mtscrobble", DB_FILENAME)
         db = sqlite3.connect(db_path)
         queued = db.execute("SELECT count(*) FROM scrobbles").fetchone()[0]
         db.close()
-        db_bytes = sum(p.stat().st_size for p in db_path.parent.glob(f"{DB_FILENAME}*"))
+        db_bytes = db_path.stat().st_size
+        wal_bytes = pathlib.Path(f"{db_path}-wal").stat().st_size
         release.set()
         pykka.ActorRegistry.stop_all()
 
@@ -139,8 +157,10 @@ def run(plays: int) -> int:
         ("latency p99", f"{p99:.3f} ms"),
         ("latency max", f"{ordered[-1]:.3f} ms"),
         ("database size", f"{db_bytes / 1024:,.0f} KiB"),
+        ("write-ahead log size", f"{wal_bytes / 1024:,.0f} KiB"),
         ("delivery calls waiting", "all (stalled)"),
         ("p99 under 5 ms", "yes" if p99 < P99_LIMIT_MS else "NO"),
+        ("worst under 50 ms", "yes" if ordered[-1] < MAX_LIMIT_MS else "NO"),
     ]
     print_table(f"Frontend with delivery stalled ({plays:,} plays)", rows)
     return 0 if p99 < P99_LIMIT_MS and queued == plays else 1
