@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
-import os
-import pathlib
-import random
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -22,19 +18,20 @@ from mopidy import httpclient
 from mopidy.backend import BackendListener
 from mopidy.core import CoreListener
 
-from .backoff import Backoff
+from . import loving
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
-from .errors import MTScrobbleError, NotReadyError, StorageError
+from .errors import MTScrobbleError, NotReadyError
 from .favorites import Matcher
 from .library import Library
 from .listening import Listening, Play, Rules, Track
-from .matching import key_parts
+from .loving import LoveResult, TrackInfo
 from .sanitize import (
     clean_text,
 )
-from .settings import API_ACCOUNT_URL, Settings
-from .store import NewScrobble, Store
+from .saving import PlaySaver, scrobble_from_play
+from .settings import Settings
+from .store import Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
 from .tracks import LocalTrack, track_from_model
 
@@ -45,13 +42,6 @@ TIMER_DELAY_MARGIN_S = 0.05
 # How long an event may wait for a database another program has locked; after
 # that the play waits in memory and is saved on a timer.
 STORE_LOCK_WAIT_S = 1.0
-# After a failed save: the first and the longest wait before the next try.
-STORE_RETRY_FIRST_S = 5.0
-STORE_RETRY_MAX_S = 60.0
-PRUNE_INTERVAL_S = 86_400
-# Plays that could not be queued when Mopidy stopped; queued at the next start.
-KEPT_PLAYS_FILENAME = "unsaved-plays.jsonl"
-FILE_MODE = 0o600
 
 
 class Delivery(Protocol):
@@ -70,51 +60,6 @@ class _TimerFired:
 @dataclasses.dataclass(frozen=True)
 class _RetrySave:
     """Time to try again to save the plays waiting in memory."""
-
-
-@dataclasses.dataclass
-class _Waiting:
-    """A qualified play not in the database yet."""
-
-    scrobble: NewScrobble
-    # A write was tried: it may have been committed, so finding the play in
-    # the database means it is this one (not a replay at the same second).
-    tried: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
-class TrackInfo:
-    uri: str
-    artist: str
-    track: str
-    loved: bool
-    playcount: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class LoveResult:
-    """What a love or unlove did, for the web API and the commands."""
-
-    loved: bool
-    uri: str
-    artist: str
-    track: str
-
-
-def scrobble_from_play(play: Play) -> NewScrobble:
-    track = play.track
-    return NewScrobble(
-        artist=track.artist,
-        track=track.title,
-        timestamp=play.started_at,
-        album=track.album,
-        album_artist=track.album_artist,
-        track_number=track.track_number,
-        duration_s=track.length_ms // 1000 if track.length_ms else None,
-        mbid=track.mbid,
-        chosen_by_user=play.chosen_by_user,
-        uri=track.uri,
-    )
 
 
 def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
@@ -162,17 +107,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._store_lock_wait_s = store_lock_wait_s
         self.settings = Settings()
         self.data_dir = None
-        self.store: Store | None = None
-        self._listening = Listening(Rules())
-        self._unsaved: list[_Waiting] = []
-        self._store_retry_at_s = 0.0
-        self._save_backoff = Backoff(
-            random.Random(0), first_s=STORE_RETRY_FIRST_S, max_s=STORE_RETRY_MAX_S
-        )
+        self._saver: PlaySaver | None = None
         self._save_timer: Cancellable | None = None
-        self._reported: set[str] = set()
-        self._kept_file_loaded = False
-        self._prune_at_s = 0.0
+        self._listening = Listening(Rules())
         self._timer: Cancellable | None = None
         self._timer_generation = 0
 
@@ -191,11 +128,21 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.settings.network_name,
             self.data_dir,
         )
+        self._saver = PlaySaver(
+            self.data_dir,
+            self._clock,
+            self._store_lock_wait_s,
+            self.settings.history_days,
+            retry_later=self._schedule_save_retry,
+            saved=self._queue_changed,
+        )
         # Only here, before anything else has it open, may a damaged database
         # be moved aside.
-        self._open_store(repair=True)
-        self._load_kept_plays()
-        report_credentials(self.settings)
+        self._saver.open(repair=True)
+        self._saver.load_kept()
+        problem = self.settings.credentials_problem()
+        if problem:
+            logger.error("%s", problem)
         if self._match_library:
             self._matcher = Matcher(
                 self.data_dir,
@@ -213,33 +160,29 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             )
             self._owned_delivery.start()
             self._delivery = self._owned_delivery
-        self._save_unsaved()
+        self._saver.save()
 
     def on_stop(self) -> None:
         self._cancel_timer()
         self._cancel_save_timer()
-        if self.data_dir is None:
+        saver = self._saver
+        if self.data_dir is None or saver is None:
             return
         # Each part on its own: one failing must not keep the others from closing.
-        for part in (self._last_save, self._keep_unsaved):
+        parts = (self._last_save, saver.keep, saver.close)
+        others = (self._owned_delivery, self._matcher)
+        for part in (*parts, *(o.stop for o in others if o is not None)):
             try:
                 part()
             except Exception:
                 logger.exception("Mopidy-MTScrobble failed while stopping")
-        for closing in (self.store, self._owned_delivery, self._matcher):
-            if closing is None:
-                continue
-            try:
-                closing.close() if closing is self.store else closing.stop()
-            except Exception:
-                logger.exception("Mopidy-MTScrobble failed while stopping")
-        self.store = None
 
     def _last_save(self) -> None:
-        self._store_retry_at_s = 0.0  # a last try, whatever happened before
-        self._commit_if_qualified(
-            self._listening.ended(None, self._clock.monotonic()), "shutdown"
-        )
+        play = self._listening.ended(None, self._clock.monotonic())
+        if play is not None:
+            self._qualified(play, "shutdown")
+        if self._saver is not None:
+            self._saver.retry()  # a last try, whatever happened before
 
     def on_receive(self, message: Any) -> None:
         if isinstance(message, _TimerFired):
@@ -312,36 +255,19 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def love(self, track: LocalTrack) -> LoveResult:
         """Love a track (see library.find_track): shown at once, sent when it can."""
-        store = self._usable_store()
-        artist = ", ".join(track.artists)
-        now = self._clock.wall()
-        store.loves.love(artist, track.name, track.as_match(), now)
-        logger.info("Loved %s - %s", artist, track.name)
+        result = loving.love(self._usable_store(), track, self._clock.wall())
         self._favorites_changed()
-        return LoveResult(True, track.uri, artist, track.name)
+        return result
 
     def unlove(self, track: LocalTrack) -> LoveResult:
         """Unlove a track: gone at once, sent later."""
-        store = self._usable_store()
-        artist = ", ".join(track.artists)
-        loved = store.songs.loved_for(track.uri, key_parts(artist, track.name))
-        store.loves.unlove(loved, (artist, track.name), self._clock.wall())
-        logger.info("Unloved %s - %s", artist, track.name)
+        result = loving.unlove(self._usable_store(), track, self._clock.wall())
         self._favorites_changed()
-        return LoveResult(False, track.uri, artist, track.name)
+        return result
 
     def track_info(self, track: LocalTrack) -> TrackInfo:
         """Whether a track is loved, and its play count (None: not counted)."""
-        store = self._usable_store()
-        artist = ", ".join(track.artists)
-        key = key_parts(artist, track.name)
-        return TrackInfo(
-            uri=track.uri,
-            artist=artist,
-            track=track.name,
-            loved=bool(store.songs.loved_for(track.uri, key)),
-            playcount=store.songs.playcount_for(track.uri, key),
-        )
+        return loving.track_info(self._usable_store(), track)
 
     def listening(self) -> dict[str, Any] | None:
         """The play in progress and its listened time against its threshold."""
@@ -355,9 +281,14 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         return self._owned_delivery.start_import(kind)
 
     def _usable_store(self) -> Store:
-        if self.store is None and not self._open_store():
-            raise StorageError("The database cannot be used now; see Mopidy's log")
-        return self.store
+        if self._saver is None:
+            raise NotReadyError("Mopidy-MTScrobble is not running (see Mopidy's log)")
+        return self._saver.usable_store()
+
+    @property
+    def store(self) -> Store | None:
+        """The frontend's connection to the database, if open."""
+        return self._saver.store if self._saver is not None else None
 
     def _on_imported(self, kind: str) -> None:
         """On the delivery thread: an import ended, its songs wait to be matched."""
@@ -365,13 +296,16 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self._matcher.wake()
 
     def _favorites_changed(self) -> None:
+        self._queue_changed()
+        favorites_changed()
+
+    def _queue_changed(self) -> None:
         if self._delivery is not None:
             self._delivery.queue_changed()
-        favorites_changed()
 
     def plays_waiting_in_memory(self) -> int:
         """Qualified plays not yet saved because the database was unusable."""
-        return len(self._unsaved)
+        return len(self._saver.waiting) if self._saver is not None else 0
 
     def retry_save_pending(self) -> bool:
         """Whether a timer will try again to save the plays waiting in memory."""
@@ -380,84 +314,18 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     # Internals.
 
     def _handle(self, qualified: Play | None, event: str) -> None:
-        self._commit_if_qualified(qualified, event)
+        if qualified is not None:
+            self._qualified(qualified, event)
+        if self._saver is not None:
+            self._saver.save()  # also plays left in memory by a failed save
         self._reschedule()
 
-    def _commit_if_qualified(self, play: Play | None, event: str) -> None:
-        if play is not None:
-            self._unsaved.append(_Waiting(scrobble_from_play(play)))
-            logger.debug(
-                "Play qualified at %s: %s - %s",
-                event,
-                play.track.artist,
-                play.track.title,
-            )
-        # Also retries plays left in memory when the database was unusable.
-        self._save_unsaved()
-
-    def _save_unsaved(self) -> None:
-        """Queue the plays waiting in memory, each on its own: one that cannot
-        be saved never holds back another."""
-        if not self._unsaved or self._clock.monotonic() < self._store_retry_at_s:
-            return
-        if self.store is None and not self._open_store():
-            self._saving_failed(None)
-            return
-        saved = 0
-        for waiting in list(self._unsaved):
-            scrobble = waiting.scrobble
-            try:
-                scrobble_id = self.store.queue.enqueue(
-                    scrobble, self._clock.wall(), distinct=not waiting.tried
-                )
-            except StorageError as exc:
-                waiting.tried = True
-                self._saving_failed(exc)
-                break
-            except Exception as exc:  # this play, not the database: the others go on
-                waiting.tried = True
-                self._report(
-                    exc,
-                    f"Could not queue the play of {scrobble.artist} - "
-                    f"{scrobble.track}; it waits in memory, the others go on.",
-                )
-                continue
-            self._unsaved.remove(waiting)
-            saved += 1
-            logger.info(
-                "Queued scrobble #%d: %s - %s",
-                scrobble_id,
-                scrobble.artist,
-                scrobble.track,
-            )
-        else:
-            self._store_retry_at_s = 0.0
-            self._save_backoff.reset()
-            if self._unsaved:  # only plays that failed on their own
-                self._schedule_save_retry(STORE_RETRY_MAX_S)
-        if saved:
-            if self.store is not None:
-                self._prune_history()
-            if not self._unsaved:
-                self._forget_kept_plays()
-            if self._delivery is not None:
-                self._delivery.queue_changed()
-
-    def _saving_failed(self, exc: StorageError | None) -> None:
-        """The database cannot take plays now: try again on a timer."""
-        if exc is not None and exc.damaged and self.store is not None:
-            self.store.close()  # opened afresh at the next try
-            self.store = None
-        delay = self._save_backoff.failed()
-        self._store_retry_at_s = self._clock.monotonic() + delay
-        self._schedule_save_retry(delay)
-        if exc is not None:
-            self._report(
-                exc,
-                f"Could not queue a scrobble yet: {exc} {len(self._unsaved)} "
-                "qualified play(s) wait in memory and are saved as soon as it "
-                "works again.",
-            )
+    def _qualified(self, play: Play, event: str) -> None:
+        logger.debug(
+            "Play qualified at %s: %s - %s", event, play.track.artist, play.track.title
+        )
+        if self._saver is not None:
+            self._saver.add(scrobble_from_play(play))
 
     def _schedule_save_retry(self, delay_s: float) -> None:
         self._cancel_save_timer()
@@ -473,132 +341,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     @_guarded
     def _on_retry_save(self) -> None:
         self._save_timer = None
-        self._store_retry_at_s = 0.0
-        self._save_unsaved()
-
-    def _report(self, exc: BaseException, message: str) -> None:
-        """Log a problem once (ERROR); the same one again only at DEBUG."""
-        signature = f"{type(exc).__name__}: {exc}"
-        if signature in self._reported:
-            logger.debug("%s", message)
-            return
-        self._reported.add(signature)
-        logger.error("%s", message)
-
-    # Plays kept in a file when Mopidy stopped with some not in the database.
-
-    def _kept_plays_path(self) -> pathlib.Path:
-        return self.data_dir / KEPT_PLAYS_FILENAME
-
-    def _keep_unsaved(self) -> None:
-        if not self._unsaved:
-            self._forget_kept_plays()
-            return
-        path = self._kept_plays_path()
-        lines = "".join(
-            json.dumps({**dataclasses.asdict(w.scrobble), "tried": w.tried}) + "\n"
-            for w in self._unsaved
-        )
-        temporary = path.with_suffix(".tmp")
-        try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(lines)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except OSError as exc:
-            for waiting in self._unsaved:
-                logger.error(
-                    "Lost a qualified play: the database could not be written, nor "
-                    "%s (%s): %s - %s at %d",
-                    path,
-                    exc.strerror or exc,
-                    waiting.scrobble.artist,
-                    waiting.scrobble.track,
-                    waiting.scrobble.timestamp,
-                )
-            return
-        logger.warning(
-            "%d qualified play(s) could not be queued (the database could not be "
-            "written); they are kept in %s and queued when Mopidy starts again.",
-            len(self._unsaved),
-            path,
-        )
-
-    def _load_kept_plays(self) -> None:
-        path = self._kept_plays_path()
-        try:
-            text = path.read_text("utf-8", errors="replace")
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            logger.error("Cannot read the kept plays in %s: %s", path, exc)
-            return
-        names = {f.name for f in dataclasses.fields(NewScrobble)}
-        for number, line in enumerate(text.splitlines(), start=1):
-            try:
-                values = json.loads(line)
-                scrobble = NewScrobble(**{k: values[k] for k in names if k in values})
-            except (ValueError, TypeError, KeyError, AttributeError):
-                logger.warning("Skipping line %d of %s: not a kept play", number, path)
-                continue
-            self._unsaved.append(_Waiting(scrobble, tried=bool(values.get("tried"))))
-        self._kept_file_loaded = True
-        logger.info(
-            "Queuing %d play(s) kept in %s when Mopidy last stopped",
-            len(self._unsaved),
-            path,
-        )
-
-    def _forget_kept_plays(self) -> None:
-        if not self._kept_file_loaded:
-            return
-        try:
-            self._kept_plays_path().unlink(missing_ok=True)
-        except OSError as exc:
-            logger.warning("Cannot remove %s: %s", self._kept_plays_path(), exc)
-            return
-        self._kept_file_loaded = False
-
-    def _open_store(self, repair: bool = False) -> bool:
-        if self.data_dir is None:
-            return False
-        try:
-            # Copying the write-ahead log into the database can take long:
-            # never on this actor (delivery does it).
-            self.store = Store.open(
-                self.data_dir,
-                self._clock.wall(),
-                self._store_lock_wait_s,
-                repair=repair,
-                checkpoints=False,
-            )
-        except StorageError as exc:
-            self._report(exc, str(exc))
-            self.store = None
-            return False
-        self._prune_history()
-        return True
-
-    def _prune_history(self) -> None:
-        """At startup and then at most daily: forget old sent scrobbles."""
-        if self._clock.monotonic() < self._prune_at_s:
-            return
-        self._prune_at_s = self._clock.monotonic() + PRUNE_INTERVAL_S
-        try:
-            pruned = self.store.queue.prune_history(
-                self.settings.history_days, self._clock.wall()
-            )
-        except StorageError as exc:
-            logger.error("Could not forget old history: %s", exc)
-            return
-        if pruned:
-            logger.info(
-                "Forgot %d scrobbles sent more than %d days ago",
-                pruned,
-                self.settings.history_days,
-            )
+        if self._saver is not None:
+            self._saver.retry()
 
     def _announce(self, play: Play | None) -> None:
         if play is None or play.ineligible or not self.settings.now_playing:
@@ -617,7 +361,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             delay + TIMER_DELAY_MARGIN_S, lambda: self._tell(message)
         )
 
-    def _tell(self, message: _TimerFired) -> None:
+    def _tell(self, message: Any) -> None:
         if self.actor_ref.is_alive():
             self.actor_ref.tell(message)
 
@@ -632,25 +376,6 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return  # a newer event already rescheduled
         self._timer = None
         self._handle(self._listening.tick(self._clock.monotonic()), "timer")
-
-
-def report_credentials(settings: Settings) -> None:
-    missing = settings.missing_credentials()
-    if not missing:
-        return
-    keys = " and ".join(f"mtscrobble/{key}" for key in missing)
-    where = (
-        f"Create an API account at {API_ACCOUNT_URL} and put its key and secret"
-        if settings.network == "lastfm"
-        else f"Put the API key and secret for {settings.network_name}"
-    )
-    logger.error(
-        "%s not set, so nothing can be sent to %s (plays are still recorded). "
-        "%s in the [mtscrobble] section of mopidy.conf, then restart Mopidy.",
-        keys,
-        settings.network_name,
-        where,
-    )
 
 
 def favorites_changed() -> None:

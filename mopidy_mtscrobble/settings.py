@@ -135,6 +135,23 @@ class Settings:
         """The config keys that must still be set before anything can be sent."""
         return [key for key in ("api_key", "api_secret") if not getattr(self, key)]
 
+    def credentials_problem(self) -> str | None:
+        """What is missing to send anything, and what to do; None if nothing."""
+        missing = self.missing_credentials()
+        if not missing:
+            return None
+        keys = " and ".join(f"mtscrobble/{key}" for key in missing)
+        where = (
+            f"Create an API account at {API_ACCOUNT_URL} and put its key and secret"
+            if self.network == "lastfm"
+            else f"Put the API key and secret for {self.network_name}"
+        )
+        return (
+            f"{keys} not set, so nothing can be sent to {self.network_name} (plays "
+            f"are still recorded). {where} in the [mtscrobble] section of "
+            "mopidy.conf, then restart Mopidy."
+        )
+
 
 def _schemes(values: Any) -> tuple[str, ...]:
     """URI schemes as written in a list, without ':' and in order, once each."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import MTScrobbleError
-from ..settings import API_ACCOUNT_URL, Settings
+from ..settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -32,20 +32,9 @@ def settings_of(config: Config) -> Settings:
     return Settings.from_config(config["mtscrobble"])
 
 
-def credentials_problem(settings: Settings) -> str | None:
-    missing = settings.missing_credentials()
-    if not missing:
-        return None
-    keys = " and ".join(f"mtscrobble/{k}" for k in missing)
-    return (
-        f"{keys} not set. Create an API account at {API_ACCOUNT_URL} and put its "
-        "key and secret in the [mtscrobble] section of mopidy.conf."
-    )
-
-
 def missing_credentials(settings: Settings) -> bool:
     """Says what to do when the API key or secret is missing."""
-    problem = credentials_problem(settings)
+    problem = settings.credentials_problem()
     if problem:
         print(f"Error: {problem}")
     return problem is not None

@@ -7,7 +7,7 @@ import dataclasses
 import enum
 import logging
 
-from ..settings import API_ACCOUNT_URL, Settings
+from ..settings import Settings
 
 
 class State(enum.StrEnum):
@@ -56,9 +56,7 @@ TEXTS = {
     State.NOT_CONFIGURED: Said(
         logging.INFO,
         "Not sending scrobbles: the API key and secret are not set",
-        "not connected: {detail} not set. "
-        f"Create an API account at {API_ACCOUNT_URL} and put its key and secret "
-        "in the [mtscrobble] section of mopidy.conf.",
+        "not connected: {detail}",
         False,
     ),
     State.WAITING: Said(0, "", "waiting to start: {error}", False),
@@ -138,6 +136,6 @@ def describe(
         network=settings.network_name,
         username=username,
         error=error or "see Mopidy's log",
-        detail=" and ".join(f"mtscrobble/{key}" for key in missing),
+        detail=settings.credentials_problem() or "",
     )
     return said.connected, text

@@ -3,11 +3,10 @@
 The frontend only calls its non-blocking methods (`now_playing`,
 `queue_changed`); the web app calls `retry_now`, `start_import` and
 `login_with_token`. A login or logout made by another process (the CLI) is
-noticed through the session file. `step()` does one round, asking each part
-(now playing, scrobbles, loves, imports) in turn, and says when it wants the
-next one, so tests drive it with a fake clock and no thread at all.
-`run_round()` is the round the thread runs: `step()` under a supervisor that
-no error gets past.
+noticed through the session file. `step()` does one round (see `rounds`)
+and says when it wants the next one, so tests drive it with a fake clock and
+no thread at all. `run_round()` is the round the thread runs: `step()` under a
+supervisor that no error gets past.
 """
 
 from __future__ import annotations
@@ -22,22 +21,18 @@ import threading
 from collections.abc import Callable
 
 from ..backoff import Backoff
-from ..clocks import StepDetector, describe_step
 from ..errors import StorageError
-from ..kinds import BY_NAME, ImportKind
+from ..kinds import ImportKind
 from ..lastfm import LastfmClient
 from ..listening import Track
 from ..probe import tcp_probe
 from ..session import SessionFile
 from ..settings import Settings
-from ..store import LOCK_WAIT_SECONDS, Job, Store
+from ..store import LOCK_WAIT_SECONDS, Job
 from ..timing import Clock, SystemClock
 from .connection import Connection
-from .imports import ImportSender
 from .logins import Logins
-from .loves import LoveSender
-from .nowplaying import NowPlaying
-from .scrobbles import ScrobbleSender
+from .rounds import Requests, Rounds
 from .states import State, Status
 
 logger = logging.getLogger(__name__)
@@ -82,18 +77,19 @@ class Delivery:
             proxy,
             probe,
         )
-        self._now_playing_part = NowPlaying(self.connection)
+        self._rounds = Rounds(
+            self.connection,
+            data_dir,
+            store_lock_wait_s,
+            self._set_importing,
+            on_imported,
+        )
         self._round_backoff = Backoff(self._rng, first_s=ROUND_RETRY_FIRST_S)
         self._open_backoff = Backoff(
             self._rng, first_s=OPEN_RETRY_FIRST_S, max_s=OPEN_RETRY_MAX_S
         )
-        self._clock_steps = StepDetector()
-        self._store: Store | None = None
-        self._parts: tuple[ScrobbleSender, LoveSender, ImportSender] | None = None
         self._lock_file: int | None = None
         self._reported: set[str] = set()
-        self._checkpoint_at = 0.0
-        self._saved_status: dict[str, str | None] = {}
         self.unexpected_errors = 0  # caught by the supervisor; for tests and stats
         # Shared with other threads, under the lock.
         self._lock = threading.Condition()
@@ -156,11 +152,11 @@ class Delivery:
 
     def counts(self) -> dict[str, int]:
         """Queue counts, for a command driving this delivery directly."""
-        return self._opened_store().queue.counts()
+        return self._rounds.counts()
 
     def job(self, kind: str) -> Job | None:
         """An import's progress, for a command driving this delivery directly."""
-        return self._opened_store().jobs.get(BY_NAME[kind])
+        return self._rounds.job(kind)
 
     def alive(self) -> bool:
         """Whether the delivery thread runs (it never ends on an error)."""
@@ -242,7 +238,7 @@ class Delivery:
             delay = self.step()
         except StorageError as exc:
             self._report(exc, "Scrobble delivery paused: %s", traceback=False)
-            self._close_store()
+            self._rounds.close()  # opened afresh by the next round
         except Exception as exc:  # the boundary: log once, go on
             self.unexpected_errors += 1
             self._report(
@@ -277,9 +273,7 @@ class Delivery:
         """
         self._take_lock()
         try:
-            store = self._opened_store()
-            store.clear_retry_times()
-            running = self._parts_of(store)[2].running()
+            running = self._rounds.open()
         except BaseException:
             self.close()
             raise
@@ -291,37 +285,10 @@ class Delivery:
 
     def close(self) -> None:
         self.connection.drop_client()
-        self._close_store()
+        self._rounds.close()
         if self._lock_file is not None:
             os.close(self._lock_file)  # releases the lock
             self._lock_file = None
-
-    def _opened_store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(
-                self._data_dir, self._clock.wall(), self._store_lock_wait_s
-            )
-            self._parts = None
-        return self._store
-
-    def _close_store(self) -> None:
-        if self._store is not None:
-            store, self._store = self._store, None
-            self._parts = None
-            store.close()
-
-    def _parts_of(
-        self, store: Store
-    ) -> tuple[ScrobbleSender, LoveSender, ImportSender]:
-        if self._parts is None:
-            self._parts = (
-                ScrobbleSender(self.connection, store),
-                LoveSender(self.connection, store),
-                ImportSender(
-                    self.connection, store, self._set_importing, self._on_imported
-                ),
-            )
-        return self._parts
 
     def _set_importing(self, kind: ImportKind, importing: bool) -> None:
         with self._lock:
@@ -355,87 +322,10 @@ class Delivery:
     def step(self) -> float | None:
         """One round: returns seconds until the next round is wanted (None: on wake)."""
         with self._lock:
-            track, self._now_playing = self._now_playing, None
-            retry_now, self._retry_now = self._retry_now, False
-            new_entries, self._new_entries = self._new_entries, False
-            logins, self._pending_logins = self._pending_logins, []
-            import_requests, self._import_requests = self._import_requests, set()
-        store = self._opened_store()
-        scrobbles, loves, imports = self._parts_of(store)
-        connection = self.connection
-        self._notice_clock_step(store)
-        for token, future in logins:
-            connection.logins.with_token(connection, token, future)
-        if connection.logins.changed():
-            connection.logins.load(connection)  # a login or logout, anywhere
-        if retry_now:
-            connection.retry_now()
-            store.clear_retry_times()
-            logger.info("Retrying delivery now, as asked")
-        elif new_entries and connection.state == State.RETRYING:
-            connection.try_early()
-        if track is not None:
-            self._now_playing_part.hold(track)
-        for name in sorted(import_requests):
-            imports.start(BY_NAME[name])
-        if not connection.ready():
-            scrobbles.warn_about_expiry()
-            return self._end_round(store, connection.idle_wait())
-        self._now_playing_part.step()
-        if connection.logins.session is None:  # refused just now: logging in again
-            return self._end_round(store, connection.wait_after_failure())
-        delay = scrobbles.step()
-        # Scrobbles first; loves, then import pages, when none is due.
-        for part in (loves, imports):
-            if delay != 0.0 and connection.may_call():
-                delay = _sooner(delay, part.step())
-        return self._end_round(store, delay)
-
-    def _end_round(self, store: Store, delay: float | None) -> float | None:
-        self._save_status(store)
-        mono = self._clock.monotonic()
-        if mono >= self._checkpoint_at:
-            # The frontend never copies the write-ahead log (it is slow at
-            # times): this thread does.
-            self._checkpoint_at = mono + CHECKPOINT_INTERVAL_S
-            store.db.checkpoint()
-        return delay
-
-    def _notice_clock_step(self, store: Store) -> None:
-        jump = self._clock_steps.step(self._clock.wall(), self._clock.monotonic())
-        if jump:
-            logger.warning(
-                "The system clock jumped %s; waits go on unchanged and the "
-                "retry times kept for scrobbles move with the clock.",
-                describe_step(jump),
-            )
-            store.shift_retry_times(jump)
-
-    def _save_status(self, store: Store) -> None:
-        status = self.status()
-        values = {
-            "state": str(status.state),
-            "username": status.username,
-            "last_error": status.last_error,
-            "next_retry_at": (
-                str(int(status.next_retry_at)) if status.next_retry_at else None
-            ),
-            "pid": str(os.getpid()),
-        }
-        if values == self._saved_status:
-            return
-        try:
-            store.delivery_status.save(values, self._clock.wall())
-        except StorageError as exc:
-            logger.debug("Could not save the delivery status: %s", exc)
-            return
-        self._saved_status = values
-
-
-def _sooner(a: float | None, b: float | None) -> float | None:
-    """The earlier of two wake-up delays (None: no need to wake)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
+            asked = Requests(
+                self._now_playing, self._retry_now, self._new_entries,
+                self._pending_logins, self._import_requests,
+            )  # fmt: skip
+            self._now_playing, self._retry_now, self._new_entries = None, False, False
+            self._pending_logins, self._import_requests = [], set()
+        return self._rounds.step(asked)

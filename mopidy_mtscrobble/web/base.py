@@ -14,8 +14,6 @@ import asyncio
 import concurrent.futures
 import json
 import logging
-import secrets
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -29,6 +27,7 @@ from ..errors import MTScrobbleError, NotReadyError, RequestRefused, StorageErro
 from ..session import SessionFile
 from ..settings import Settings
 from ..store import Store
+from .login_states import LoginStates
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +44,6 @@ FRONTEND_TIMEOUT_S = 5.0
 LOOKUP_TIMEOUT_S = 20.0
 ACTOR_THREADS = 4
 NOT_RUNNING = "Mopidy-MTScrobble is not running (see Mopidy's log)"
-LOGIN_STATE_LIFETIME_S = 15 * 60.0
-MAX_LOGIN_STATES = 20
 
 # Security headers of every answer; the page's policy allows only its own files.
 SECURITY_HEADERS = {
@@ -77,41 +74,6 @@ def origin_allowed(origin: str | None, host: str | None, allowed: set[str]) -> b
     except ValueError:
         return False
     return not netloc or netloc == (host or "").lower() or netloc in allowed
-
-
-class LoginStates:
-    """Single-use, short-lived values that tie a login's callback to its start.
-
-    The authorization page sends the browser back with a token; only a token
-    that comes back with a state we handed out (and not yet used) logs in.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._states: dict[str, tuple[float, bool]] = {}
-        self._lock = threading.Lock()
-
-    def new(self, replace: bool) -> str:
-        """A new state; `replace`: the login may replace a working session."""
-        state = secrets.token_urlsafe(24)
-        with self._lock:
-            self._forget_expired()
-            while len(self._states) >= MAX_LOGIN_STATES:
-                self._states.pop(next(iter(self._states)))
-            self._states[state] = (self._clock() + LOGIN_STATE_LIFETIME_S, replace)
-        return state
-
-    def take(self, state: str) -> bool | None:
-        """Use a state up: None if unknown or expired, else whether it may replace."""
-        with self._lock:
-            self._forget_expired()
-            found = self._states.pop(state, None)
-        return None if found is None else found[1]
-
-    def _forget_expired(self) -> None:
-        now = self._clock()
-        for state in [s for s, (until, _) in self._states.items() if until <= now]:
-            del self._states[state]
 
 
 class Context:

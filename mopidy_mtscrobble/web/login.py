@@ -28,6 +28,7 @@ from ..lastfm import LastfmClient
 from .base import PAGE_POLICY, Context, JsonHandler, SecureHandler, cap
 
 LOGIN_TIMEOUT_S = 60.0
+
 CALLBACK_PATH = "/mtscrobble/auth/callback/"
 
 

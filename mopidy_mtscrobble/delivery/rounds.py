@@ -1,0 +1,196 @@
+"""One round of delivery: the parts, asked in turn on one database connection.
+
+Scrobbles first; loves, then import pages, when none is due. Each part says
+when it wants the next round; the round says the soonest.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import logging
+import os
+import pathlib
+from collections.abc import Callable
+
+from ..clocks import StepDetector, describe_step
+from ..errors import StorageError
+from ..kinds import BY_NAME, ImportKind
+from ..listening import Track
+from ..store import Job, Store
+from .connection import Connection
+from .imports import ImportSender
+from .loves import LoveSender
+from .nowplaying import NowPlaying
+from .scrobbles import ScrobbleSender
+from .states import State
+
+logger = logging.getLogger(__name__)
+
+Parts = tuple[ScrobbleSender, LoveSender, ImportSender]
+# The write-ahead log is copied into the database after a round at most this often.
+CHECKPOINT_INTERVAL_S = 60.0
+
+
+@dataclasses.dataclass
+class Requests:
+    """What other threads asked for since the last round."""
+
+    track: Track | None = None
+    retry_now: bool = False
+    new_entries: bool = False
+    logins: list[tuple[str, concurrent.futures.Future]] = dataclasses.field(
+        default_factory=list
+    )
+    imports: set[str] = dataclasses.field(default_factory=set)
+
+
+class Rounds:
+    def __init__(
+        self,
+        connection: Connection,
+        data_dir: pathlib.Path,
+        store_lock_wait_s: float,
+        set_importing: Callable[[ImportKind, bool], None],
+        on_imported: Callable[[str], None] | None,
+    ) -> None:
+        self._connection = connection
+        self._data_dir = data_dir
+        self._store_lock_wait_s = store_lock_wait_s
+        self._set_importing = set_importing
+        self._on_imported = on_imported
+        self._now_playing = NowPlaying(connection)
+        self._clock_steps = StepDetector()
+        self._store: Store | None = None
+        self._parts: Parts | None = None
+        self._checkpoint_at = 0.0
+        self._saved_status: dict[str, str | None] = {}
+
+    # The database, and the parts on it.
+
+    def store(self) -> Store:
+        if self._store is None:
+            clock = self._connection.clock
+            self._store = Store.open(
+                self._data_dir, clock.wall(), self._store_lock_wait_s
+            )
+            self._parts = None
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            store, self._store = self._store, None
+            self._parts = None
+            store.close()
+
+    def _parts_of(
+        self, store: Store
+    ) -> tuple[ScrobbleSender, LoveSender, ImportSender]:
+        if self._parts is None:
+            self._parts = (
+                ScrobbleSender(self._connection, store),
+                LoveSender(self._connection, store),
+                ImportSender(
+                    self._connection, store, self._set_importing, self._on_imported
+                ),
+            )
+        return self._parts
+
+    def open(self) -> set[str]:
+        """At a start: everything waiting may go at once. Returns the kinds
+        whose import was running."""
+        store = self.store()
+        store.clear_retry_times()
+        return self._parts_of(store)[2].running()
+
+    def counts(self) -> dict[str, int]:
+        return self.store().queue.counts()
+
+    def job(self, kind: str) -> Job | None:
+        return self.store().jobs.get(BY_NAME[kind])
+
+    # A round.
+
+    def step(self, asked: Requests) -> float | None:
+        """One round: returns seconds until the next round is wanted (None: on wake)."""
+        store = self.store()
+        scrobbles, loves, imports = self._parts_of(store)
+        connection = self._connection
+        self._notice_clock_step(store)
+        for token, future in asked.logins:
+            connection.logins.with_token(connection, token, future)
+        if connection.logins.changed():
+            connection.logins.load(connection)  # a login or logout, anywhere
+        if asked.retry_now:
+            connection.retry_now()
+            store.clear_retry_times()
+            logger.info("Retrying delivery now, as asked")
+        elif asked.new_entries and connection.state == State.RETRYING:
+            connection.try_early()
+        if asked.track is not None:
+            self._now_playing.hold(asked.track)
+        for name in sorted(asked.imports):
+            imports.start(BY_NAME[name])
+        if not connection.ready():
+            scrobbles.warn_about_expiry()
+            return self._end(store, connection.idle_wait())
+        self._now_playing.step()
+        if connection.logins.session is None:  # refused just now: logging in again
+            return self._end(store, connection.wait_after_failure())
+        delay = scrobbles.step()
+        # Scrobbles first; loves, then import pages, when none is due.
+        for part in (loves, imports):
+            if delay != 0.0 and connection.may_call():
+                delay = _sooner(delay, part.step())
+        return self._end(store, delay)
+
+    def _end(self, store: Store, delay: float | None) -> float | None:
+        self._save_status(store)
+        mono = self._connection.clock.monotonic()
+        if mono >= self._checkpoint_at:
+            # The frontend never copies the write-ahead log (it is slow at
+            # times): this thread does.
+            self._checkpoint_at = mono + CHECKPOINT_INTERVAL_S
+            store.db.checkpoint()
+        return delay
+
+    def _notice_clock_step(self, store: Store) -> None:
+        clock = self._connection.clock
+        jump = self._clock_steps.step(clock.wall(), clock.monotonic())
+        if jump:
+            logger.warning(
+                "The system clock jumped %s; waits go on unchanged and the "
+                "retry times kept for scrobbles move with the clock.",
+                describe_step(jump),
+            )
+            store.shift_retry_times(jump)
+
+    def _save_status(self, store: Store) -> None:
+        """What delivery knows now, for commands run while Mopidy runs."""
+        status = self._connection.status()
+        values = {
+            "state": str(status.state),
+            "username": status.username,
+            "last_error": status.last_error,
+            "next_retry_at": (
+                str(int(status.next_retry_at)) if status.next_retry_at else None
+            ),
+            "pid": str(os.getpid()),
+        }
+        if values == self._saved_status:
+            return
+        try:
+            store.delivery_status.save(values, self._connection.clock.wall())
+        except StorageError as exc:
+            logger.debug("Could not save the delivery status: %s", exc)
+            return
+        self._saved_status = values
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    """The earlier of two wake-up delays (None: no need to wake)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
