@@ -8,13 +8,12 @@ kind of outgoing work: `scrobbles`, `loves`, `imports`, `nowplaying`.
 from __future__ import annotations
 
 from .connection import (
-    EARLY_TRY_MIN_GAP_S,
-    PROBE_INTERVAL_S,
     RATE_LIMITED_PAUSE_S,
     REQUEST_ERROR_PAUSE_S,
     SESSION_POLL_S,
     Verdict,
 )
+from .pacing import EARLY_TRY_MIN_GAP_S, PROBE_INTERVAL_S
 from .scrobbles import CHECK_GIVE_UP_FAILURES, DAILY_LIMIT_PAUSE_S, MAX_AGE_S
 from .states import BLOCKED_STATES, State, Status, describe
 from .worker import Delivery

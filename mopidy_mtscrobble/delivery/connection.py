@@ -9,13 +9,13 @@ outcome uncertain or not). Each sender applies the verdict to its own rows.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import logging
 import random
 from collections.abc import Callable
 from typing import Any
 
-from ..backoff import Backoff
 from ..clocks import ServerClock, utc
 from ..errors import (
     AnswerLostError,
@@ -30,19 +30,14 @@ from ..lastfm import LastfmClient, server_of
 from ..probe import probe_target
 from ..settings import Settings
 from ..timing import Clock
-from .logins import Logins
+from .logins import LoginFailure, Logins
+from .pacing import Pacing
 from .states import AWAITING_LOGIN, BLOCKED_STATES, TEXTS, State, Status
 
 logger = logging.getLogger(__name__)
 
 RATE_LIMITED_PAUSE_S = 60.0
 REQUEST_ERROR_PAUSE_S = 60 * 60.0
-# After a network-level failure (refused, reset, DNS, timeout): how often to
-# try a plain TCP connection, to send at once when the network is back.
-PROBE_INTERVAL_S = 30.0
-# A new play may start a try before the backoff ends, but not sooner than
-# this after the last request: an outage costs few requests.
-EARLY_TRY_MIN_GAP_S = 60.0
 # While waiting for a login: how often to look for a new session file.
 SESSION_POLL_S = 5.0
 
@@ -71,21 +66,15 @@ class Connection:
         self.settings = settings
         self.logins = logins
         self.clock = clock
-        self.backoff = Backoff(rng)
+        target = probe_target(server_of(settings)[0], proxy)
+        self.pacing = Pacing(clock, rng, lambda: probe(target), settings.network_name)
+        self.backoff = self.pacing.backoff
         self.server_clock = ServerClock(settings.network_name)
         self._client_factory = client_factory
         self._proxy = proxy
-        self._probe = probe
-        self._probe_target = probe_target(server_of(settings)[0], proxy)
         self._client: LastfmClient | None = None
         self.state: State | None = None
         self.last_error: str | None = None
-        # Monotonic times: a step of the wall clock changes none of these waits.
-        self.retry_at = 0.0  # nothing is sent before this
-        self._probe_at: float | None = None
-        self._last_attempt_at = float("-inf")
-        self._early_try = False
-        self._slowed_down = False  # the server asked to slow down: no early try
         # Whether the server answered since the last failure: uncertain
         # entries are checked then, not at every retry of an outage.
         self.answered = True
@@ -131,43 +120,99 @@ class Connection:
             State.NEEDS_REAUTH, State.BAD_CREDENTIALS, State.LOGIN_FAILED,
         ):  # fmt: skip
             return False
-        if self.logins.session is None and not self.logins.log_in(self):
+        if self.logins.session is None and not self._log_in():
             return False
         return self.state not in BLOCKED_STATES
+
+    # Sessions and logins.
+
+    def load_session(self) -> None:
+        """Take the session file as it is now (a login or logout, anywhere)."""
+        session = self.logins.load()
+        self.drop_client()
+        if session is not None:
+            if self.state not in (State.CONNECTED, State.RETRYING):
+                self.state = None
+            self.set_state(State.CONNECTED, f"as {session.username}")
+        elif self.state in (
+            State.NEEDS_REAUTH, State.CONNECTED, State.RETRYING, State.LOGIN_FAILED,
+        ):  # fmt: skip
+            self.state = None
+
+    def login_with_token(self, token: str, future: concurrent.futures.Future) -> None:
+        client = self.new_client()
+        try:
+            logged_in = self.logins.with_token(client, token, future)
+        finally:
+            client.close()
+        if logged_in:
+            self.state = None  # whatever blocked delivery before, try again
+            self.load_session()
+
+    def _log_in(self) -> bool:
+        """With username/password configured: get a session (at startup, and
+        again whenever the server stops accepting the one we have)."""
+        settings = self.settings
+        if not (settings.username and settings.password):
+            self.set_state(State.NEEDS_LOGIN)
+            return False
+        mono = self.clock.monotonic()
+        if mono < self.logins.retry_at:
+            return False
+        client = self.new_client()
+        self.attempt()
+        try:
+            outcome = self.logins.with_password(
+                client, settings.username, settings.password
+            )
+        finally:
+            client.close()
+        if isinstance(outcome, LoginFailure):
+            if outcome.state == State.RETRYING:
+                self.logins.retry_at = mono + self.backoff.failed()
+            self.last_error = outcome.error
+            self.set_state(outcome.state, outcome.detail)
+            return False
+        self.drop_client()
+        self.pacing.now()
+        self.set_state(State.CONNECTED, f"as {outcome.username}")
+        return True
+
+    def _renew(self, exc: LastfmError) -> bool:
+        """The server refused the session: with a password in the config, log
+        in again by ourselves (at once, then after growing pauses). False
+        when the user must log in."""
+        settings = self.settings
+        if not (settings.username and settings.password):
+            return False
+        (logger.info if self.logins.relogins else logger.warning)(
+            "%s no longer accepts the session (%s); logging in again with "
+            "mtscrobble/username. Scrobbles wait in the queue.",
+            settings.network_name,
+            exc,
+        )
+        wait = self.backoff.failed() if self.logins.relogins else 0.0
+        self.logins.retry_at = self.clock.monotonic() + wait
+        self.logins.relogins += 1
+        self.logins.forget()
+        self.drop_client()
+        self.set_state(State.RETRYING)
+        return True
 
     def may_call(self) -> bool:
         return (
             self.logins.session is not None
             and self.state not in BLOCKED_STATES
-            and self.clock.monotonic() >= self.retry_at
+            and self.pacing.due()
         )
 
     def attempt(self) -> None:
         """A request is about to be made."""
-        self._last_attempt_at = self.clock.monotonic()
+        self.pacing.attempt()
 
     def backing_off(self) -> float | None:
-        """Seconds still to wait before the next request, or None to go on.
-
-        After a network-level failure a TCP connection is tried now and then:
-        when it works, the wait ends at once.
-        """
-        mono = self.clock.monotonic()
-        if mono >= self.retry_at:
-            return None
-        if self._probe_at is not None and mono >= self._probe_at:
-            if self._probe(self._probe_target):
-                logger.info(
-                    "%s can be reached again: sending now", self.settings.network_name
-                )
-                self.retry_at = mono
-                self._probe_at = None
-                return None
-            self._probe_at = mono + PROBE_INTERVAL_S
-        wait = self.retry_at - mono
-        if self._probe_at is not None:
-            wait = min(wait, self._probe_at - mono)
-        return max(0.0, wait)
+        """Seconds still to wait before the next request, or None to go on."""
+        return self.pacing.backing_off()
 
     def wait_after_failure(self) -> float | None:
         """Seconds until the next round is wanted after a failure (None: never
@@ -176,12 +221,9 @@ class Connection:
             return SESSION_POLL_S  # a login may happen in another process
         if self.state in BLOCKED_STATES:
             return None
-        mono = self.clock.monotonic()
-        wait = max(0.0, self.retry_at - mono)
-        if self._probe_at is not None:
-            wait = min(wait, max(0.0, self._probe_at - mono))
+        wait = self.pacing.wait()
         if self.logins.session is None:
-            wait = min(wait, max(0.0, self.logins.retry_at - mono))
+            wait = min(wait, max(0.0, self.logins.retry_at - self.clock.monotonic()))
         return wait
 
     def idle_wait(self) -> float | None:
@@ -191,34 +233,17 @@ class Connection:
         return SESSION_POLL_S if self.state in AWAITING_LOGIN else None
 
     def try_early(self) -> None:
-        """Try before the backoff ends, unless a request went out just now.
-
-        If this try fails too, the wait is as long as the last one was: an
-        early try never makes the backoff grow.
-        """
-        mono = self.clock.monotonic()
-        if self._slowed_down or mono >= self.retry_at:
-            return
-        if mono - self._last_attempt_at < EARLY_TRY_MIN_GAP_S:
-            return
-        self.retry_at = mono
-        self._early_try = True
+        self.pacing.try_early()
 
     def retry_now(self) -> None:
         """Asked to send now: every wait ends."""
-        self.retry_at = 0.0
-        self._probe_at = None
-        self.backoff.reset()
+        self.pacing.now()
         self.logins.retry_at = 0.0
 
     # What came of a call.
 
     def succeeded(self) -> None:
-        self.backoff.reset()
-        self.retry_at = 0.0
-        self._probe_at = None
-        self._early_try = False
-        self._slowed_down = False
+        self.pacing.succeeded()
         self.answered = True
         self.logins.relogins = 0
         self.last_error = None
@@ -241,8 +266,7 @@ class Connection:
             return Verdict(reason, uncertain, counts=False, retry_at=None)
         if isinstance(exc, RateLimitedError):
             self.client().slow_down(RATE_LIMITED_PAUSE_S)
-            self.retry_at = self.clock.monotonic() + RATE_LIMITED_PAUSE_S
-            self._early_try, self._slowed_down = False, True
+            self.pacing.slow_down(RATE_LIMITED_PAUSE_S)
             logger.info(
                 "%s asked to slow down; sending again in %d s",
                 self.settings.network_name,
@@ -259,15 +283,7 @@ class Connection:
         return Verdict(reason, uncertain, counts=True, retry_at=None)
 
     def _schedule_retry(self, exc: LastfmError) -> None:
-        early, self._early_try = self._early_try, False
-        self._slowed_down = False
-        delay = self.backoff.failed(escalate=not early)
-        mono = self.clock.monotonic()
-        self.retry_at = mono + delay
-        self._probe_at = None
-        network_level = isinstance(exc, TransientError) and exc.network_level
-        if network_level and delay > PROBE_INTERVAL_S:
-            self._probe_at = mono + PROBE_INTERVAL_S
+        delay = self.pacing.failed(network_level(exc))
         self.last_error = str(exc)
         self.set_state(State.RETRYING)
         logger.info(
@@ -282,7 +298,7 @@ class Connection:
         self.last_error = str(exc)
         if not isinstance(exc, NeedsReauthError):
             self.set_state(State.BAD_CREDENTIALS)
-        elif not self.logins.renew(self, exc):
+        elif not self._renew(exc):
             self.set_state(State.NEEDS_REAUTH)
 
     # The state, and its log line.
@@ -305,8 +321,8 @@ class Connection:
     def status(self) -> Status:
         mono = self.clock.monotonic()
         retry = None
-        if self.retry_at > mono:
-            retry = self.clock.wall() + (self.retry_at - mono)
+        if self.pacing.retry_at > mono:
+            retry = self.clock.wall() + (self.pacing.retry_at - mono)
         session = self.logins.session
         return Status(
             state=self.state or State.NOT_CONFIGURED,

@@ -118,9 +118,9 @@ class Rounds:
         connection = self._connection
         self._notice_clock_step(store)
         for token, future in asked.logins:
-            connection.logins.with_token(connection, token, future)
+            connection.login_with_token(token, future)
         if connection.logins.changed():
-            connection.logins.load(connection)  # a login or logout, anywhere
+            connection.load_session()  # a login or logout, anywhere
         if asked.retry_now:
             connection.retry_now()
             store.clear_retry_times()

@@ -281,7 +281,7 @@ class Delivery:
             self._importing |= running
             if self.connection.state == State.WAITING:
                 self.connection.state, self.connection.last_error = None, None
-        self.connection.logins.load(self.connection)
+        self.connection.load_session()
 
     def close(self) -> None:
         self.connection.drop_client()
