@@ -7,7 +7,9 @@ import pathlib
 
 from mopidy import config, ext
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["Extension", "__version__"]
 
 logger = logging.getLogger(__name__)
 

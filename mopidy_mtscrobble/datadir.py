@@ -8,19 +8,25 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from mopidy import ext
+
 from .errors import StorageError
 
 EXT_NAME = "mtscrobble"
 
 
+class _Extension(ext.Extension):
+    """Only to ask Mopidy where this extension's data goes, by its own rule."""
+
+    ext_name = EXT_NAME
+
+
 def prepare_data_dir(config: Mapping[str, Any]) -> pathlib.Path:
     """Create (if needed) and check the data directory, or raise StorageError."""
-    from . import Extension
-
     core_dir = config["core"]["data_dir"]
     expected = pathlib.Path(os.path.expanduser(str(core_dir))) / EXT_NAME
     try:
-        path = Extension.get_data_dir(config)
+        path = _Extension.get_data_dir(config)
         # Proves we can create files there, whoever we run as.
         with tempfile.TemporaryFile(dir=path):
             pass

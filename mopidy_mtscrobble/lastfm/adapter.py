@@ -20,7 +20,7 @@ from typing import Any
 
 import pylast
 
-from .. import __version__
+from ..version import __version__
 
 USER_AGENT = f"Mopidy-MTScrobble/{__version__} pylast/{pylast.__version__}"
 httpx: Any = pylast.httpx  # whichever httpx pylast was built with
