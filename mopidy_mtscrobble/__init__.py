@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pathlib
+from typing import Any
 
 from mopidy import config, ext
 
@@ -20,14 +21,14 @@ class Extension(ext.Extension):
     version = __version__
 
     def get_default_config(self) -> str:
-        return config.read(pathlib.Path(__file__).parent / "ext.conf")
+        return str(config.read(pathlib.Path(__file__).parent / "ext.conf"))
 
     def get_config_schema(self) -> config.ConfigSchema:
         from .settings import build_schema
 
         return build_schema(self.ext_name, super().get_config_schema())
 
-    def get_command(self):
+    def get_command(self) -> Any:
         from .commands import build_command
 
         return build_command()

@@ -174,7 +174,8 @@ class FavoritesLibrary(backend.LibraryProvider):
                 for m in self.backend.playlist_tracks(playlist)
             ]
         if uri == MISSING_URI:
-            return self.backend.loved_missing()
+            missing: list[Ref] = self.backend.loved_missing()
+            return missing
         return []
 
     def lookup(self, uri: str) -> list[Track]:

@@ -31,7 +31,7 @@ class Backoff:
         if escalate or self.failures == 0:
             self.failures += 1
         nominal = min(self._max_s, self._first_s * 2 ** min(self.failures - 1, 30))
-        return nominal * self._rng.uniform(1 - JITTER, 1)
+        return float(nominal * self._rng.uniform(1 - JITTER, 1))
 
     def reset(self) -> None:
         self.failures = 0

@@ -26,7 +26,7 @@ def prepare_data_dir(config: Mapping[str, Any]) -> pathlib.Path:
     core_dir = config["core"]["data_dir"]
     expected = pathlib.Path(os.path.expanduser(str(core_dir))) / EXT_NAME
     try:
-        path = _Extension.get_data_dir(config)
+        path = pathlib.Path(_Extension.get_data_dir(config))
         # Proves we can create files there, whoever we run as.
         with tempfile.TemporaryFile(dir=path):
             pass

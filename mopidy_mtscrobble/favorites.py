@@ -164,7 +164,7 @@ class Matcher:
                 continue  # nothing new; an import with nothing to match ends below
             if rows and index is None:
                 index = self.last_index = LibraryIndex(self._library, self._schemes)
-            while rows and not self._stopping:
+            while rows and index is not None and not self._stopping:
                 matches = {row.id: index.find(row) for row in rows}
                 store.songs.save_matches(kind, matches, self._clock.wall())
                 if kind is LOVED:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import pathlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -106,7 +107,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._matcher: Matcher | None = None
         self._store_lock_wait_s = store_lock_wait_s
         self.settings = Settings()
-        self.data_dir = None
+        self.data_dir: pathlib.Path | None = None
         self._saver: PlaySaver | None = None
         self._save_timer: Cancellable | None = None
         self._listening = Listening(Rules())

@@ -65,3 +65,4 @@ PLAYCOUNTS = ImportKind(
 # In the order they run: loved tracks first.
 KINDS = (LOVED, PLAYCOUNTS)
 BY_NAME = {kind.name: kind for kind in KINDS}
+BY_API_PATH = {kind.api_path: kind for kind in KINDS}

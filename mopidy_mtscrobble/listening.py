@@ -99,7 +99,7 @@ class Progress:
 
 def required_ms(track: Track, rules: Rules) -> float:
     """Listened time a play of `track` needs to qualify."""
-    if track.is_stream:
+    if not track.length_ms:  # a stream: its titles
         return rules.radio_min_seconds * 1000.0
     needed = track.length_ms * rules.threshold_percent / 100
     if rules.cap_seconds:
@@ -118,7 +118,7 @@ def ineligibility(track: Track, rules: Rules) -> str | None:
         return "it has no title"
     if track.is_stream and not rules.scrobble_radio:
         return "it is a stream and scrobble_radio is off"
-    if not track.is_stream and track.length_ms <= MIN_TRACK_MS:
+    if track.length_ms and track.length_ms <= MIN_TRACK_MS:
         return f"it is not longer than {MIN_TRACK_MS // 1000} s"
     return None
 

@@ -12,25 +12,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from .matching import match_key
+from .matching import MatchKey, match_key
 
 # Scrobbles found by user.getRecentTracks may differ by a second or two.
 SLACK_S = 2
 
 
 class Queued(Protocol):
-    id: int
-    artist: str
-    track: str
-    timestamp: int
-    mbid: str | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def artist(self) -> str: ...
+    @property
+    def track(self) -> str: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def mbid(self) -> str | None: ...
 
 
 class Landed(Protocol):
-    artist: str
-    title: str
-    timestamp: int
-    mbid: str
+    @property
+    def artist(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def mbid(self) -> str: ...
 
 
 def landed_ids(
@@ -43,7 +52,7 @@ def landed_ids(
     return {entry.id for entry in waiting if _claim(entry, pool)}
 
 
-def _claim(entry: Queued, pool: list) -> bool:
+def _claim(entry: Queued, pool: list[tuple[Landed, MatchKey]]) -> bool:
     key = match_key(entry.artist, entry.track)
     best = None
     for index, (track, track_key) in enumerate(pool):

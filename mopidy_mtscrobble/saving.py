@@ -44,10 +44,12 @@ class Waiting:
 
 
 def scrobble_from_play(play: Play) -> NewScrobble:
+    """What a qualified play queues (it has an artist and a title: see
+    `listening.ineligibility`)."""
     track = play.track
     return NewScrobble(
-        artist=track.artist,
-        track=track.title,
+        artist=track.artist or "",
+        track=track.title or "",
         timestamp=play.started_at,
         album=track.album,
         album_artist=track.album_artist,

@@ -28,20 +28,22 @@ class HttpsUrl(config.String):
     def deserialize(self, value: Any) -> str | None:
         value = super().deserialize(value)
         if not value:
-            return value
+            return None
         parts = urllib.parse.urlsplit(value)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError(
                 f"must be an https:// URL such as https://scrobbler.example.org/2.0/, "
                 f"not {value!r}"
             )
-        return value
+        return str(value)
 
 
 class SectionSchema(config.ConfigSchema):
     """The schema, plus the rules that involve more than one key."""
 
-    def deserialize(self, values: Mapping[str, Any]) -> tuple[dict, dict]:
+    def deserialize(
+        self, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         result, errors = super().deserialize(values)
         if "network" in errors or "api_url" in errors:
             return result, errors

@@ -26,7 +26,7 @@ from ..errors import (
     RequestError,
     TransientError,
 )
-from ..lastfm import LastfmClient, server_of
+from ..lastfm import LastfmClient, Session, server_of
 from ..probe import probe_target
 from ..settings import Settings
 from ..timing import Clock
@@ -139,7 +139,9 @@ class Connection:
         ):  # fmt: skip
             self.state = None
 
-    def login_with_token(self, token: str, future: concurrent.futures.Future) -> None:
+    def login_with_token(
+        self, token: str, future: concurrent.futures.Future[Session]
+    ) -> None:
         client = self.new_client()
         try:
             logged_in = self.logins.with_token(client, token, future)

@@ -57,7 +57,10 @@ class Logins:
         return self.session
 
     def with_token(
-        self, client: LastfmClient, token: str, future: concurrent.futures.Future
+        self,
+        client: LastfmClient,
+        token: str,
+        future: concurrent.futures.Future[Session],
     ) -> bool:
         """Turn an approved token into a saved session; the future gets it (or
         the error). True if it worked."""

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from ..clocks import StepDetector, describe_step
 from ..errors import StorageError
 from ..kinds import BY_NAME, ImportKind
+from ..lastfm import Session
 from ..listening import Track
 from ..store import Job, Store
 from .connection import Connection
@@ -39,7 +40,7 @@ class Requests:
     track: Track | None = None
     retry_now: bool = False
     new_entries: bool = False
-    logins: list[tuple[str, concurrent.futures.Future]] = dataclasses.field(
+    logins: list[tuple[str, concurrent.futures.Future[Session]]] = dataclasses.field(
         default_factory=list
     )
     imports: set[str] = dataclasses.field(default_factory=set)

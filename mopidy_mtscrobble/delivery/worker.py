@@ -23,7 +23,7 @@ from collections.abc import Callable
 from ..backoff import Backoff
 from ..errors import StorageError
 from ..kinds import ImportKind
-from ..lastfm import LastfmClient
+from ..lastfm import LastfmClient, Session
 from ..listening import Track
 from ..probe import tcp_probe
 from ..session import SessionFile
@@ -96,7 +96,7 @@ class Delivery:
         self._now_playing: Track | None = None
         self._woken = False
         self._stopping = False
-        self._pending_logins: list[tuple[str, concurrent.futures.Future]] = []
+        self._pending_logins: list[tuple[str, concurrent.futures.Future[Session]]] = []
         self._retry_now = False
         self._new_entries = False
         self._importing: set[str] = set()  # kinds with an import running
@@ -135,12 +135,12 @@ class Delivery:
         with self._lock:
             return kind in self._importing
 
-    def login_with_token(self, token: str) -> concurrent.futures.Future:
+    def login_with_token(self, token: str) -> concurrent.futures.Future[Session]:
         """Turn an approved token into a session, on the delivery thread.
 
         The future's result is the `Session`, or it fails with a `LastfmError`.
         """
-        future: concurrent.futures.Future = concurrent.futures.Future()
+        future: concurrent.futures.Future[Session] = concurrent.futures.Future()
         with self._lock:
             self._pending_logins.append((token, future))
             self._wake_locked()

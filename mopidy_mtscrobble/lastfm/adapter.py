@@ -34,7 +34,7 @@ class Answer:
     body: bytes
 
 
-class Transport(httpx.BaseTransport):  # type: ignore[misc]
+class Transport(httpx.BaseTransport):
     """Carries pylast's requests: our User-Agent on each, and the raw answer kept.
 
     pylast opens and closes an httpx client per request; the connections live

@@ -77,7 +77,7 @@ def read_answer(
     applied); HTTP 4xx without a Last.fm error as a refusal.
     """
     doc = _lfm_document(body)
-    if doc is not None:
+    if doc is not None and doc.documentElement is not None:
         lfm_status = doc.documentElement.getAttribute("status")
         if lfm_status == "ok" and 200 <= status < 300:
             return doc

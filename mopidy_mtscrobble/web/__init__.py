@@ -16,6 +16,7 @@ from .api import (
     RetryHandler,
     StatusHandler,
     TrackHandler,
+    UnloveHandler,
 )
 from .base import Context, origin_allowed
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
@@ -25,7 +26,7 @@ STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 __all__ = ["factory", "origin_allowed"]
 
 
-def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
+def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
     """Mopidy's `http:app` factory: the routes under /mtscrobble/."""
     context = Context(config, core)
     given = {"context": context}
@@ -38,12 +39,9 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple]:
         (r"/api/login", LoginHandler, given),
         (r"/api/logout", LogoutHandler, given),
         (r"/api/retry", RetryHandler, given),
-        *(
-            (f"/api/{kind.api_path}", ImportHandler, {**given, "kind": kind.name})
-            for kind in KINDS
-        ),
-        (r"/api/love", LoveHandler, {**given, "love": True}),
-        (r"/api/unlove", LoveHandler, {**given, "love": False}),
+        (rf"/api/({'|'.join(kind.api_path for kind in KINDS)})", ImportHandler, given),
+        (r"/api/love", LoveHandler, given),
+        (r"/api/unlove", UnloveHandler, given),
         (r"/api/track", TrackHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from ..errors import RequestRefused
-from ..kinds import BY_NAME, KINDS
+from ..kinds import BY_API_PATH, KINDS
 from ..library import find_track
 from ..store import Scrobble, Store
 from .base import FRONTEND_TIMEOUT_S, LOOKUP_TIMEOUT_S, JsonHandler, cap
@@ -42,32 +42,25 @@ class RetryHandler(JsonHandler):
 
 
 class ImportHandler(JsonHandler):
-    """POST {}: import the loved tracks, or sync the play counts, again."""
+    """POST {} to a kind's path (import-loved, sync-playcounts): import it again."""
 
-    def initialize(self, kind: str, **options: Any) -> None:
-        super().initialize(**options)
-        self.kind = kind
-
-    async def post(self) -> None:
+    async def post(self, api_path: str) -> None:
         self.json_body({})
+        kind = BY_API_PATH[api_path]
         frontend = await self.context.frontend()
         started = await self.context.ask(
-            lambda: frontend.start_import(self.kind).get(timeout=FRONTEND_TIMEOUT_S),
+            lambda: frontend.start_import(kind.name).get(timeout=FRONTEND_TIMEOUT_S),
             FRONTEND_TIMEOUT_S,
         )
         if not started:
-            raise RequestRefused(
-                f"An import of {BY_NAME[self.kind].label} is already running", 409
-            )
+            raise RequestRefused(f"An import of {kind.label} is already running", 409)
         self.answer(202, {"importing": True})
 
 
 class LoveHandler(JsonHandler):
-    """POST {"uri": "..."} (or {} for the current track): love or unlove it."""
+    """POST {"uri": "..."} (or {} for the current track): love it."""
 
-    def initialize(self, love: bool, **options: Any) -> None:
-        super().initialize(**options)
-        self.love = love
+    love = True
 
     async def post(self) -> None:
         body = self.json_body({"uri": str})
@@ -96,6 +89,12 @@ class LoveHandler(JsonHandler):
         )
 
 
+class UnloveHandler(LoveHandler):
+    """POST {"uri": "..."} (or {} for the current track): unlove it."""
+
+    love = False
+
+
 class TrackHandler(LoveHandler):
     """GET ?uri=...: whether that track is loved, and its play count.
 
@@ -104,9 +103,6 @@ class TrackHandler(LoveHandler):
     """
 
     guarded_methods = frozenset({"GET", "POST"})
-
-    def initialize(self, **options: Any) -> None:
-        super().initialize(love=False, **options)
 
     async def get(self) -> None:
         uri = self.get_query_argument("uri", "").strip()

@@ -166,7 +166,7 @@ class SecureHandler(tornado.web.RequestHandler):
         self.set_header("Content-Security-Policy", self.policy)
         self.set_header("Cache-Control", "no-store")
 
-    def log_exception(self, typ, value, tb) -> None:
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, MTScrobbleError):
             logger.debug("%s %s: %s", self.request.method, self.request.path, value)
         else:
