@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import dataclasses
+import io
 import json
 import os
 import re
@@ -12,14 +16,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import pylast
 import pytest
 
+from mopidy_mtscrobble.commands import SUBCOMMANDS
 from mopidy_mtscrobble.store import NewScrobble, Store
 
 from .lastfm_process import LastfmProcess
 from .mopidy_server import (
     UNWRAPPED_LOGS,
     command_config,
+    free_port,
     mopidy_command,
     run_mopidy_command,
     running_mopidy,
@@ -30,8 +37,41 @@ from .secret_scan import note_text
 @pytest.fixture
 def server(tmp_path):
     process = LastfmProcess(tmp_path)
+    pylast.SSL_CONTEXT.load_verify_locations(str(process.ca_file))
     yield process
     process.stop()
+
+
+@dataclasses.dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str = ""
+
+
+def run_command(tmp_path, settings, *argv, env=None, extra=None):
+    """A `mopidy mtscrobble ...` command run in this process: the same runner
+    Mopidy calls, with a config as Mopidy makes it (`env` is for the fake's CA,
+    which this process trusts already)."""
+    name, *rest = argv[1:] if argv[0] == "mtscrobble" else argv
+    [command] = [c for c in SUBCOMMANDS if c.name == name]
+    parser = argparse.ArgumentParser(prog=f"mopidy mtscrobble {name}")
+    for flags, options in command.arguments:
+        parser.add_argument(*flags, **options)
+    args = parser.parse_args(rest)
+    config = {
+        "core": {"data_dir": str(tmp_path / "data")},
+        "http": {"enabled": True, "hostname": "127.0.0.1", "port": free_port()},
+        "proxy": {},
+        "mtscrobble": dict(settings),
+    }
+    for section, values in (extra or {}).items():
+        config.setdefault(section, {}).update(values)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = command.run(config, args)
+    note_text(output.getvalue())
+    return Result(code, output.getvalue())
 
 
 def settings_for(server, **overrides):
@@ -154,7 +194,7 @@ def test_login_says_to_start_again_when_the_token_expires(tmp_path, server):
 def test_login_with_refused_credentials_says_which_keys_to_check(
     tmp_path, server, overrides
 ):
-    result = run_mopidy_command(
+    result = run_command(
         tmp_path, settings_for(server, **overrides), "mtscrobble", "login",
         env=env_for(server),
     )  # fmt: skip
@@ -169,7 +209,7 @@ def test_login_with_the_network_down_says_so(tmp_path, server):
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     settings = settings_for(server, api_url=f"https://127.0.0.1:{closed_port}/2.0/")
-    result = run_mopidy_command(tmp_path, settings, "mtscrobble", "login",
+    result = run_command(tmp_path, settings, "mtscrobble", "login",
                                 env=env_for(server))  # fmt: skip
     assert result.returncode == 1
     assert "cannot reach" in result.stdout
@@ -177,7 +217,7 @@ def test_login_with_the_network_down_says_so(tmp_path, server):
 
 
 def test_login_without_credentials_says_where_to_get_them(tmp_path):
-    result = run_mopidy_command(tmp_path, {}, "mtscrobble", "login")
+    result = run_command(tmp_path, {}, "mtscrobble", "login")
     assert result.returncode == 1
     assert "https://www.last.fm/api/account/create" in result.stdout
 
@@ -186,11 +226,11 @@ def test_logout_forgets_the_session_and_keeps_the_queue(tmp_path, server):
     save_session(tmp_path, server)
     store, _ = enqueue(tmp_path, "Kept")
     store.close()
-    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "logout")
+    result = run_command(tmp_path, settings_for(server), "mtscrobble", "logout")
     assert result.returncode == 0
     assert "Logged out" in result.stdout
     assert not (data_dir(tmp_path) / "session.json").exists()
-    status = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "status")
+    status = run_command(tmp_path, settings_for(server), "mtscrobble", "status")
     assert "Queue: 1 pending" in status.stdout
     assert "not connected: run 'mopidy mtscrobble login'" in status.stdout
 
@@ -199,15 +239,15 @@ def test_queue_lists_pending_and_rejected_entries_with_reasons(tmp_path, server)
     store, ids = enqueue(tmp_path, "Waiting", "Refused")
     store.queue.mark_rejected(ids[1], "artist ignored by the server (code 1)")
     store.close()
-    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue")
+    result = run_command(tmp_path, settings_for(server), "mtscrobble", "queue")
     assert result.returncode == 0
     assert re.search(r"#1 +pending .*Artist - Waiting", result.stdout)
     assert "[rejected: artist ignored by the server (code 1)]" in result.stdout
-    only = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue",
+    only = run_command(tmp_path, settings_for(server), "mtscrobble", "queue",
                               "--rejected")  # fmt: skip
     assert "Waiting" not in only.stdout
     assert "Refused" in only.stdout
-    limited = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "queue",
+    limited = run_command(tmp_path, settings_for(server), "mtscrobble", "queue",
                                  "--limit", "1")  # fmt: skip
     assert "... and 1 more (use --limit)" in limited.stdout
 
@@ -216,7 +256,7 @@ def test_retry_without_a_running_mopidy_sends_directly(tmp_path, server):
     save_session(tmp_path, server)
     store, _ = enqueue(tmp_path, "One", "Two")
     store.close()
-    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "retry",
+    result = run_command(tmp_path, settings_for(server), "mtscrobble", "retry",
                                 env=env_for(server))  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Sent 2 scrobbles; 0 waiting, 0 rejected." in result.stdout
@@ -345,12 +385,12 @@ def test_import_loved_without_a_running_mopidy_imports_directly(tmp_path, server
     save_session(tmp_path, server)
     server.admin("loved", user="alice", tracks=loved(1500))
     settings = settings_for(server)
-    result = run_mopidy_command(tmp_path, settings, "mtscrobble", "import-loved",
+    result = run_command(tmp_path, settings, "mtscrobble", "import-loved",
                                 env=env_for(server))  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "page 1 of 2 (1000 of 1500 songs)" in result.stdout
     assert "Imported 1500 loved tracks. Mopidy matches them" in result.stdout
-    status = run_mopidy_command(tmp_path, settings, "mtscrobble", "status",
+    status = run_command(tmp_path, settings, "mtscrobble", "status",
                                 env=env_for(server))  # fmt: skip
     assert (
         "Loved tracks: 1500 songs, 0 in your library, 0 not found, 1500 still to match"
@@ -361,14 +401,14 @@ def test_import_loved_without_a_running_mopidy_imports_directly(tmp_path, server
 def test_sync_playcounts_without_a_running_mopidy_syncs_directly(tmp_path, server):
     save_session(tmp_path, server)
     settings = settings_for(server)
-    run_mopidy_command(tmp_path, settings, "mtscrobble", "import-loved",
+    run_command(tmp_path, settings, "mtscrobble", "import-loved",
                        env=env_for(server))  # fmt: skip
     server.admin("top", user="alice", tracks=[["A", "Song", 12], ["B", "Tune", 3]])
-    result = run_mopidy_command(tmp_path, settings, "mtscrobble", "sync-playcounts",
+    result = run_command(tmp_path, settings, "mtscrobble", "sync-playcounts",
                                 env=env_for(server))  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Imported the play counts of 2 songs. Mopidy matches" in result.stdout
-    status = run_mopidy_command(tmp_path, settings, "mtscrobble", "status",
+    status = run_command(tmp_path, settings, "mtscrobble", "status",
                                 env=env_for(server))  # fmt: skip
     assert "Play counts: 2 songs, 0 in your library, 0 not found, 2 still to match" in (
         status.stdout
@@ -379,7 +419,7 @@ def test_import_loved_paused_by_the_network_says_so(tmp_path, server):
     save_session(tmp_path, server)
     server.admin("loved", user="alice", tracks=loved(10))
     server.admin("fault", kind="http", method="user.getLovedTracks", status=503)
-    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble",
+    result = run_command(tmp_path, settings_for(server), "mtscrobble",
                                 "import-loved", env=env_for(server))  # fmt: skip
     assert result.returncode == 1
     assert "The import paused (" in result.stdout
@@ -412,7 +452,7 @@ def test_import_loved_asks_a_running_mopidy_and_shows_its_progress(tmp_path, ser
 
 
 def test_love_needs_a_running_mopidy(tmp_path, server):
-    result = run_mopidy_command(tmp_path, settings_for(server), "mtscrobble", "love",
+    result = run_command(tmp_path, settings_for(server), "mtscrobble", "love",
                                 "file:///nowhere.ogg", env=env_for(server))  # fmt: skip
     assert result.returncode == 1
     assert "Loving a track needs Mopidy running" in result.stdout
