@@ -24,7 +24,7 @@ help:
 	@echo "make test   run the whole test suite (Mopidy 3.4 on py311-py313, lint, Mopidy 4)"
 	@echo "make bench  run the benchmarks and print their numbers"
 	@echo "make chaos  run the fault campaign: 20 seeds in simulated time, 3 with kill -9 of a real Mopidy"
-	@echo "make lint   ruff check and ruff format --check"
+	@echo "make lint   ruff check, ruff format --check and mypy (strict)"
 	@echo "make clean  remove _local/ and .tox/"
 
 system-run:
