@@ -32,21 +32,24 @@ CHECKPOINT_EVERY_S = 1.0
 TRACK_LENGTH_S = 200
 
 
-class StalledDelivery(pykka.ThreadingActor):
-    """A delivery actor stuck in a call that never returns (until the end)."""
+class StalledDelivery:
+    """The delivery side stuck (its thread never gets to a round): what the
+    frontend tells it only piles up, as the real one's does (the latest track,
+    a flag), never waiting."""
 
-    def __init__(self, release: threading.Event) -> None:
-        super().__init__()
-        self.release = release
+    def __init__(self) -> None:
         self.calls = 0
+        self.lock = threading.Lock()
+        self.latest = None
 
     def now_playing(self, track) -> None:
-        self.calls += 1
-        self.release.wait()
+        with self.lock:
+            self.calls += 1
+            self.latest = track
 
     def queue_changed(self) -> None:
-        self.calls += 1
-        self.release.wait()
+        with self.lock:
+            self.calls += 1
 
 
 class BenchClock:
@@ -98,10 +101,9 @@ def tl_track(i: int) -> TlTrack:
 
 
 def run(plays: int) -> int:
-    release = threading.Event()
     clock = BenchClock()
     with tempfile.TemporaryDirectory() as tmp:
-        delivery = StalledDelivery.start(release).proxy()
+        delivery = StalledDelivery()
         frontend = MTScrobbleFrontend.start(
             config(pathlib.Path(tmp)), None, clock=clock, scheduler=NoTimers(),
             delivery=delivery,
@@ -143,7 +145,6 @@ def run(plays: int) -> int:
         db.close()
         db_bytes = db_path.stat().st_size
         wal_bytes = pathlib.Path(f"{db_path}-wal").stat().st_size
-        release.set()
         pykka.ActorRegistry.stop_all()
 
     ordered = sorted(latencies_ms)
@@ -158,7 +159,7 @@ def run(plays: int) -> int:
         ("latency max", f"{ordered[-1]:.3f} ms"),
         ("database size", f"{db_bytes / 1024:,.0f} KiB"),
         ("write-ahead log size", f"{wal_bytes / 1024:,.0f} KiB"),
-        ("delivery calls waiting", "all (stalled)"),
+        ("delivery told, never sending", f"{delivery.calls:,} times"),
         ("p99 under 5 ms", "yes" if p99 < P99_LIMIT_MS else "NO"),
         ("worst under 50 ms", "yes" if ordered[-1] < MAX_LIMIT_MS else "NO"),
     ]
