@@ -98,10 +98,16 @@ class RequestError(LastfmError):
     """The server refused the request as such (lfm 2, 3, 5, 7, ...): a bug."""
 
 
+NOT_RUNNING = "Mopidy-MTScrobble is not running (see Mopidy's log)"
+
+
 class NotReadyError(MTScrobbleError):
     """The extension is not running, or not yet (or did not answer in time)."""
 
     http_status = 503
+
+    def __init__(self, message: str = NOT_RUNNING) -> None:
+        super().__init__(message)
 
 
 class RequestRefused(MTScrobbleError):

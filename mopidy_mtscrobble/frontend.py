@@ -278,12 +278,12 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def start_import(self, kind: str) -> bool:
         """Start an import ("loved", "playcounts"); False if one runs already."""
         if self._owned_delivery is None:
-            raise NotReadyError("Mopidy-MTScrobble is not running (see Mopidy's log)")
+            raise NotReadyError
         return self._owned_delivery.start_import(kind)
 
     def _usable_store(self) -> Store:
         if self._saver is None:
-            raise NotReadyError("Mopidy-MTScrobble is not running (see Mopidy's log)")
+            raise NotReadyError
         return self._saver.usable_store()
 
     @property

@@ -23,7 +23,12 @@ import pykka
 import tornado.web
 
 from ..datadir import prepare_data_dir
-from ..errors import MTScrobbleError, NotReadyError, RequestRefused, StorageError
+from ..errors import (
+    MTScrobbleError,
+    NotReadyError,
+    RequestRefused,
+    StorageError,
+)
 from ..session import SessionFile
 from ..settings import Settings
 from ..store import Store
@@ -43,7 +48,6 @@ FRONTEND_TIMEOUT_S = 5.0
 # A love or a track's info waits for a library lookup, which may be slow.
 LOOKUP_TIMEOUT_S = 20.0
 ACTOR_THREADS = 4
-NOT_RUNNING = "Mopidy-MTScrobble is not running (see Mopidy's log)"
 
 # Security headers of every answer; the page's policy allows only its own files.
 SECURITY_HEADERS = {
@@ -129,7 +133,7 @@ class Context:
         except (TimeoutError, pykka.Timeout):
             raise NotReadyError("Mopidy did not answer in time; try again") from None
         except pykka.ActorDeadError:
-            raise NotReadyError(NOT_RUNNING) from None
+            raise NotReadyError from None
 
     async def frontend(self) -> Any:
         """A proxy of the running frontend; 503 when it does not run."""
@@ -137,7 +141,7 @@ class Context:
 
         refs = pykka.ActorRegistry.get_by_class(MTScrobbleFrontend)
         if not refs:
-            raise NotReadyError(NOT_RUNNING)
+            raise NotReadyError
         return refs[0].proxy()
 
     async def delivery(self) -> Any:
@@ -148,7 +152,7 @@ class Context:
             FRONTEND_TIMEOUT_S,
         )
         if delivery is None:
-            raise NotReadyError(NOT_RUNNING)
+            raise NotReadyError
         return delivery
 
     def sessions(self) -> SessionFile:
