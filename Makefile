@@ -46,13 +46,10 @@ venv: system-run $(VENV)/.stamp
 demo-music: venv
 	@$(VENV)/bin/python scripts/make_demo_music.py $(LOCAL)/music
 
+# With an API account in _local/secrets.conf: the real network. Without: the
+# demo, against the fake Last.fm server on 127.0.0.1 (scripts/run_mopidy.py).
 run: venv demo-music
-	@mkdir -p $(LOCAL)/data $(LOCAL)/cache $(LOCAL)/config
-	@touch $(LOCAL)/secrets.conf && chmod 600 $(LOCAL)/secrets.conf
-	exec $(VENV)/bin/mopidy --config dev/mopidy.conf:$(LOCAL)/secrets.conf \
-	    -o core/data_dir=$(LOCAL)/data -o core/cache_dir=$(LOCAL)/cache \
-	    -o core/config_dir=$(LOCAL)/config \
-	    -o "file/media_dirs=$(LOCAL)/music|Demo music"
+	exec $(VENV)/bin/python scripts/run_mopidy.py
 
 test: system-test venv
 	@total=$$(date +%s); \
