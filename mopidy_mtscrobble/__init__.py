@@ -40,6 +40,8 @@ class Extension(ext.Extension):
     def validate_environment(self) -> None:
         problem = dependency_problem()
         if problem is not None:
+            # Mopidy logs the reason only at INFO (Mopidy 4: hidden by default).
+            logger.warning("Mopidy-MTScrobble cannot run: %s", problem)
             raise exceptions.ExtensionError(problem)
 
     def setup(self, registry: ext.Registry) -> None:
