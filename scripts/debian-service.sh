@@ -12,8 +12,10 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 mirror=http://deb.debian.org/debian
-# Installed offline in the test of an unusable pylast (Debian's own is too old).
-extra_downloads=python3-pylast
+# Installed offline by tests: Debian's own pylast (too old: the extension must be
+# disabled with a reason), and Debian's pytest, hypothesis and trustme for the
+# unit suite.
+extra_downloads="python3-pylast python3-pytest python3-hypothesis python3-trustme"
 
 readme_apt_packages() {
     local line
