@@ -17,7 +17,7 @@ empty :=
 space := $(empty) $(empty)
 export PATH := $(subst $(space),:,$(strip $(PYENV_BINS) $(PATH)))
 
-.PHONY: help system-run system-test venv demo-music run test test-mopidy4 lint bench chaos clean
+.PHONY: help system-run system-test venv demo-music run test test-mopidy4 test-debian lint bench chaos clean
 
 help:
 	@echo "make run    start a real Mopidy with Mopidy-MTScrobble on 127.0.0.1:6680 (HTTP) and :6600 (MPD)"
@@ -46,13 +46,10 @@ venv: system-run $(VENV)/.stamp
 demo-music: venv
 	@$(VENV)/bin/python scripts/make_demo_music.py $(LOCAL)/music
 
+# With an API account in _local/secrets.conf: the real network. Without: the
+# demo, against the fake Last.fm server on 127.0.0.1 (scripts/run_mopidy.py).
 run: venv demo-music
-	@mkdir -p $(LOCAL)/data $(LOCAL)/cache $(LOCAL)/config
-	@touch $(LOCAL)/secrets.conf && chmod 600 $(LOCAL)/secrets.conf
-	exec $(VENV)/bin/mopidy --config dev/mopidy.conf:$(LOCAL)/secrets.conf \
-	    -o core/data_dir=$(LOCAL)/data -o core/cache_dir=$(LOCAL)/cache \
-	    -o core/config_dir=$(LOCAL)/config \
-	    -o "file/media_dirs=$(LOCAL)/music|Demo music"
+	exec $(VENV)/bin/python scripts/run_mopidy.py
 
 test: system-test venv
 	@total=$$(date +%s); \
@@ -62,6 +59,7 @@ test: system-test venv
 	stage "Mopidy 3.4 (py311, py312, py313) and lint" $(VENV)/bin/tox run -e py311,py312,py313,lint && \
 	stage "end to end with mpc, and the page in Chromium, on Mopidy 3.4" $(VENV)/bin/tox run -e e2e,browser && \
 	stage "Mopidy 4.0 in a Debian 13 root, end to end included" $(MAKE) --no-print-directory test-mopidy4 && \
+	stage "Debian's Mopidy service in clean Debian 12 and 13 systems" $(MAKE) --no-print-directory test-debian && \
 	echo "make test: everything passed in $$(( $$(date +%s) - total )) s"
 
 # Mopidy 4 needs GStreamer >= 1.26.2: the Debian 13 root (built once, cached in
@@ -71,6 +69,13 @@ test-mopidy4: system-test
 	scripts/debian13.sh run bash -c 'test -x /opt/tox/bin/tox || \
 	  { python3 -m venv --system-site-packages /opt/tox && /opt/tox/bin/pip install -q tox; }; \
 	  tox --workdir /work/tox -e mopidy4,e2e-mopidy4'
+
+# Debian's own mopidy package as the system service, the extension installed the
+# README's way, in clean Debian 12 and 13 roots (built once, cached in
+# _local/debian-service): see tests/debian. Needs root (debootstrap, chroot).
+test-debian: system-test venv
+	@if (( EUID != 0 )); then echo "The Debian systems' test needs root (debootstrap, chroot, mounts): run it as root." >&2; exit 1; fi
+	MTSCROBBLE_DEBIAN_SYSTEMS=1 $(VENV)/bin/python -m pytest -p no:cacheprovider tests/debian
 
 bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py

@@ -35,6 +35,34 @@ def build_command(help_text: str, subcommands: Sequence[Subcommand]) -> Any:
     return _argparse_command(help_text, subcommands)
 
 
+def unavailable_command() -> Any:
+    """A stand-in for the command while a dependency is unusable.
+
+    Mopidy then disables the extension and says why (its requirement check, or
+    our validate_environment), and `mopidy mtscrobble ...` ends with its own
+    "Unable to run command provided by disabled extension". Mopidy 4 does not
+    register the commands of a disabled extension at all.
+    """
+    if MOPIDY_MAJOR >= 4:
+        return None
+    from mopidy import commands
+
+    class Unavailable(commands.Command):
+        help = "Unavailable: see why in Mopidy's log (mopidy deps)."
+
+        # Any words are accepted, so that Mopidy gets to say why it is disabled.
+        def _parse(self, args: Any, namespace: Any, overrides: Any, prog: Any) -> Any:
+            for attr, value in {**overrides, **self._overrides}.items():
+                setattr(namespace, attr, value)
+            namespace.command = self
+            return namespace
+
+        def run(self, args: argparse.Namespace, config: Mapping[str, Any]) -> int:
+            return 1
+
+    return Unavailable()
+
+
 def _argparse_command(help_text: str, subcommands: Sequence[Subcommand]) -> Any:
     from mopidy import commands
 

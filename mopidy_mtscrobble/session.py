@@ -7,6 +7,7 @@ import logging
 import os
 import pathlib
 
+from .datadir import ownership_remedy
 from .errors import StorageError
 from .lastfm import Session
 
@@ -63,7 +64,8 @@ class SessionFile:
             os.replace(temporary, self.path)
         except OSError as exc:
             raise StorageError(
-                f"Cannot save the session in {self.path}: {exc.strerror}."
+                f"Cannot save the session in {self.path}: {exc.strerror}. "
+                f"{ownership_remedy(self.path.parent)}."
             ) from None
 
     def clear(self) -> None:
