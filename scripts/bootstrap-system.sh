@@ -5,12 +5,13 @@
 # command is printed and the script fails.
 set -euo pipefail
 
+# mpc: the README's first steps play the demo with it.
 RUN_PACKAGES=(
     pkg-config libgirepository1.0-dev libcairo2-dev
     gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools mpc
 )
-TEST_PACKAGES=(mpc debootstrap chromium)
+TEST_PACKAGES=(debootstrap chromium)
 
 wanted=("${RUN_PACKAGES[@]}")
 if [[ "${1:-run}" == test ]]; then

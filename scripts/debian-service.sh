@@ -100,7 +100,17 @@ case "${1:-}" in
             echo "Building the Debian roots needs root (debootstrap, chroot)." >&2
             exit 1
         fi
-        for suite in "$@"; do build "$suite"; done
+        # Side by side: mostly waiting on the mirror.
+        builders=()
+        for suite in "$@"; do
+            build "$suite" &
+            builders+=($!)
+        done
+        failed=0
+        for builder in "${builders[@]}"; do
+            wait "$builder" || failed=1
+        done
+        exit "$failed"
         ;;
     root) root_of "$2" ;;
     *) echo "usage: $0 build SUITE... | root SUITE" >&2; exit 2 ;;
