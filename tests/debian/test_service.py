@@ -269,15 +269,6 @@ def test_debians_own_pylast_is_reported_by_mopidy(suite, roots, wheel, tmp_path)
     assert status.returncode == 1
 
 
-# Fails under Debian's Pythons in the full suite (not alone), also before issue
-# 16's changes: the answer is "locked by another program" instead of "damaged".
-# Reported; it runs in every tox environment.
-KNOWN_FAILING = (
-    "tests/test_web_security.py::SecurityTest::"
-    "test_a_database_that_cannot_be_read_is_503_json"
-)
-
-
 def test_the_unit_suite_passes_under_debians_mopidy(roots, wheel, tmp_path):
     """The installed wheel under Debian's Mopidy, Pykka, Tornado and Python, with
     Debian's own pytest, hypothesis and trustme; both systems at once."""
@@ -297,7 +288,7 @@ def test_the_unit_suite_passes_under_debians_mopidy(roots, wheel, tmp_path):
             shutil.copy(REPO / "pyproject.toml", source)
             command = (
                 "cd /work/src && python3 -m pytest -p no:cacheprovider -q tests "
-                f"--ignore=tests/e2e --ignore=tests/browser --deselect {KNOWN_FAILING}"
+                "--ignore=tests/e2e --ignore=tests/browser"
             )
             runs.append(subprocess.Popen(
                 system.argv("sh", "-c", command),
