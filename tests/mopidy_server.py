@@ -122,19 +122,7 @@ class MopidyServer:
         self.log = LogWatcher(self.process.stdout)
 
     def rpc(self, method: str, **params: object) -> object:
-        body = json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-        )
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.http_port}/mopidy/rpc",
-            data=body.encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            reply = json.load(answer)
-        if "error" in reply:
-            raise AssertionError(f"{method} failed: {reply['error']}")
-        return reply["result"]
+        return rpc(self.http_port, method, **params)
 
     def wait_until_serving(self) -> None:
         """Returns once the core answers JSON-RPC; fails if the process exits first."""
@@ -204,3 +192,18 @@ def run_mopidy_command(
     )
     note_text(result.stdout + result.stderr)
     return result
+
+
+def rpc(port: int, method: str, **params: object) -> object:
+    """Calls Mopidy's JSON-RPC API on 127.0.0.1:PORT; fails on an error answer."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/mopidy/rpc",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        reply = json.load(answer)
+    if "error" in reply:
+        raise AssertionError(f"{method} failed: {reply['error']}")
+    return reply["result"]

@@ -7,7 +7,6 @@ a root command refused, login, the service playing, a file root left behind.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import signal
@@ -20,7 +19,7 @@ import pytest
 
 from ..audio_files import write_track
 from ..lastfm_process import LastfmProcess
-from ..mopidy_server import LogWatcher, free_port
+from ..mopidy_server import LogWatcher, free_port, rpc
 from ..secret_scan import note_text
 from .system import REPO, SERVICE_CONFIG, DebianSystem, build_roots, readme_line
 
@@ -171,19 +170,6 @@ def test_login_through_mopidyctl(system, lastfm):
     assert oct(session.stat().st_mode & 0o777) == "0o600"
     owners = system.run("find", DATA_DIR, "!", "-user", "mopidy", check=True)
     assert owners.stdout == ""
-
-
-def rpc(port: int, method: str, **params) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/mopidy/rpc",
-        data=body.encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        reply = json.load(answer)
-    assert "error" not in reply, reply
-    return reply["result"]
 
 
 def test_the_service_plays_queues_and_sends(system, lastfm, tmp_path):
