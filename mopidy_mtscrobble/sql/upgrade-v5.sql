@@ -37,7 +37,7 @@ CREATE TABLE deliveries (
     queued_at       INTEGER NOT NULL,  -- later than the play's created_at if resent
     sent_at         INTEGER,
     PRIMARY KEY (play_id, destination)
-);
+) WITHOUT ROWID;
 
 INSERT INTO plays (
     id, artist, track, album, album_artist, track_number, duration_s, mbid,
@@ -61,7 +61,6 @@ DROP TABLE scrobbles;
 
 CREATE INDEX deliveries_by_state
     ON deliveries (destination, state, play_timestamp, play_id);
-CREATE INDEX deliveries_by_time ON deliveries (destination, play_timestamp, play_id);
 CREATE INDEX deliveries_by_sent_at ON deliveries (destination, sent_at)
     WHERE state = 'sent';
 

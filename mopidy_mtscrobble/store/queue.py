@@ -51,12 +51,16 @@ class DestinationQueue:
         counts.update({row[0]: row[1] for row in rows})
         return counts
 
+    # Newest plays first, each looked up here (CROSS JOIN: in that order).
+    RECENT = """
+    SELECT s.* FROM plays AS p CROSS JOIN scrobbles AS s
+    WHERE s.id = p.id AND s.destination = ?
+    ORDER BY p.timestamp DESC, p.id DESC LIMIT ?
+    """
+
     def recent(self, limit: int) -> list[Scrobble]:
-        sql = """
-        SELECT * FROM scrobbles WHERE destination = ?
-        ORDER BY timestamp DESC, id DESC LIMIT ?
-        """
-        return [scrobble_of(r) for r in self._db.read(sql, (self.destination, limit))]
+        rows = self._db.read(self.RECENT, (self.destination, limit))
+        return [scrobble_of(r) for r in rows]
 
     BY_STATES = """
     SELECT * FROM scrobbles WHERE destination = ? AND state IN ({marks})
