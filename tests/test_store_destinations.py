@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 
 from mopidy_mtscrobble.destinations import LASTFM
+from mopidy_mtscrobble.errors import StorageError
 from mopidy_mtscrobble.matching import key_parts
-from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
+from mopidy_mtscrobble.store import DB_FILENAME, STATES, NewScrobble, Store
 
 NOW = 1_700_000_000
 DAY = 86_400
@@ -36,8 +37,8 @@ def queue_plays(store, count, destinations=EVERY, start=NOW - 3600):
 
 
 def states(store, destination):
-    return {e.id: e.state for e in store.queue_to(destination).by_states(
-        ("pending", "in_flight", "sent", "rejected"), 1000)}  # fmt: skip
+    entries = store.queue_to(destination).by_states(STATES, 1000)
+    return {e.id: e.state for e in entries}
 
 
 # Queuing.
@@ -63,6 +64,13 @@ def test_the_play_and_its_states_are_committed_together_when_enqueue_returns(
     rows = other.execute("SELECT play_id, destination, state FROM deliveries")
     assert sorted(rows) == [(play_id, LASTFM, "pending"), (play_id, OTHER, "pending")]
     other.close()
+
+
+def test_a_play_is_not_kept_when_one_of_its_states_cannot_be(store):
+    with pytest.raises(StorageError, match="CHECK constraint"):
+        store.plays.enqueue(play(), (LASTFM, ""), NOW)
+    assert store.plays.play_count() == 0
+    assert store.queue.counts()["pending"] == 0
 
 
 def test_queuing_a_play_again_adds_only_the_destinations_it_lacked(store):
