@@ -134,6 +134,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self._clock,
             self._store_lock_wait_s,
             self.settings.history_days,
+            self.settings.destinations,
             retry_later=self._schedule_save_retry,
             saved=self._queue_changed,
         )

@@ -14,7 +14,7 @@ import logging
 import os
 import pathlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from .backoff import Backoff
 from .errors import StorageError
@@ -68,15 +68,18 @@ class PlaySaver:
         clock: Clock,
         lock_wait_s: float,
         history_days: int,
+        destinations: Collection[str],
         retry_later: Callable[[float], None],
         saved: Callable[[], None],
     ) -> None:
-        """`retry_later(seconds)`: have `retry()` called then (on this thread);
-        `saved()`: plays went into the queue."""
+        """Each play is queued for `destinations`. `retry_later(seconds)`: have
+        `retry()` called then (on this thread); `saved()`: plays went into the
+        queue."""
         self._data_dir = data_dir
         self._clock = clock
         self._lock_wait_s = lock_wait_s
         self._history_days = history_days
+        self._destinations = tuple(destinations)
         self._retry_later = retry_later
         self._saved = saved
         self.store: Store | None = None
@@ -127,8 +130,11 @@ class PlaySaver:
         scrobble = waiting.scrobble
         assert self.store is not None
         try:
-            scrobble_id = self.store.queue.enqueue(
-                scrobble, self._clock.wall(), distinct=not waiting.tried
+            scrobble_id = self.store.plays.enqueue(
+                scrobble,
+                self._destinations,
+                self._clock.wall(),
+                distinct=not waiting.tried,
             )
         except StorageError as exc:
             waiting.tried = True
@@ -210,7 +216,7 @@ class PlaySaver:
             return
         self._prune_at_s = self._clock.monotonic() + PRUNE_INTERVAL_S
         try:
-            pruned = self.store.queue.prune_history(
+            pruned = self.store.plays.prune_history(
                 self._history_days, self._clock.wall()
             )
         except StorageError as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 from mopidy import config
 
+from .destinations import LASTFM
 from .listening import Rules
 
 NETWORKS = ("lastfm", "librefm", "custom")
@@ -117,6 +118,12 @@ class Settings:
                 section.get("favorites_uri_schemes") or ()
             )
         return cls(**values)
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """Where each qualified play is queued to go: the Last.fm-compatible
+        network, whichever server it is."""
+        return (LASTFM,)
 
     @property
     def network_name(self) -> str:

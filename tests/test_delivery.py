@@ -279,7 +279,7 @@ def test_restart_after_a_crash_mid_flush_sends_each_entry_exactly_once(
 ):
     ids = queue(store, 10)
     # The crash: a batch marked in flight; the server applied only part of it.
-    store.queue.mark_in_flight(ids)
+    store.queue.mark_in_flight(ids, NOW)
     key = lastfm.add_user("alice")
     SessionFile(store.path.parent, "custom").save(Session(key=key, username="alice"))
     for i in range(4):

@@ -269,7 +269,7 @@ def test_uncertain_entries_expire_like_pending_ones(
     make_delivery, store, lastfm, clock
 ):
     [entry] = queue(store, 1, start=NOW - 13 * DAY)
-    store.queue.mark_in_flight([entry])
+    store.queue.mark_in_flight([entry], NOW)
     lastfm.fault_source = lambda method: (
         Fault("http", status=503) if method == "user.getRecentTracks" else None
     )

@@ -272,7 +272,7 @@ def test_sent_history_older_than_history_days_is_pruned_daily(harness, tmp_path)
     player.stop()
     db = sqlite3.connect(tmp_path / "mtscrobble" / DB_FILENAME)
     with db:
-        db.execute("UPDATE scrobbles SET state = 'sent', sent_at = ?", (START_WALL,))
+        db.execute("UPDATE deliveries SET state = 'sent', sent_at = ?", (START_WALL,))
     db.close()
     player.advance(2 * 86_400)
     player.play("dummy:other")

@@ -146,7 +146,7 @@ def test_radio_plays_count_but_the_station_is_not_a_match(store):
                     chosen_by_user=False),
         NOW,
     )  # fmt: skip
-    store.queue.mark_in_flight([scrobble])
+    store.queue.mark_in_flight([scrobble], NOW)
     store.queue.mark_sent([scrobble], NOW, ("local", "file", "http"))
     assert count_of(store, "DJ", "Tune") == 1
     assert store.songs.most_played(10) == []

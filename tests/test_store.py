@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.errors import StorageError
 from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, NewScrobble, Store
 from mopidy_mtscrobble.store.database import sql_file
@@ -77,7 +78,7 @@ def test_enqueued_entry_keeps_every_field_as_pending(store):
 def test_entry_is_committed_when_enqueue_returns(store, tmp_path):
     entry_id = store.queue.enqueue(scrobble(), NOW)
     other = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert other.execute("SELECT id FROM scrobbles").fetchall() == [(entry_id,)]
+    assert other.execute("SELECT id FROM plays").fetchall() == [(entry_id,)]
     other.close()
 
 
@@ -113,15 +114,15 @@ def test_old_sent_history_is_pruned_but_pending_entries_stay(store, tmp_path):
     db = sqlite3.connect(tmp_path / DB_FILENAME)
     with db:
         db.execute(
-            "UPDATE scrobbles SET state='sent', sent_at=? WHERE id=?",
+            "UPDATE deliveries SET state='sent', sent_at=? WHERE play_id=?",
             (int(NOW) - 91 * 86400, old),
         )
         db.execute(
-            "UPDATE scrobbles SET state='sent', sent_at=? WHERE id=?",
+            "UPDATE deliveries SET state='sent', sent_at=? WHERE play_id=?",
             (int(NOW) - 89 * 86400, kept),
         )
     db.close()
-    assert store.queue.prune_history(90, NOW) == 1
+    assert store.plays.prune_history(90, NOW) == 1
     assert store.queue.get(old) is None
     assert store.queue.get(kept) is not None
     assert store.queue.get(pending) is not None
@@ -152,6 +153,61 @@ def test_upgrade_from_every_older_version(tmp_path, version):
     db = sqlite3.connect(tmp_path / DB_FILENAME)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
+
+
+OLD_QUEUE = [
+    # id, track, timestamp, state, attempts, last_error, next_attempt_at, sent_at
+    (1, "Waiting", 1000, "pending", 2, "daily scrobble limit", 5000, None),
+    (2, "Unknown", 2000, "in_flight", 1, "timed out", 4000, None),
+    (3, "Landed", 3000, "sent", 0, None, None, 3500),
+    (4, "Refused", 4000, "rejected", 0, "artist ignored (code 1)", None, None),
+]
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_upgrade_keeps_every_queued_scrobble_in_its_state_for_lastfm(tmp_path, version):
+    build_database_at_version(tmp_path / DB_FILENAME, version)
+    db = sqlite3.connect(tmp_path / DB_FILENAME)
+    with db:
+        db.executemany(
+            "INSERT INTO scrobbles (id, artist, track, album, album_artist, "
+            "track_number, duration_s, mbid, chosen_by_user, timestamp, uri, state, "
+            "attempts, last_error, next_attempt_at, created_at, sent_at) VALUES "
+            "(?, 'Artist', ?, 'Album', 'AA', 3, 200, 'mbid', 0, ?, 'local:1', ?, ?, "
+            "?, ?, 900, ?)",
+            OLD_QUEUE,
+        )
+    db.close()
+    opened = Store.open(tmp_path, NOW)
+    try:
+        assert opened.plays.play_count() == len(OLD_QUEUE)
+        assert opened.plays.counts_by_destination() == {
+            LASTFM: {"pending": 1, "in_flight": 1, "sent": 1, "rejected": 1}
+        }
+        for row in OLD_QUEUE:
+            entry = opened.queue.get(row[0])
+            assert (
+                entry.id, entry.track, entry.timestamp, entry.state, entry.attempts,
+                entry.last_error, entry.next_attempt_at, entry.sent_at,
+            ) == row  # fmt: skip
+            assert (entry.artist, entry.album, entry.album_artist) == (
+                "Artist", "Album", "AA",
+            )  # fmt: skip
+            assert (entry.track_number, entry.duration_s, entry.mbid) == (
+                3, 200, "mbid",
+            )  # fmt: skip
+            assert (entry.chosen_by_user, entry.uri) == (False, "local:1")
+            assert (entry.created_at, entry.queued_at, entry.in_flight_at) == (
+                900, 900, None,
+            )  # fmt: skip
+        # Nothing is sent again: only the waiting entry is due; the one in
+        # flight is checked first.
+        assert [e.id for e in opened.queue.due(NOW, 50)] == [1]
+        assert [e.id for e in opened.queue.in_flight()] == [2]
+        # The same play queued again is still the one play.
+        assert opened.queue.enqueue(scrobble(track="Landed", timestamp=3000), NOW) == 3
+    finally:
+        opened.close()
 
 
 def test_database_from_a_newer_version_is_refused_and_left_alone(tmp_path):
@@ -279,12 +335,12 @@ def test_opening_another_connection_keeps_this_process_locks(tmp_path):
 
 
 def damage_the_queue_table(path):
-    """Garble the scrobbles table's root page under a running connection, and
+    """Garble the deliveries table's root page under a running connection, and
     make that connection look at the file again (another connection writes)."""
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     [root] = other.execute(
-        "SELECT rootpage FROM sqlite_master WHERE name = 'scrobbles'"
+        "SELECT rootpage FROM sqlite_master WHERE name = 'deliveries'"
     ).fetchone()
     page_size = other.execute("PRAGMA page_size").fetchone()[0]
     with open(path, "r+b") as file:

@@ -138,7 +138,7 @@ class WebTest(WebCase):
             for i in range(3)
         ]
         store.queue.mark_rejected(ids[0], "artist ignored by the server (code 1)")
-        store.queue.mark_in_flight([ids[1]])
+        store.queue.mark_in_flight([ids[1]], now)
         store.queue.mark_sent([ids[1]], now)
         store.close()
 

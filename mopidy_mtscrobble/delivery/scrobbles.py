@@ -82,7 +82,7 @@ class ScrobbleSender:
         if not batch:
             next_due = queue.next_due_at()
             return None if next_due is None else max(0.0, next_due - now)
-        queue.mark_in_flight([e.id for e in batch])
+        queue.mark_in_flight([e.id for e in batch], now)
         try:
             self._send(batch)
         except LastfmError as exc:

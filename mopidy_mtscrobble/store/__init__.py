@@ -10,10 +10,12 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+from ..destinations import LASTFM
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .jobs import ImportJobs
 from .loves import LoveActions
-from .queue import STATES, ScrobbleQueue
+from .plays import STATES, Plays
+from .queue import DestinationQueue
 from .rows import (
     Job,
     LocalMatch,
@@ -28,8 +30,8 @@ from .songs import Songs
 
 __all__ = [
     "DB_FILENAME", "LOCK_WAIT_SECONDS", "SCHEMA_VERSION", "STATES", "Database",
-    "Job", "LocalMatch", "LoveAction", "Loved", "NewScrobble", "Scrobble", "Song",
-    "SongEntry", "Store",
+    "DestinationQueue", "Job", "LocalMatch", "LoveAction", "Loved", "NewScrobble",
+    "Plays", "Scrobble", "Song", "SongEntry", "Store",
 ]  # fmt: skip
 
 
@@ -59,7 +61,9 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.queue = ScrobbleQueue(db)
+        self.plays = Plays(db)
+        # Last.fm's queue: the one destination so far.
+        self.queue = self.queue_to(LASTFM)
         self.loves = LoveActions(db)
         self.songs = Songs(db)
         self.jobs = ImportJobs(db)
@@ -72,6 +76,12 @@ class Store:
         """Open the database in `directory` (see `Database.open`)."""
         return cls(Database.open(directory, now_s, *args, **options))
 
+    def queue_to(self, destination: str) -> DestinationQueue:
+        """The queue of one destination. Last.fm's accepted plays count on the
+        play counts imported from it."""
+        counts_plays = destination == LASTFM
+        return DestinationQueue(self.db, destination, counts_plays)
+
     @property
     def path(self) -> pathlib.Path:
         return self.db.path
@@ -81,10 +91,10 @@ class Store:
 
     def clear_retry_times(self) -> None:
         """Everything waiting may be sent at once (a start, or 'retry now')."""
-        self.queue.clear_retry_times()
+        self.plays.clear_retry_times()
         self.loves.clear_retry_times()
 
     def shift_retry_times(self, seconds: float) -> None:
         """The wall clock jumped: move the retry times kept with it."""
-        self.queue.shift_retry_times(seconds)
+        self.plays.shift_retry_times(seconds)
         self.loves.shift_retry_times(seconds)

@@ -1,269 +1,221 @@
-"""The scrobble queue, which also keeps sent scrobbles as history."""
+"""One destination's scrobble queue, which also keeps what was sent as history.
+
+Each entry is a play (`plays.Plays`) and its state at this destination:
+pending, in flight (sent, outcome not known yet), sent, or rejected (with the
+reason). Nothing here reads or changes another destination's states.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection
-from typing import Any
 
-from ..sanitize import encodable
 from .database import Database
-from .rows import NewScrobble, Scrobble, from_row
+from .plays import STATES, Plays, scrobble_of
+from .rows import NewScrobble, Scrobble
 from .songs import count_play
 
-STATES = ("pending", "in_flight", "sent", "rejected")
-SECONDS_PER_DAY = 86_400
-# A replay at the very second of an earlier play moves on by at most this much.
-MAX_TIMESTAMP_SHIFTS = 60
-# SQLite keeps integers in 64 bits; a value from a misbehaving backend may not fit.
-MAX_SQLITE_INT = 2**63 - 1
+__all__ = ["STATES", "DestinationQueue"]
+
+WAITING = ("pending", "in_flight")
 
 
-class ScrobbleQueue:
-    def __init__(self, db: Database) -> None:
+class DestinationQueue:
+    """The queue of the destination named `destination`. With `counts_plays`,
+    a play accepted here is one more on its song's play count (the counts
+    imported from this destination)."""
+
+    def __init__(self, db: Database, destination: str, counts_plays: bool) -> None:
         self._db = db
-
-    # The frontend's side: plays in.
-
-    INSERT = """
-    INSERT INTO scrobbles (
-        artist, track, album, album_artist, track_number, duration_s, mbid,
-        chosen_by_user, timestamp, uri, state, created_at
-    ) VALUES (
-        :artist, :track, :album, :album_artist, :track_number, :duration_s, :mbid,
-        :chosen_by_user, :timestamp, :uri, 'pending', :created_at
-    )
-    ON CONFLICT (timestamp, artist, track) DO NOTHING
-    """
-    BY_PLAY = (
-        "SELECT id FROM scrobbles WHERE timestamp = ? AND artist = ? AND track = ?"
-    )
+        self.destination = destination
+        self._counts_plays = counts_plays
 
     def enqueue(
         self, scrobble: NewScrobble, now_s: float, distinct: bool = False
     ) -> int:
-        """Commit a qualified play as pending; returns its id.
-
-        Queuing the same play again is a no-op (a retry after a failed write
-        may find it saved). With `distinct`, the play is known to be new: one
-        that meets an entry of the same track at the same second (a replay
-        after the clock was set back) is queued a second later instead.
-        """
-        values = _storable(scrobble)
-        values["created_at"] = int(now_s)
-        with self._db.write() as db:
-            for _ in range(MAX_TIMESTAMP_SHIFTS):
-                cursor = db.execute(self.INSERT, values)
-                if cursor.rowcount:
-                    return int(cursor.lastrowid or 0)
-                if not distinct:
-                    break
-                values["timestamp"] += 1
-            row = db.execute(
-                self.BY_PLAY, (values["timestamp"], values["artist"], values["track"])
-            ).fetchone()
-            return int(row["id"])
-
-    PRUNE = "DELETE FROM scrobbles WHERE state = 'sent' AND sent_at < ?"
-
-    def prune_history(self, history_days: int, now_s: float) -> int:
-        """Forget sent scrobbles older than `history_days`; pending ones stay."""
-        with self._db.write() as db:
-            cutoff = int(now_s) - history_days * SECONDS_PER_DAY
-            return int(db.execute(self.PRUNE, (cutoff,)).rowcount)
+        """Queue a play for this destination alone (see `Plays.enqueue`)."""
+        return Plays(self._db).enqueue(scrobble, (self.destination,), now_s, distinct)
 
     # Reading, for everyone.
 
-    def get(self, scrobble_id: int) -> Scrobble | None:
-        rows = self._db.read("SELECT * FROM scrobbles WHERE id = ?", (scrobble_id,))
-        return _scrobble(rows[0]) if rows else None
+    def get(self, play_id: int) -> Scrobble | None:
+        sql = "SELECT * FROM scrobbles WHERE destination = ? AND id = ?"
+        rows = self._db.read(sql, (self.destination, play_id))
+        return scrobble_of(rows[0]) if rows else None
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATES, 0)
-        sql = "SELECT state, count(*) FROM scrobbles GROUP BY state"
-        counts.update({row[0]: row[1] for row in self._db.read(sql)})
+        sql = """
+        SELECT state, count(*) FROM deliveries WHERE destination = ? GROUP BY state
+        """
+        rows = self._db.read(sql, (self.destination,))
+        counts.update({row[0]: row[1] for row in rows})
         return counts
 
+    # Newest plays first, each looked up here (CROSS JOIN: in that order).
+    RECENT = """
+    SELECT s.* FROM plays AS p CROSS JOIN scrobbles AS s
+    WHERE s.id = p.id AND s.destination = ?
+    ORDER BY p.timestamp DESC, p.id DESC LIMIT ?
+    """
+
     def recent(self, limit: int) -> list[Scrobble]:
-        sql = "SELECT * FROM scrobbles ORDER BY timestamp DESC, id DESC LIMIT ?"
-        return [_scrobble(r) for r in self._db.read(sql, (limit,))]
+        rows = self._db.read(self.RECENT, (self.destination, limit))
+        return [scrobble_of(r) for r in rows]
 
     BY_STATES = """
-    SELECT * FROM scrobbles WHERE state IN ({marks}) ORDER BY timestamp, id
-    LIMIT ? OFFSET ?
+    SELECT * FROM scrobbles WHERE destination = ? AND state IN ({marks})
+    ORDER BY timestamp, id LIMIT ? OFFSET ?
     """
 
     def by_states(
-        self, states: tuple[str, ...], limit: int, offset: int = 0
+        self, states: Collection[str], limit: int, offset: int = 0
     ) -> list[Scrobble]:
         sql = self.BY_STATES.format(marks=", ".join("?" * len(states)))
-        return [_scrobble(r) for r in self._db.read(sql, (*states, limit, offset))]
-
-    OLDEST_WAITING = """
-    SELECT * FROM scrobbles WHERE state IN ('pending', 'in_flight')
-    ORDER BY timestamp, id LIMIT 1
-    """
+        params = (self.destination, *states, limit, offset)
+        return [scrobble_of(r) for r in self._db.read(sql, params)]
 
     def oldest_waiting(self) -> Scrobble | None:
-        rows = self._db.read(self.OLDEST_WAITING)
-        return _scrobble(rows[0]) if rows else None
+        entries = self.by_states(WAITING, 1)
+        return entries[0] if entries else None
 
     WAITING_OLDER_THAN = """
-    SELECT count(*) FROM scrobbles
-    WHERE state IN ('pending', 'in_flight') AND timestamp < ?
+    SELECT count(*) FROM deliveries
+    WHERE destination = ? AND state IN ('pending', 'in_flight') AND play_timestamp < ?
     """
 
     def count_waiting_older_than(self, timestamp: int) -> int:
-        return int(self._db.read(self.WAITING_OLDER_THAN, (timestamp,))[0][0])
+        params = (self.destination, int(timestamp))
+        return int(self._db.read(self.WAITING_OLDER_THAN, params)[0][0])
+
+    SENT_SINCE = """
+    SELECT count(*) FROM deliveries
+    WHERE destination = ? AND state = 'sent' AND sent_at >= ?
+    """
 
     def count_sent_since(self, timestamp: float) -> int:
-        sql = "SELECT count(*) FROM scrobbles WHERE state = 'sent' AND sent_at >= ?"
-        return int(self._db.read(sql, (int(timestamp),))[0][0])
+        params = (self.destination, int(timestamp))
+        return int(self._db.read(self.SENT_SINCE, params)[0][0])
 
     # Delivery's side: what to send, and what came of it.
 
     DUE = """
     SELECT * FROM scrobbles
-    WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+    WHERE destination = ? AND state = 'pending'
+        AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
     ORDER BY timestamp, id LIMIT ?
     """
 
     def due(self, now_s: float, limit: int) -> list[Scrobble]:
         """Pending entries whose time has come, oldest first."""
-        return [_scrobble(r) for r in self._db.read(self.DUE, (int(now_s), limit))]
+        params = (self.destination, int(now_s), limit)
+        return [scrobble_of(r) for r in self._db.read(self.DUE, params)]
 
     def in_flight(self, limit: int = -1) -> list[Scrobble]:
         """Entries whose last attempt has an unknown outcome, oldest first."""
-        sql = """
-        SELECT * FROM scrobbles WHERE state = 'in_flight' ORDER BY timestamp, id
-        LIMIT ?
-        """
-        return [_scrobble(r) for r in self._db.read(sql, (limit,))]
+        return self.by_states(("in_flight",), limit)
+
+    SENT_BETWEEN = """
+    SELECT * FROM scrobbles
+    WHERE destination = ? AND state = 'sent' AND timestamp BETWEEN ? AND ?
+    ORDER BY timestamp, id
+    """
 
     def sent_between(self, start: int, end: int) -> list[Scrobble]:
-        sql = """
-        SELECT * FROM scrobbles WHERE state = 'sent' AND timestamp BETWEEN ? AND ?
-        ORDER BY timestamp, id
-        """
-        return [_scrobble(r) for r in self._db.read(sql, (int(start), int(end)))]
+        params = (self.destination, int(start), int(end))
+        return [scrobble_of(r) for r in self._db.read(self.SENT_BETWEEN, params)]
+
+    NEXT_DUE = """
+    SELECT min(coalesce(next_attempt_at, 0)) FROM deliveries
+    WHERE destination = ? AND state = 'pending'
+    """
 
     def next_due_at(self) -> int | None:
         """When the earliest pending entry may be sent (0: now), None if none wait."""
-        sql = """
-        SELECT min(coalesce(next_attempt_at, 0)) FROM scrobbles WHERE state = 'pending'
-        """
-        value = self._db.read(sql)[0][0]
+        value = self._db.read(self.NEXT_DUE, (self.destination,))[0][0]
         return None if value is None else int(value)
 
-    def mark_in_flight(self, ids: list[int]) -> None:
+    IN_FLIGHT = """
+    UPDATE deliveries SET state = 'in_flight', in_flight_at = ?
+    WHERE play_id = ? AND destination = ? AND state = 'pending'
+    """
+
+    def mark_in_flight(self, ids: list[int], now_s: float) -> None:
         """Committed before the batch is sent: a lost answer is then recognizable."""
-        sql = """
-        UPDATE scrobbles SET state = 'in_flight' WHERE id = ? AND state = 'pending'
-        """
+        params = [(int(now_s), i, self.destination) for i in ids]
         with self._db.write() as db:
-            db.executemany(sql, [(i,) for i in ids])
+            db.executemany(self.IN_FLIGHT, params)
 
     SENT = """
-    UPDATE scrobbles
+    UPDATE deliveries
     SET state = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL
-    WHERE id = ? AND state IN ('pending', 'in_flight')
+    WHERE play_id = ? AND destination = ? AND state IN ('pending', 'in_flight')
     """
 
     def mark_sent(
         self, ids: list[int], now_s: float, match_schemes: Collection[str] = ()
     ) -> None:
-        """Accepted by the network: sent, and one more play on the song's count.
+        """Accepted by the destination: sent, and (with `counts_plays`) one
+        more play on the song's count.
 
         The played track becomes a match of its song when chosen by the user
         from a backend in `match_schemes` (not a radio stream).
         """
+        sql = "SELECT * FROM scrobbles WHERE id = ? AND destination = ?"
         with self._db.write() as db:
-            for scrobble_id in ids:
-                if not db.execute(self.SENT, (int(now_s), scrobble_id)).rowcount:
+            for play_id in ids:
+                params = (int(now_s), play_id, self.destination)
+                if not db.execute(self.SENT, params).rowcount:
                     continue  # already sent: counted then
-                row = db.execute(
-                    "SELECT * FROM scrobbles WHERE id = ?", (scrobble_id,)
-                ).fetchone()
-                count_play(db, _scrobble(row), now_s, match_schemes)
+                if self._counts_plays:
+                    row = db.execute(sql, (play_id, self.destination)).fetchone()
+                    count_play(db, scrobble_of(row), now_s, match_schemes)
 
     REJECTED = """
-    UPDATE scrobbles SET state = 'rejected', last_error = ?, next_attempt_at = NULL
-    WHERE id = ? AND state IN ('pending', 'in_flight')
+    UPDATE deliveries SET state = 'rejected', last_error = ?, next_attempt_at = NULL
+    WHERE play_id = ? AND destination = ? AND state IN ('pending', 'in_flight')
     """
 
-    def mark_rejected(self, scrobble_id: int, reason: str) -> None:
+    def mark_rejected(self, play_id: int, reason: str) -> None:
         with self._db.write() as db:
-            db.execute(self.REJECTED, (reason, scrobble_id))
+            db.execute(self.REJECTED, (reason, play_id, self.destination))
 
     RETRY = """
-    UPDATE scrobbles SET state = 'pending', attempts = attempts + ?, last_error = ?,
-        next_attempt_at = ?
-    WHERE id = ? AND state IN ('pending', 'in_flight')
+    UPDATE deliveries SET state = 'pending', attempts = attempts + ?,
+        last_error = ?, next_attempt_at = ?
+    WHERE play_id = ? AND destination = ? AND state IN ('pending', 'in_flight')
     """
 
     def retry_later(
         self, ids: list[int], error: str | None, next_at: float | None, count: bool
     ) -> None:
-        """Back to pending, to be sent at `next_at` (None: as soon as possible)."""
+        """Back to pending, to be sent at `next_at` (None: as soon as possible);
+        with `count`, one more attempt is counted."""
         at = None if next_at is None else int(next_at)
+        params = [(int(count), error, at, i, self.destination) for i in ids]
         with self._db.write() as db:
-            db.executemany(self.RETRY, [(int(count), error, at, i) for i in ids])
+            db.executemany(self.RETRY, params)
 
     FAILED_ATTEMPT = """
-    UPDATE scrobbles SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
-    WHERE id = ?
+    UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+    WHERE play_id = ? AND destination = ?
     """
 
     def note_failed_attempt(self, ids: list[int], error: str, next_at: float) -> None:
         """An attempt whose outcome is unknown: the entries stay in flight."""
+        params = [(error, int(next_at), i, self.destination) for i in ids]
         with self._db.write() as db:
-            db.executemany(self.FAILED_ATTEMPT, [(error, int(next_at), i) for i in ids])
+            db.executemany(self.FAILED_ATTEMPT, params)
 
     TOO_OLD = """
-    UPDATE scrobbles SET state = 'rejected', last_error = ?, next_attempt_at = NULL
-    WHERE state = ? AND timestamp < ?
-    RETURNING id
+    UPDATE deliveries SET state = 'rejected', last_error = ?, next_attempt_at = NULL
+    WHERE destination = ? AND state = ? AND play_timestamp < ?
+    RETURNING play_id
     """
 
     def reject_older_than(
         self, timestamp: int, reason: str, state: str = "pending"
     ) -> list[int]:
         """Reject waiting entries (in `state`) that started before `timestamp`."""
+        params = (reason, self.destination, state, int(timestamp))
         with self._db.write() as db:
-            rows = db.execute(self.TOO_OLD, (reason, state, int(timestamp)))
-            return [int(r[0]) for r in rows]
-
-    def clear_retry_times(self) -> None:
-        sql = "UPDATE scrobbles SET next_attempt_at = NULL WHERE state = 'pending'"
-        with self._db.write() as db:
-            db.execute(sql)
-
-    SHIFT = """
-    UPDATE scrobbles SET next_attempt_at = next_attempt_at + ?
-    WHERE state = 'pending' AND next_attempt_at IS NOT NULL
-    """
-
-    def shift_retry_times(self, seconds: float) -> None:
-        """The wall clock jumped: move the stored retry times with it."""
-        with self._db.write() as db:
-            db.execute(self.SHIFT, (int(seconds),))
-
-
-def _scrobble(row: Any) -> Scrobble:
-    entry = from_row(Scrobble, row)
-    return dataclasses.replace(entry, chosen_by_user=bool(entry.chosen_by_user))
-
-
-def _storable(scrobble: NewScrobble) -> dict[str, Any]:
-    """The play's values, each as SQLite can keep it (the last line of defence:
-    the frontend already made the text valid)."""
-    values = dataclasses.asdict(scrobble)
-    for name, value in values.items():
-        if isinstance(value, str):
-            values[name] = encodable(value)
-        elif isinstance(value, int) and not -MAX_SQLITE_INT <= value <= MAX_SQLITE_INT:
-            values[name] = None
-    values["chosen_by_user"] = int(bool(scrobble.chosen_by_user))
-    if values["timestamp"] is None:
-        values["timestamp"] = 0
-    return values
+            return sorted(int(r[0]) for r in db.execute(self.TOO_OLD, params))

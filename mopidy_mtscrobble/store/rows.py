@@ -34,7 +34,8 @@ class NewScrobble:
 
 @dataclasses.dataclass(frozen=True)
 class Scrobble:
-    """A queued or sent scrobble, as stored."""
+    """A play as queued for (or sent to) one destination: its `id` is the
+    play's, the rest from `state` on is that destination's."""
 
     id: int
     artist: str
@@ -47,11 +48,14 @@ class Scrobble:
     chosen_by_user: bool
     timestamp: int
     uri: str | None
+    created_at: int  # when the play qualified
+    destination: str
     state: str
     attempts: int
-    last_error: str | None
+    last_error: str | None  # when rejected: the reason
     next_attempt_at: int | None
-    created_at: int
+    in_flight_at: int | None
+    queued_at: int  # for this destination
     sent_at: int | None
 
 
