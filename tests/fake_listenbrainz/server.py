@@ -1,5 +1,7 @@
 """A fake ListenBrainz server over HTTPS on 127.0.0.1 (or a fake Maloja).
 
+This module holds its state, routing, rate limit and HTTP handler; api.py
+answers as ListenBrainz, maloja.py as Maloja, faults.py fails on demand.
 It checks tokens, sizes, JSON and every listen as the real one does
 (rules.py), keeps listens with the real duplicate key and shows them only
 after `lag_s` of its own clock, answers GET listens with its real bounds,
@@ -10,7 +12,6 @@ answers as Maloja's ListenBrainz API does (see maloja.py).
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import http.server
 import json
@@ -25,15 +26,20 @@ import trustme
 
 from ..fake_https import HttpsServer, drop
 from ..secret_scan import note_secret
-from . import maloja, rules
-from .rules import BadRequest
+from . import api, faults, maloja
+from .faults import (  # noqa: F401 - the fake's whole interface, in one place
+    AFTER_KINDS,
+    APPLIED_THEN_LOST,
+    BEFORE_KINDS,
+    Fault,
+    RandomFaults,
+)
 from .wire import Answer, Drop, error
 
 ADMIN_PATH = "/_admin/"
 MALOJA_PREFIX = "/apis/listenbrainz"
 RATE_LIMIT = 30  # requests per window, brainzutils' default
 RATE_WINDOW_S = 10
-PLAYING_NOW_DEFAULT_S = 600
 CALLS = (
     "validate-token",
     "submit-listens",
@@ -43,58 +49,6 @@ CALLS = (
     "feedback",
     "lookup",
 )
-
-# The kinds of injected failure. Before the request is applied: http (a status
-# with a proxy's HTML page), hang (then drop), reset (drop), portal (a captive
-# portal's HTML page with 200), not_json (200, bytes that are no JSON), odd
-# (200, a JSON object of no expected shape). After it is applied: lost (the
-# connection drops), malformed (200, a cut-off answer), applied_http (a 5xx).
-BEFORE_KINDS = {"http", "hang", "reset", "portal", "not_json", "odd"}
-AFTER_KINDS = {"lost", "malformed", "applied_http"}
-APPLIED_THEN_LOST = frozenset(AFTER_KINDS)
-FAULT_WEIGHTS = {
-    "http": 6,
-    "hang": 2,
-    "reset": 3,
-    "portal": 1,
-    "not_json": 1,
-    "odd": 2,
-    "lost": 4,
-    "malformed": 2,
-    "applied_http": 3,
-}
-PORTAL_PAGE = (
-    b"<!DOCTYPE html><html><head><title>Welcome to Cafe WiFi</title></head>"
-    b"<body><form action='/login'>Accept the terms to continue</form></body></html>"
-)
-
-
-@dataclasses.dataclass
-class Fault:
-    """One injected failure; see BEFORE_KINDS and AFTER_KINDS."""
-
-    kind: str
-    call: str | None = None  # None: any call (see CALLS)
-    count: int = 1
-    status: int = 503
-    seconds: float | None = 0.0  # hang: how long; None: until stop()
-
-
-class RandomFaults:
-    """A fault for a share of the requests, of every kind by weight; counted."""
-
-    def __init__(self, rng: random.Random, rate: float) -> None:
-        self._rng, self._rate = rng, rate
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def __call__(self, call: str) -> Fault | None:
-        if self._rng.random() >= self._rate:
-            return None
-        kinds = list(FAULT_WEIGHTS)
-        kind = self._rng.choices(kinds, [FAULT_WEIGHTS[k] for k in kinds])[0]
-        self.counts[kind] += 1
-        status = self._rng.choice([500, 502, 503, 504])
-        return Fault(kind, status=status, seconds=0.002)
 
 
 @dataclasses.dataclass
@@ -217,7 +171,7 @@ class FakeListenBrainz:
             answer = self._dispatch(call, args, params, headers, body, now)
             if fault is not None:
                 record.outcome = f"applied, fault {fault.kind}"
-                self._fault_after(fault)
+                faults.after(fault)
             record.outcome = record.outcome or "ok"
         except Answer as answer_raised:
             answer = answer_raised
@@ -286,33 +240,7 @@ class FakeListenBrainz:
         return None
 
     def _fault_before(self, fault: Fault) -> None:
-        if fault.kind == "http":
-            raise Answer(
-                fault.status, b"<html><body>Bad gateway</body></html>", "text/html"
-            )
-        if fault.kind == "hang":
-            self._release_hangs.wait(fault.seconds)
-            raise Drop
-        if fault.kind == "reset":
-            raise Drop
-        if fault.kind == "portal":
-            raise Answer(200, PORTAL_PAGE, "text/html")
-        if fault.kind == "not_json":
-            raise Answer(200, b"\xff\xfe{not json", "application/json")
-        if fault.kind == "odd":
-            raise Answer(200, {"unexpected": ["shape"]})
-        raise ValueError(fault.kind)
-
-    def _fault_after(self, fault: Fault) -> None:
-        if fault.kind == "lost":
-            raise Drop
-        if fault.kind == "malformed":
-            raise Answer(200, b'{"status": "o', "application/json")
-        if fault.kind == "applied_http":
-            raise Answer(
-                fault.status, b"<html><body>Bad gateway</body></html>", "text/html"
-            )
-        raise ValueError(fault.kind)
+        faults.before(fault, self._release_hangs)
 
     def _dispatch(
         self,
@@ -325,181 +253,7 @@ class FakeListenBrainz:
     ) -> Answer:
         if self.maloja:
             return maloja.dispatch(self, call, params, headers, body, now)
-        if call == "validate-token":
-            return self._validate_token(params, headers)
-        if call in ("listens", "playing-now"):
-            if args not in self.tokens.values():
-                raise error(404, f"Cannot find user: {args}")
-            if call == "listens":
-                return self._get_listens(args, params, now)
-            return self._get_playing_now(args, now)
-        user = self._user(headers)
-        if call == "submit-listens":
-            return self._submit(user, body, now)
-        if call == "delete-playing-now":
-            with self._lock:
-                self.playing_now.pop(user, None)
-            return Answer(200, {"status": "ok"})
-        if call == "feedback":
-            return self._feedback(user, headers, body)
-        return self._lookup(params)
-
-    def _user(self, headers: dict[str, str]) -> str:
-        words = headers.get("authorization", "").split()
-        if len(words) < 2:
-            raise error(401, "You need to provide an Authorization header.")
-        user = self.tokens.get(words[1])
-        if user is None:
-            raise error(401, "Invalid authorization token.")
-        return user
-
-    def _validate_token(
-        self, params: dict[str, str], headers: dict[str, str]
-    ) -> Answer:
-        words = headers.get("authorization", "").split()
-        token = params.get("token") or (
-            words[1] if len(words) == 2 and words[0].lower() == "token" else None
-        )
-        if not token:
-            raise error(400, "You need to provide an Authorization token.")
-        user = self.tokens.get(token)
-        if user is None:
-            return Answer(
-                200, {"code": 200, "message": "Token invalid.", "valid": False}
-            )
-        return Answer(
-            200,
-            {"code": 200, "message": "Token valid.", "valid": True, "user_name": user},
-        )
-
-    def _submit(self, user: str, body: bytes, now: float) -> Answer:
-        try:
-            listen_type, listens = rules.submission(body, now)
-        except BadRequest as bad:
-            raise Answer(400, bad.body()) from None
-        with self._lock:
-            if listen_type == "playing_now":
-                metadata = listens[0]["track_metadata"]
-                info = metadata.get("additional_info") or {}
-                seconds = info.get("duration") or (
-                    int(info["duration_ms"]) / 1000 if "duration_ms" in info else None
-                )
-                self.playing_now[user] = (
-                    metadata,
-                    now + (seconds or PLAYING_NOW_DEFAULT_S),
-                )
-                return Answer(200, {"status": "ok"})
-            for item in listens:
-                self._store(user, item, now)
-        return Answer(200, {"status": "ok"})
-
-    def _store(self, user: str, item: dict[str, Any], now: float) -> None:
-        metadata = item["track_metadata"]
-        msid = rules.msid(metadata)
-        key = (item["listened_at"], user, msid)
-        if any(
-            (x["listened_at"], x["user_name"], x["recording_msid"]) == key
-            for x in self.listens
-        ):
-            return  # ON CONFLICT DO NOTHING: silent, after the 200
-        metadata.setdefault("additional_info", {})["recording_msid"] = msid
-        stored = {
-            "listened_at": item["listened_at"],
-            "inserted_at": now,
-            "recording_msid": msid,
-            "user_name": user,
-            "track_metadata": metadata,
-        }
-        match = self.lookups.get(
-            (metadata["artist_name"].lower(), metadata["track_name"].lower())
-        )
-        if match and match.get("recording_mbid"):
-            stored["track_metadata"]["mbid_mapping"] = {
-                "recording_mbid": match["recording_mbid"]
-            }
-        self.listens.append(stored)
-
-    def _get_listens(self, user: str, params: dict[str, str], now: float) -> Answer:
-        try:
-            low, high, count = rules.listen_bounds(params)
-        except BadRequest as bad:
-            raise Answer(400, bad.body()) from None
-        with self._lock:
-            visible = [
-                x
-                for x in self.listens
-                if x["user_name"] == user and x["inserted_at"] + self.lag_s <= now
-            ]
-        chosen = [
-            x
-            for x in visible
-            if (low is None or x["listened_at"] > low)
-            and (high is None or x["listened_at"] < high)
-        ]
-        chosen.sort(key=lambda x: x["listened_at"], reverse=True)
-        if low is not None and high is None:
-            chosen = chosen[-count:] if count else []  # just after min_ts
-        else:
-            chosen = chosen[:count]
-        times = [x["listened_at"] for x in visible]
-        return Answer(
-            200,
-            {
-                "payload": {
-                    "count": len(chosen),
-                    "listens": chosen,
-                    "user_id": user,
-                    "latest_listen_ts": max(times, default=0),
-                    "oldest_listen_ts": min(times, default=0),
-                }
-            },
-        )
-
-    def _get_playing_now(self, user: str, now: float) -> Answer:
-        with self._lock:
-            playing = self.playing_now.get(user)
-        listens = []
-        if playing is not None and playing[1] > now:
-            listens = [{"track_metadata": playing[0], "playing_now": True}]
-        return Answer(
-            200,
-            {
-                "payload": {
-                    "count": len(listens),
-                    "user_id": user,
-                    "playing_now": True,
-                    "listens": listens,
-                }
-            },
-        )
-
-    def _feedback(self, user: str, headers: dict[str, str], body: bytes) -> Answer:
-        if not headers.get("content-type", "").startswith("application/json"):
-            raise error(
-                415,
-                "Did not attempt to load JSON data because the request "
-                "Content-Type was not 'application/json'.",
-            )
-        try:
-            recording, score = rules.feedback(rules.parse_json(body))
-        except BadRequest as bad:
-            raise Answer(400, {"code": 400, "error": bad.message}) from None
-        with self._lock:
-            if score == 0:
-                self.feedback.pop((user, recording), None)
-            else:
-                self.feedback[(user, recording)] = score
-        return Answer(200, {"status": "ok"})
-
-    def _lookup(self, params: dict[str, str]) -> Answer:
-        artist, title = params.get("artist_name"), params.get("recording_name")
-        if not artist or not title:
-            raise error(400, "artist_name and recording_name are required.")
-        names = artist + title + params.get("release_name", "")
-        if len(names) > rules.MAX_LOOKUP_CHARS:
-            raise error(400, "The search terms are too long.")
-        with self._lock:
-            return Answer(200, self.lookups.get((artist.lower(), title.lower()), {}))
+        return api.dispatch(self, call, args, params, headers, body, now)
 
     # Admin API for a fake running in another process (JSON over the same port).
 
