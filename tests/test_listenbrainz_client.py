@@ -80,6 +80,13 @@ def client(fake):
     made.close()
 
 
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens: connections are refused."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        return unused.getsockname()[1]
+
+
 def listen(at=NOW - 300, **changes):
     return listen_of(Play(**{"artist": "Artist", "title": "Title", "started_at": at,
                              **changes}))  # fmt: skip
@@ -264,13 +271,23 @@ def test_a_read_timeout_is_uncertain_for_a_submission_only(fake):
 
 
 def test_a_refused_connection_is_unreachable_not_uncertain():
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = closed_port()
     client = ListenBrainzClient("t0ken", f"https://127.0.0.1:{port}")
     with pytest.raises(UnreachableError) as raised:
         client.submit_single(listen())
     assert not isinstance(raised.value, AnswerLostError)
+    client.close()
+
+
+def test_requests_go_through_mopidys_proxy(fake):
+    port = closed_port()
+    client = ListenBrainzClient(
+        fake.add_user("alice", "alice-token-0001"), fake.base_url,
+        proxy=f"http://127.0.0.1:{port}", verify=fake.client_context(),
+    )  # fmt: skip
+    with pytest.raises(UnreachableError):  # the proxy is down, not the server
+        client.validate_token()
+    assert fake.requests == []
     client.close()
 
 
