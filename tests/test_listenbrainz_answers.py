@@ -50,7 +50,9 @@ PORTAL = b"<!DOCTYPE html><html><body>Accept the terms</body></html>"
         (400, b'{"code":400,"error":"bad"}', NOW_PLAYING, ListenRefusedError),
         (400, b'{"code":400,"error":"min_ts should be less than max_ts"}', READ,
          InvalidParametersError),
-        (400, b"", READ, InvalidParametersError),
+        (400, b"", READ, RequestError),
+        (400, PORTAL, SUBMIT, RequestError),  # a proxy's: not about the listens
+        (400, b'{"code":400}', SUBMIT, RequestError),
         (401, b'{"code":401,"error":"Invalid authorization token."}', SUBMIT,
          TokenRefusedError),
         (401, MALOJA_401, READ, TokenRefusedError),

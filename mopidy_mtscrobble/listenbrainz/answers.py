@@ -4,9 +4,10 @@ classified error.
 Whatever a server, a proxy or a captive portal sends is classified here, so
 that delivery knows what to do with it (../shared/LISTENBRAINZ.md):
 
-- 400, 409: the request's content is refused (ListenRefusedError for a
-  submission, naming the bad listen when the answer does), never to be resent
-  as it is; 401: the token (TokenRefusedError); 404: the address or user
+- 400, 409 with the server's JSON error: the request's content is refused
+  (ListenRefusedError for a submission, naming the bad listen when the answer
+  does), never to be resent as it is; any other 4xx, a RequestError;
+  401: the token (TokenRefusedError); 404: the address or user
   (WrongAddressError); 429: RateLimitedError with the wait the server asks.
 - 5xx, and a 200 that is not a JSON object: for a submission of listens the
   outcome is uncertain (AnswerLostError: the server may have queued them);
@@ -51,6 +52,7 @@ MAX_WAIT_S = 3600.0  # a longer wait from a header is a wrong header
 MAX_MESSAGE_CHARS = 300
 INVALID_METHOD = "Invalid Method"  # Maloja's answer to what it does not offer
 HIDDEN = "(hidden)"
+NO_REASON = "no reason given"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +106,9 @@ def read_answer(
             raise NotSupportedError(f"{server} does not support {call}", status)
         return doc
     reason = _reason(doc, exchange)
-    if status in (400, 409):
+    # Only the server's own refusal (a JSON error) is about the content: a
+    # proxy's HTML 400 must not get listens dropped.
+    if status in (400, 409) and reason != NO_REASON:
         if exchange.carries_listens or status == 409:
             listen = _named_listen(doc)
             raise ListenRefusedError(
@@ -236,7 +240,7 @@ def _no_constant(name: str) -> None:
 def _reason(doc: dict[str, Any] | None, exchange: Exchange) -> str:
     """The server's own words: LB's "error" text, Maloja's error "desc"."""
     if doc is None:
-        return "no reason given"
+        return NO_REASON
     error = doc.get("error")
     if isinstance(error, dict):
         error = error.get("desc") or error.get("type")
@@ -244,7 +248,7 @@ def _reason(doc: dict[str, Any] | None, exchange: Exchange) -> str:
         error = doc.get("message")
     if isinstance(error, str) and error.strip():
         return exchange.say(error)
-    return "no reason given"
+    return NO_REASON
 
 
 def _named_listen(doc: dict[str, Any] | None) -> dict[str, object] | None:
