@@ -27,7 +27,8 @@ class StorageError(MTScrobbleError):
 
 
 class LastfmError(MTScrobbleError):
-    """A call to the scrobbling server failed. `code`: lfm error code or HTTP status."""
+    """A call to a scrobbling server failed (Last.fm and its kin, ListenBrainz,
+    Maloja). `code`: lfm error code or HTTP status."""
 
     http_status = 502
 
@@ -70,12 +71,33 @@ class HttpRefusedError(LastfmError):
     (e.g. 413, too large). Like "invalid parameters": some item in it is bad."""
 
 
+class ConnectionLostError(TransientError):
+    """The connection broke or timed out after a request that is safe to repeat
+    was sent (a read, a "playing now", a feedback): nothing is uncertain."""
+
+    network_level = True
+
+
 class RateLimitedError(TransientError):
-    """The server says we call too often (lfm 29)."""
+    """The server says we call too often (lfm 29, HTTP 429).
+
+    `wait_s`: how long the server asked us to wait, when it said so.
+    """
+
+    def __init__(
+        self, message: str, code: int | None = None, wait_s: float | None = None
+    ) -> None:
+        super().__init__(message, code)
+        self.wait_s = wait_s
 
 
 class NeedsReauthError(LastfmError):
     """The session is no longer valid (lfm 9 or 4): the user must log in again."""
+
+
+class TokenRefusedError(NeedsReauthError):
+    """The server refused the user token (ListenBrainz or Maloja, HTTP 401): the
+    user must give a valid one; what waits to be sent is kept."""
 
 
 class CredentialsError(LastfmError):
@@ -84,6 +106,24 @@ class CredentialsError(LastfmError):
 
 class InvalidParametersError(LastfmError):
     """The server refused the parameters (lfm 6): some item in the request is bad."""
+
+
+class ListenRefusedError(InvalidParametersError):
+    """A listen was refused, by the server (HTTP 400, 409) or by us before
+    sending because the server would refuse it: it cannot be sent as it is.
+
+    `listen`: the listen the server's answer names (its listened_at and
+    track_metadata), when it names one; in an import, that is the bad one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        code: int | None = None,
+        listen: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, code)
+        self.listen = listen
 
 
 class TokenNotAuthorizedError(LastfmError):
@@ -96,6 +136,16 @@ class TokenExpiredError(LastfmError):
 
 class RequestError(LastfmError):
     """The server refused the request as such (lfm 2, 3, 5, 7, ...): a bug."""
+
+
+class WrongAddressError(RequestError):
+    """The server knows no such address or user (HTTP 404): the configured
+    server address or user name is wrong."""
+
+
+class NotSupportedError(RequestError):
+    """The server does not offer this call (Maloja answers "Invalid Method"
+    for most of ListenBrainz's API): do not ask it again."""
 
 
 NOT_RUNNING = "Mopidy-MTScrobble is not running (see Mopidy's log)"

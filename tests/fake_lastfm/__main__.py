@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import pathlib
 import signal
 import threading
 
-import trustme
-
+from ..fake_https import kept_ca
 from .server import FakeLastfm
 
 
@@ -30,12 +28,7 @@ def main() -> None:
     parser.add_argument("--ca-key")
     parser.add_argument("--session", action="append", default=[])
     args = parser.parse_args()
-    ca = None
-    if args.ca_key and pathlib.Path(args.ca_key).exists():
-        ca = trustme.CA.from_pem(
-            pathlib.Path(args.ca_file).read_bytes(),
-            pathlib.Path(args.ca_key).read_bytes(),
-        )
+    ca = kept_ca(args.ca_file, args.ca_key)
     fake = FakeLastfm(rate_limit=args.rate_limit or None, ca=ca)
     for session in args.session:
         user, key = session.split(":", 1)

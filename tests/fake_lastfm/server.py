@@ -9,7 +9,6 @@ everything (duplicates included), and injects faults on demand.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import datetime
 import email.utils
@@ -20,8 +19,6 @@ import itertools
 import json
 import random
 import secrets
-import socket
-import ssl
 import threading
 import time
 import urllib.parse
@@ -30,6 +27,7 @@ from typing import Any
 
 import trustme
 
+from ..fake_https import HttpsServer, drop
 from ..secret_scan import note_secret
 
 API_PATH = "/2.0/"
@@ -210,11 +208,9 @@ class FakeLastfm:
         self._arrivals: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
         self._recorded = threading.Condition(self._lock)
-        self._server: http.server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._release_hangs = threading.Event()
         self.ca = ca or trustme.CA()
-        self._cert = self.ca.issue_cert("127.0.0.1", "localhost")
+        self._https = HttpsServer(_Handler, self, self.ca)
 
     # Set-up and inspection, for tests.
 
@@ -224,11 +220,10 @@ class FakeLastfm:
 
     @property
     def port(self) -> int:
-        return self._server.server_address[1]
+        return self._https.port
 
     def ca_file(self, path) -> str:
-        self.ca.cert_pem.write_to_path(str(path))
-        return str(path)
+        return self._https.ca_file(path)
 
     def add_user(self, name: str, password: str = "pw") -> str:
         """A user with a session; returns the session key."""
@@ -291,24 +286,12 @@ class FakeLastfm:
             return [s for s in self.scrobbles if s["user"] == user]
 
     def start(self, port: int = 0) -> FakeLastfm:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        server.daemon_threads = True
-        server.fake = self
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._cert.configure_cert(context)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        self._https.start(port)
         return self
 
     def stop(self) -> None:
         self._release_hangs.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._https.stop()
 
     # Handling one request.
 
@@ -696,9 +679,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             body = fake.handle(params, self.headers.get("User-Agent", ""))
         except _Drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            drop(self)
             return
         except _HttpStatus as error:
             self._send(error.status, "text/html", error.body)
