@@ -1,6 +1,7 @@
 """The `mopidy mtscrobble ...` commands.
 
-login, logout, status, queue, retry, import-loved, sync-playcounts, love, unlove.
+login, logout, status, queue, retry, resend, import-loved, sync-playcounts, love,
+unlove.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ..kinds import KINDS
 from .account import LOGIN_POLL_S, login, logout
 from .imports import import_command, love_command
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
+from .resend import DATE_FORMATS, resend
 
 SUBCOMMANDS = (
     Subcommand(
@@ -58,6 +60,22 @@ SUBCOMMANDS = (
         name="retry",
         help="Send the queue now: asks a running Mopidy, or sends it directly.",
         run=retry,
+    ),
+    Subcommand(
+        name="resend",
+        help="Queue the plays since a date for a destination that does not have "
+        "them (one added later).",
+        run=resend,
+        arguments=(
+            (
+                ("--to",),
+                {"required": True, "metavar": "NAME", "help": "a destination"},
+            ),
+            (
+                ("--since",),
+                {"required": True, "metavar": "DATE", "help": DATE_FORMATS},
+            ),
+        ),
     ),
     *(
         Subcommand(
