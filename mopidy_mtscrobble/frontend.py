@@ -257,13 +257,17 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def love(self, track: LocalTrack) -> LoveResult:
         """Love a track (see library.find_track): shown at once, sent when it can."""
-        result = loving.love(self._usable_store(), track, self._clock.wall())
+        result = loving.love(
+            self._usable_store(), track, self.settings.destinations, self._clock.wall()
+        )
         self._favorites_changed()
         return result
 
     def unlove(self, track: LocalTrack) -> LoveResult:
         """Unlove a track: gone at once, sent later."""
-        result = loving.unlove(self._usable_store(), track, self._clock.wall())
+        result = loving.unlove(
+            self._usable_store(), track, self.settings.destinations, self._clock.wall()
+        )
         self._favorites_changed()
         return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Collection
 
 from .matching import key_parts
 from .store import Store
@@ -32,17 +33,26 @@ class LoveResult:
     track: str
 
 
-def love(store: Store, track: LocalTrack, now_s: float) -> LoveResult:
+def love(
+    store: Store, track: LocalTrack, destinations: Collection[str], now_s: float
+) -> LoveResult:
+    """Loved here, and queued for each of `destinations` (with the track's
+    MusicBrainz recording id, if it has one)."""
     artist = ", ".join(track.artists)
-    store.loves.love(artist, track.name, track.as_match(), now_s)
+    store.loves.love(
+        artist, track.name, track.as_match(), destinations, now_s, track.mbid
+    )
     logger.info("Loved %s - %s", artist, track.name)
     return LoveResult(True, track.uri, artist, track.name)
 
 
-def unlove(store: Store, track: LocalTrack, now_s: float) -> LoveResult:
+def unlove(
+    store: Store, track: LocalTrack, destinations: Collection[str], now_s: float
+) -> LoveResult:
+    """Unloved here, and queued for each of `destinations`."""
     artist = ", ".join(track.artists)
     loved = store.songs.loved_for(track.uri, key_parts(artist, track.name))
-    store.loves.unlove(loved, (artist, track.name), now_s)
+    store.loves.unlove(loved, (artist, track.name), destinations, now_s, track.mbid)
     logger.info("Unloved %s - %s", artist, track.name)
     return LoveResult(False, track.uri, artist, track.name)
 

@@ -25,6 +25,7 @@ class LocalTrack:
     artists: tuple[str, ...]
     album: str | None
     length_ms: int | None
+    mbid: str | None = None  # its MusicBrainz recording id
 
     @functools.cached_property
     def match_keys(self) -> frozenset[Key]:
@@ -73,4 +74,5 @@ def local_track(model: Any) -> LocalTrack | None:
         return None
     album = clean_text(model.album.name) if model.album else None
     length = clean_int(model.length, MAX_LENGTH_MS)
-    return LocalTrack(str(model.uri), name, artists, album, length)
+    mbid = clean_mbid(model.musicbrainz_id)
+    return LocalTrack(str(model.uri), name, artists, album, length, mbid)

@@ -14,6 +14,7 @@ from mopidy_mtscrobble import __version__
 from mopidy_mtscrobble import delivery as delivery_module
 from mopidy_mtscrobble.backoff import MAX_S as BACKOFF_MAX_S
 from mopidy_mtscrobble.delivery import State
+from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.errors import (
     StorageError,
     TokenNotAuthorizedError,
@@ -203,7 +204,7 @@ def test_temporary_lfm_errors_on_other_calls_are_retried_later(
     make_delivery, store, lastfm, clock, code
 ):
     lastfm.inject(Fault("lfm", "track.love", code=code))
-    store.loves.love("A", "T", LocalMatch("x:1"), NOW)
+    store.loves.love("A", "T", LocalMatch("x:1"), (LASTFM,), NOW)
     worker = make_delivery()
     run_until_idle(worker, clock)
     assert store.loves.counts()["sent"] == 1

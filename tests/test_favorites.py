@@ -15,6 +15,7 @@ from mopidy_mtscrobble.backend import (
     ROOT_URI,
     MTScrobbleBackend,
 )
+from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.favorites import Matcher
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.kinds import LOVED
@@ -28,6 +29,7 @@ from .library_backends import BrowsingBackend, SearchingBackend
 from .test_frontend import RecordingDelivery, config_for
 
 NOW = 1_700_000_000.0
+OTHER_RECORDING = "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"
 
 LOCAL_TRACKS = [
     model_track(uri="local:track:halo", name="Halo", artists=("Beyoncé",)),
@@ -38,7 +40,12 @@ LOCAL_TRACKS = [
         artists=("U2",),
     ),
     model_track(uri="local:track:police", name="Next to You", artists=("Police, The",)),
-    model_track(uri="local:track:other", name="Other", artists=("Somebody",)),
+    model_track(
+        uri="local:track:other",
+        name="Other",
+        artists=("Somebody",),
+        musicbrainz_id=OTHER_RECORDING,
+    ),
     model_track(uri="local:track:untagged", name=None, artists=()),
 ]
 FILE_TRACKS = [
@@ -218,8 +225,11 @@ def test_love_shows_the_track_at_once_and_queues_it(frontend, mopidy, data_dir):
     info = proxy.track_info(find(mopidy, "local:track:other")).get()
     assert (info.loved, info.playcount) == (True, None)
     store = Store.open(data_dir, NOW)
-    [action] = store.loves.due(NOW, 10)
+    [action] = store.love_queue_to(LASTFM).due(NOW, 10)
     assert (action.action, action.artist, action.track) == ("love", "Somebody", "Other")
+    # Queued for the destinations configured, with the track's recording id:
+    assert list(store.loves.destinations_of(action.id)) == [LASTFM]
+    assert action.mbid == action.recording == OTHER_RECORDING
     assert delivery.queue_changes == 1
 
 
@@ -231,7 +241,7 @@ def test_unlove_removes_the_track_at_once_and_queues_it(frontend, mopidy, data_d
     assert result.loved is False
     assert "local:track:ny" not in playlist_uris(mopidy)
     store = Store.open(data_dir, NOW)
-    [action] = store.loves.due(NOW, 10)
+    [action] = store.love_queue_to(LASTFM).due(NOW, 10)
     # The network's own names, not the local tags:
     assert (action.action, action.artist, action.track) == (
         "unlove",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.kinds import LOVED
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import LocalMatch, SongEntry
 
 from .delivery_harness import NOW, run_until_idle
 from .fake_lastfm import Fault
+
+LASTFMS = (LASTFM,)
 
 DAY = 86_400
 
@@ -155,9 +158,10 @@ def test_loves_and_unloves_not_sent_yet_win_over_an_import(store):
     store.loves.unlove(
         store.songs.loved_for("local:x", key_parts("Unloved", "Here")),
         ("Unloved", "Here"),
+        LASTFMS,
         NOW,
     )
-    store.loves.love("Loved", "Here", LocalMatch("local:1", "Here"), NOW)
+    store.loves.love("Loved", "Here", LocalMatch("local:1", "Here"), LASTFMS, NOW)
     # The server has not seen either yet:
     import_set(store, [("Unloved", "Here"), ("Still", "Loved")])
     assert loved_names(store) == {("Loved", "Here"), ("Still", "Loved")}
@@ -169,13 +173,15 @@ def test_love_made_offline_is_sent_when_the_server_is_back(
     worker = make_delivery()
     run_until_idle(worker, clock)
     lastfm.inject(Fault("reset", count=3))
-    store.loves.love("Björk", "Jóga", LocalMatch("local:joga", "Jóga"), NOW)
+    store.loves.love("Björk", "Jóga", LocalMatch("local:joga", "Jóga"), LASTFMS, NOW)
     worker.queue_changed()
     delay = worker.step()
     assert delay > 0
     assert store.loves.counts()["pending"] == 1
     run_until_idle(worker, clock)
-    assert store.loves.counts() == {"pending": 0, "sent": 1, "rejected": 0}
+    assert store.loves.counts() == {
+        "pending": 0, "sent": 1, "rejected": 0, "unidentified": 0
+    }  # fmt: skip
     assert [(t["artist"], t["track"]) for t in lastfm.loved["alice"]] == [
         ("Björk", "Jóga")
     ]
@@ -188,7 +194,7 @@ def test_unlove_uses_the_names_the_network_knows(make_delivery, store, lastfm, c
     [loved] = store.songs.loved_for(
         "local:halo", key_parts("BEYONCE", "Halo (Remastered)")
     )
-    store.loves.unlove([loved], ("BEYONCE", "Halo (Remastered)"), NOW)
+    store.loves.unlove([loved], ("BEYONCE", "Halo (Remastered)"), LASTFMS, NOW)
     run_until_idle(worker, clock)
     [request] = lastfm.requests_for("track.unlove")
     assert (request.params["artist"], request.params["track"]) == ("Beyoncé", "Halo")
@@ -202,7 +208,7 @@ def test_love_refused_as_invalid_is_kept_with_the_reason(
     worker = make_delivery()
     run_until_idle(worker, clock)
     lastfm.inject(Fault("lfm", method="track.love", code=6))
-    store.loves.love("A", "B", LocalMatch("local:b", "B"), NOW)
+    store.loves.love("A", "B", LocalMatch("local:b", "B"), LASTFMS, NOW)
     run_until_idle(worker, clock)
-    [action] = store.loves.refused()
+    [action] = store.love_queue_to(LASTFM).refused()
     assert "Invalid parameters" in action.last_error

@@ -155,6 +155,7 @@ def test_upgrade_from_every_older_version(tmp_path, version):
     db.close()
 
 
+PLAYS_VERSION = 5  # plays and their deliveries; before, a table of scrobbles
 OLD_QUEUE = [
     # id, track, timestamp, state, attempts, last_error, next_attempt_at, sent_at
     (1, "Waiting", 1000, "pending", 2, "daily scrobble limit", 5000, None),
@@ -164,7 +165,7 @@ OLD_QUEUE = [
 ]
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+@pytest.mark.parametrize("version", range(1, PLAYS_VERSION))
 def test_upgrade_keeps_every_queued_scrobble_in_its_state_for_lastfm(tmp_path, version):
     build_database_at_version(tmp_path / DB_FILENAME, version)
     db = sqlite3.connect(tmp_path / DB_FILENAME)

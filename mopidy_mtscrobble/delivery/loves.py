@@ -1,9 +1,11 @@
-"""Sending the loves and unloves made here (track.love, track.unlove)."""
+"""Sending the loves and unloves made here (track.love, track.unlove): the
+Last.fm destination's (store.love_queue_to(LASTFM))."""
 
 from __future__ import annotations
 
 import logging
 
+from ..destinations import LASTFM
 from ..errors import HttpRefusedError, InvalidParametersError, LastfmError
 from ..store import LoveAction, Store
 from .connection import Connection
@@ -16,11 +18,11 @@ LOVE_ACTIONS_PER_ROUND = 10
 class LoveSender:
     def __init__(self, connection: Connection, store: Store) -> None:
         self._connection = connection
-        self._store = store
+        self._loves = store.love_queue_to(LASTFM)
 
     def step(self) -> float | None:
         """Up to LOVE_ACTIONS_PER_ROUND actions: seconds until more is wanted."""
-        loves = self._store.loves
+        loves = self._loves
         now = self._connection.clock.wall()
         actions = loves.due(now, LOVE_ACTIONS_PER_ROUND)
         if not actions:
@@ -34,7 +36,7 @@ class LoveSender:
 
     def _send(self, action: LoveAction) -> bool:
         """One track.love or track.unlove; False if the call failed."""
-        connection, loves = self._connection, self._store.loves
+        connection, loves = self._connection, self._loves
         client = connection.client()
         call = client.love if action.action == "love" else client.unlove
         connection.attempt()

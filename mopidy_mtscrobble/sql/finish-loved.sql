@@ -1,5 +1,6 @@
 -- An import of loved tracks ended: the staged set replaces the imported one.
--- Loves and unloves made here and not sent yet win over the import.
+-- Loves and unloves made here and not sent to Last.fm yet win over the import
+-- (it is Last.fm's list).
 
 -- A song loved here stays while the latest action waiting for it is a love.
 DELETE FROM loved
@@ -9,8 +10,9 @@ WHERE NOT EXISTS (
       AND i.recording = loved.recording
 )
 AND coalesce((
-    SELECT action FROM love_actions a
-    WHERE a.state = 'pending' AND a.artist = loved.artist AND a.track = loved.track
+    SELECT action FROM love_queue a
+    WHERE a.destination = 'lastfm' AND a.state = 'pending'
+      AND a.artist = loved.artist AND a.track = loved.track
     ORDER BY a.id DESC LIMIT 1
 ), '') != 'love';
 
@@ -25,7 +27,8 @@ ON CONFLICT (artist_key, title_key, recording) DO UPDATE SET
 
 -- A song whose latest waiting action is an unlove goes.
 DELETE FROM loved WHERE coalesce((
-    SELECT action FROM love_actions a
-    WHERE a.state = 'pending' AND a.artist = loved.artist AND a.track = loved.track
+    SELECT action FROM love_queue a
+    WHERE a.destination = 'lastfm' AND a.state = 'pending'
+      AND a.artist = loved.artist AND a.track = loved.track
     ORDER BY a.id DESC LIMIT 1
 ), '') = 'unlove';

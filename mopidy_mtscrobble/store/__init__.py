@@ -13,6 +13,7 @@ from typing import Any
 from ..destinations import LASTFM
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .jobs import ImportJobs
+from .love_queue import LoveQueue
 from .loves import LoveActions
 from .plays import STATES, Plays
 from .queue import DestinationQueue
@@ -30,7 +31,8 @@ from .songs import Songs
 
 __all__ = [
     "DB_FILENAME", "LOCK_WAIT_SECONDS", "SCHEMA_VERSION", "STATES", "Database",
-    "DestinationQueue", "Job", "LocalMatch", "LoveAction", "Loved", "NewScrobble",
+    "DestinationQueue", "Job", "LocalMatch", "LoveAction", "LoveQueue", "Loved",
+    "NewScrobble",
     "Plays", "Scrobble", "Song", "SongEntry", "Store",
 ]  # fmt: skip
 
@@ -81,6 +83,10 @@ class Store:
         play counts imported from it."""
         counts_plays = destination == LASTFM
         return DestinationQueue(self.db, destination, counts_plays)
+
+    def love_queue_to(self, destination: str) -> LoveQueue:
+        """The loves and unloves queued for one destination."""
+        return LoveQueue(self.db, destination)
 
     @property
     def path(self) -> pathlib.Path:

@@ -131,15 +131,29 @@ class Job:
 
 @dataclasses.dataclass(frozen=True)
 class LoveAction:
-    """A love or unlove waiting to be sent (or sent, or refused)."""
+    """A love or unlove made here, as queued for (or sent to) one destination:
+    `id` is the action's, the rest from `destination` on is that destination's.
+
+    `mbid`: the loved track's MusicBrainz recording id, when it had one;
+    `recording_mbid`: the recording this destination found for the names.
+    """
 
     id: int
-    action: str
+    action: str  # love, unlove
     artist: str
     track: str
-    state: str
-    attempts: int
-    last_error: str | None
-    next_attempt_at: int | None
+    mbid: str | None
     created_at: int
+    destination: str
+    state: str  # pending, sent, rejected, unidentified
+    attempts: int
+    last_error: str | None  # when rejected or unidentified: the reason
+    next_attempt_at: int | None
+    recording_mbid: str | None
+    queued_at: int
     sent_at: int | None
+
+    @property
+    def recording(self) -> str | None:
+        """The recording to give feedback on, if known."""
+        return self.mbid or self.recording_mbid
