@@ -7,7 +7,7 @@ import dataclasses
 import random
 import threading
 
-from .wire import Answer, Drop
+from .wire import Answer, Drop, error
 
 # The kinds of injected failure. Before the request is applied: http (a status
 # with a proxy's HTML page), hang (then drop), reset (drop), portal (a captive
@@ -15,6 +15,9 @@ from .wire import Answer, Drop
 # (200, a JSON object of no expected shape). After it is applied: lost (the
 # connection drops), malformed (200, a cut-off answer), applied_http (a 5xx).
 BEFORE_KINDS = {"http", "hang", "reset", "portal", "not_json", "odd"}
+# Not a failure of the server but its refusal of the content, with a reason
+# (e.g. a 400 the real server would give a request it cannot take).
+REFUSE = "refuse"
 AFTER_KINDS = {"lost", "malformed", "applied_http"}
 APPLIED_THEN_LOST = frozenset(AFTER_KINDS)
 FAULT_WEIGHTS = {
@@ -43,6 +46,7 @@ class Fault:
     count: int = 1
     status: int = 503
     seconds: float | None = 0.0  # hang: how long; None: until stop()
+    message: str = "Refused by the fake server"  # refuse: the JSON error's text
 
 
 class RandomFaults:
@@ -79,6 +83,8 @@ def before(fault: Fault, hangs: threading.Event) -> None:
         raise Answer(200, b"\xff\xfe{not json", "application/json")
     if fault.kind == "odd":
         raise Answer(200, {"unexpected": ["shape"]})
+    if fault.kind == REFUSE:
+        raise error(fault.status, fault.message)
     raise ValueError(fault.kind)
 
 

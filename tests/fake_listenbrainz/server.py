@@ -165,7 +165,7 @@ class FakeListenBrainz:
                 raise args  # an Answer: 404 or 405
             limit_headers = self._count(now)
             fault = self._take_fault(call)
-            if fault is not None and fault.kind in BEFORE_KINDS:
+            if fault is not None and fault.kind in BEFORE_KINDS | {faults.REFUSE}:
                 record.outcome = f"fault {fault.kind}"
                 self._fault_before(fault)
             answer = self._dispatch(call, args, params, headers, body, now)
