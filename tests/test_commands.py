@@ -20,7 +20,7 @@ import pylast
 import pytest
 
 from mopidy_mtscrobble.commands import SUBCOMMANDS
-from mopidy_mtscrobble.store import NewScrobble, Store
+from mopidy_mtscrobble.store import LocalMatch, NewScrobble, Store
 
 from .lastfm_process import LastfmProcess
 from .mopidy_server import (
@@ -250,6 +250,23 @@ def test_queue_lists_pending_and_rejected_entries_with_reasons(tmp_path, server)
     limited = run_command(tmp_path, settings_for(server), "mtscrobble", "queue",
                                  "--limit", "1")  # fmt: skip
     assert "... and 1 more (use --limit)" in limited.stdout
+
+
+def test_queue_lists_loves_not_sent_with_their_destination_and_reason(tmp_path, server):
+    store, _ = enqueue(tmp_path)
+    store.loves.love("Nobody", "Unknown", LocalMatch("local:1"), ("listenbrainz",), 0)
+    [action] = store.love_queue_to("listenbrainz").due(0, 1)
+    store.love_queue_to("listenbrainz").mark_unidentified(
+        action.id, "ListenBrainz knows no recording by this artist and title"
+    )
+    store.close()
+    result = run_command(tmp_path, settings_for(server), "mtscrobble", "queue")
+    assert result.returncode == 0
+    assert "The queue is empty." in result.stdout
+    assert (
+        "love   unidentified at listenbrainz: Nobody - Unknown  [ListenBrainz knows "
+        "no recording by this artist and title]"
+    ) in result.stdout
 
 
 def test_retry_without_a_running_mopidy_sends_directly(tmp_path, server):

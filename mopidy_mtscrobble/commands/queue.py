@@ -24,6 +24,8 @@ from .common import (
 from .imports import progress
 
 DEFAULT_QUEUE_LIMIT = 50
+# Loves and unloves that will not be sent, listed with their reasons.
+LOVES_NOT_SENT = ("rejected", "unidentified")
 DIRECT_RETRY_MAX_ROUNDS = 1000
 SECONDS_PER_DAY = 86_400
 
@@ -94,11 +96,11 @@ def queue(config: Config, args: argparse.Namespace) -> int:
     try:
         entries = store.queue.by_states(states, args.limit)
         counts = store.queue.counts()
+        loves = store.loves.listing(LOVES_NOT_SENT, args.limit)
     finally:
         store.close()
     if not entries:
         print("No rejected scrobbles." if args.rejected else "The queue is empty.")
-        return EXIT_OK
     for entry in entries:
         line = (
             f"#{entry.id:<6} {entry.state:<9} {utc(entry.timestamp)}  "
@@ -112,6 +114,11 @@ def queue(config: Config, args: argparse.Namespace) -> int:
     total = sum(counts[s] for s in states)
     if total > len(entries):
         print(f"... and {total - len(entries)} more (use --limit)")
+    for action in loves:
+        print(
+            f"{action.action:<6} {action.state} at {action.destination}: "
+            f"{action.artist} - {action.track}  [{action.last_error}]"
+        )
     return EXIT_OK
 
 
