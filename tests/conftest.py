@@ -41,6 +41,7 @@ def section(**overrides: str) -> dict[str, str]:
         "api_secret": "",
         "username": "",
         "password": "",
+        "listenbrainz": "",
         "scrobble_threshold": "90",
         "scrobble_cap": "240",
         "now_playing": "true",
