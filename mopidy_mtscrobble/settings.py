@@ -75,12 +75,12 @@ class SectionSchema(config.ConfigSchema):
         if "network" in errors or "api_url" in errors:
             return result, errors
         network, api_url = result.get("network"), result.get("api_url")
-        if network == OFF and not result.get("listenbrainz"):
-            if "listenbrainz" not in errors:
-                errors["listenbrainz"] = (
-                    f"must hold a destination ({LINE_SYNTAX}) when network = off: "
-                    "else plays would go nowhere"
-                )
+        wanted = network == OFF and not result.get("listenbrainz")
+        if wanted and "listenbrainz" not in errors:
+            errors["listenbrainz"] = (
+                f"must hold a destination ({LINE_SYNTAX}) when network = off: "
+                "else plays would go nowhere"
+            )
         if network == "custom" and not api_url:
             errors["api_url"] = (
                 "must be set when network = custom: the https URL of your "
