@@ -161,6 +161,12 @@ class Settings:
         return (*lastfm, *(d.name for d in self.listenbrainz))
 
     @property
+    def destinations_named(self) -> str:
+        """The destinations as the user knows them, for the log."""
+        lastfm = [] if self.network == OFF else [self.network_name]
+        return ", ".join([*lastfm, *(d.display_name for d in self.listenbrainz)])
+
+    @property
     def network_name(self) -> str:
         return {"lastfm": "Last.fm", "librefm": "Libre.fm", OFF: "no Last.fm"}.get(
             self.network, self.api_url or "custom server"

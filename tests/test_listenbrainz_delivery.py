@@ -267,7 +267,7 @@ def test_a_listen_not_found_after_the_window_is_sent_once_more(
     assert len(submits(listenbrainz)) == 1
     run_until_idle(worker, clock)
     assert states(store, [entry]) == ["sent"]
-    [first, second] = submits(listenbrainz)
+    [_first, second] = submits(listenbrainz)
     assert second.arrived_at - sent_at >= VISIBILITY_WINDOW_S
     assert len(listenbrainz.listens_of("alice")) == 1
 

@@ -13,10 +13,10 @@ from .sender import (
     ListenSender,
     play_of,
 )
-from .worker import ListenBrainzDelivery, lock_filename
+from .worker import ListenBrainzDelivery, lock_filename, start_listenbrainz
 
 __all__ = [
     "BLOCKED_RECHECK_S", "RECHECK_MAX_GAP_S", "VISIBILITY_FIRST_CHECK_S",
     "VISIBILITY_WINDOW_S", "Link", "ListenBrainzDelivery", "ListenSender",
-    "lock_filename", "make_client", "play_of",
+    "lock_filename", "make_client", "play_of", "start_listenbrainz",
 ]  # fmt: skip

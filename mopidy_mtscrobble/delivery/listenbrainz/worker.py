@@ -24,6 +24,7 @@ from ...errors import LastfmError, ListenRefusedError, StorageError
 from ...listenbrainz import Play, playing_now_of
 from ...listening import Track
 from ...probe import tcp_probe
+from ...settings import Settings
 from ...store import LOCK_WAIT_SECONDS, Store
 from ...timing import Clock, SystemClock
 from ..locks import take_lock
@@ -42,6 +43,28 @@ logger = logging.getLogger(__name__)
 
 def lock_filename(name: str) -> str:
     return f"delivery-{name}.lock"
+
+
+def start_listenbrainz(
+    settings: Settings,
+    data_dir: pathlib.Path,
+    proxy: str | None,
+    mopidy_version: str | None,
+) -> tuple[ListenBrainzDelivery, ...]:
+    """A started delivery thread for each ListenBrainz-compatible destination."""
+    workers = tuple(
+        ListenBrainzDelivery(
+            destination,
+            data_dir,
+            proxy=proxy,
+            mopidy_version=mopidy_version,
+            now_playing_enabled=settings.now_playing,
+        )
+        for destination in settings.listenbrainz
+    )
+    for worker in workers:
+        worker.start()
+    return workers
 
 
 class ListenBrainzDelivery:
