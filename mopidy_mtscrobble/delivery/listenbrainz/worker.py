@@ -16,6 +16,7 @@ import os
 import pathlib
 import random
 import threading
+from collections.abc import Callable
 
 from ...backoff import Backoff
 from ...clocks import StepDetector, describe_step
@@ -76,7 +77,7 @@ class ListenBrainzDelivery:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         client_factory: ClientFactory = make_client,
-        probe=tcp_probe,
+        probe: Callable[[tuple[str, int]], bool] = tcp_probe,
         mopidy_version: str | None = None,
         now_playing_enabled: bool = True,
         store_lock_wait_s: float = LOCK_WAIT_SECONDS,
