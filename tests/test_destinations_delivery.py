@@ -4,6 +4,8 @@ state, backoff and queue)."""
 
 from __future__ import annotations
 
+import threading
+
 from mopidy_mtscrobble.delivery import State
 from mopidy_mtscrobble.listening import Track
 from mopidy_mtscrobble.store import NewScrobble
@@ -110,3 +112,36 @@ def test_a_refused_token_holds_back_only_its_own_destination(
     assert store.queue_to("old").counts()["pending"] == 1
     assert len(listenbrainz.listens_of("bob")) == 1
     assert len(lastfm.scrobbles_of("alice")) == 1
+
+
+def test_a_listenbrainz_server_that_hangs_never_holds_back_lastfm(
+    make_delivery, make_lb_delivery, store, lastfm, listenbrainz
+):
+    """Real threads: ListenBrainz's submission hangs; Last.fm's goes out."""
+    lastfm_worker, lb_worker = make_delivery(), make_lb_delivery()
+    hanging = threading.Event()
+
+    def hang_submissions(call):
+        if call != "submit-listens":
+            return None
+        hanging.set()
+        return Fault("hang", seconds=None)
+
+    listenbrainz.fault_source = hang_submissions
+    for worker in (lastfm_worker, lb_worker):
+        worker.close()  # the threads open them again
+    lastfm_worker.start()
+    lb_worker.start()
+    try:
+        store.plays.enqueue(NewScrobble("A", "T", int(NOW - 60)), BOTH, NOW)
+        lb_worker.queue_changed()
+        assert hanging.wait(30)  # ListenBrainz's thread waits for an answer
+        lastfm_worker.queue_changed()
+        lastfm.wait_for_request("track.scrobble", timeout_s=30)
+        assert len(lastfm.scrobbles_of("alice")) == 1
+        assert store.queue_to("lb").counts()["in_flight"] == 1
+    finally:
+        listenbrainz.stop()  # ends the hang
+        lastfm_worker.stop()
+        lb_worker.stop()
+    assert not lb_worker.alive()
