@@ -39,6 +39,13 @@ class RetryHandler(JsonHandler):
         self.json_body({})
         delivery = await self.context.delivery()
         delivery.retry_now()
+        frontend = await self.context.frontend()
+        others = await self.context.ask(
+            lambda: frontend.listenbrainz.get(timeout=FRONTEND_TIMEOUT_S),
+            FRONTEND_TIMEOUT_S,
+        )
+        for worker in others:  # every ListenBrainz destination too
+            worker.retry_now()
         self.answer(202, {"retrying": True})
 
 
