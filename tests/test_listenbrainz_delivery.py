@@ -359,3 +359,19 @@ def test_a_second_delivery_to_the_same_destination_cannot_start(
     with pytest.raises(StorageError, match="already sending the listens to lb"):
         make_lb_delivery()
     make_lb_delivery(name="other")  # another destination: its own lock
+
+
+def test_a_server_down_at_start_is_asked_again_after_the_backoff_only(
+    make_lb_delivery, store, listenbrainz, clock
+):
+    listenbrainz.inject(Fault("http", call="validate-token", count=3, status=503))
+    worker = make_lb_delivery()
+    wait = worker.step()
+    for n in range(5):  # new plays wake the worker: no request before the wait ends
+        play(store, n=n)
+        assert worker.step() is not None
+    assert len(listenbrainz.requests_for("validate-token")) == 1
+    assert worker.status().state == State.RETRYING
+    clock.advance(wait)
+    run_until_idle(worker, clock)
+    assert len(listenbrainz.listens_of("alice")) == 5

@@ -94,14 +94,16 @@ class Link:
     # Whether, and when, to call.
 
     def ready(self) -> bool:
-        """Whether the token was accepted (asked once, at the first round)."""
+        """Whether the token was accepted (asked at the first round, and after
+        a refusal again every BLOCKED_RECHECK_S)."""
+        if self.username is not None:
+            return True
         if self.state in BLOCKED_STATES:
             if self.clock.monotonic() - self._blocked_at < BLOCKED_RECHECK_S:
                 return False
-            self.username = None
-        if self.username is None:
-            return self._validate()
-        return True
+        elif self.backing_off() is not None:
+            return False
+        return self._validate()
 
     def backing_off(self) -> float | None:
         """Seconds still to wait before the next request, or None to go on."""

@@ -21,7 +21,12 @@ from __future__ import annotations
 
 import logging
 
-from ...errors import HttpRefusedError, LastfmError, ListenRefusedError
+from ...errors import (
+    HttpRefusedError,
+    LastfmError,
+    ListenRefusedError,
+    NotSupportedError,
+)
 from ...listenbrainz import Play, batches, fitted, listen_of
 from ...listenbrainz.client import MAX_LISTENS_COUNT
 from ...store import DestinationQueue, Scrobble
@@ -195,6 +200,9 @@ class ListenSender:
         end = max(e.timestamp for e in entries) + CHECK_SLACK_S
         try:
             seen = self._seen(start, end)
+        except NotSupportedError:
+            link.can_read = False  # learnt only now: as for Maloja
+            return self._check(entries)
         except LastfmError as exc:
             self._apply(link.failed(exc, uncertain=True), entries)
             return link.backing_off()
