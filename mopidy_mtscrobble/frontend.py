@@ -14,6 +14,7 @@ import pathlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import mopidy
 import pykka
 from mopidy import httpclient
 from mopidy.backend import BackendListener
@@ -22,6 +23,7 @@ from mopidy.core import CoreListener
 from . import loving
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
+from .delivery.listenbrainz import ListenBrainzDelivery, start_listenbrainz
 from .errors import MTScrobbleError, NotReadyError
 from .favorites import Matcher
 from .library import Library
@@ -103,6 +105,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._scheduler = scheduler or ThreadingScheduler()
         self._delivery = delivery
         self._owned_delivery: DeliveryWorker | None = None
+        # One thread per ListenBrainz-compatible destination: a slow server
+        # never holds back Last.fm or another destination.
+        self._listenbrainz: tuple[ListenBrainzDelivery, ...] = ()
         self._match_library = match_library
         self._matcher: Matcher | None = None
         self._store_lock_wait_s = store_lock_wait_s
@@ -126,7 +131,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return
         logger.info(
             "Mopidy-MTScrobble started: scrobbling to %s, data in %s",
-            self.settings.network_name,
+            self.settings.destinations_named,
             self.data_dir,
         )
         self._saver = PlaySaver(
@@ -162,6 +167,12 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             )
             self._owned_delivery.start()
             self._delivery = self._owned_delivery
+            self._listenbrainz = start_listenbrainz(
+                self.settings,
+                self.data_dir,
+                httpclient.format_proxy(self._config.get("proxy") or {}),
+                mopidy.__version__,
+            )
         self._saver.save()
 
     def on_stop(self) -> None:
@@ -172,7 +183,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return
         # Each part on its own: one failing must not keep the others from closing.
         parts = (self._last_save, saver.keep, saver.close)
-        others = (self._owned_delivery, self._matcher)
+        others = (self._owned_delivery, *self._listenbrainz, self._matcher)
         for part in (*parts, *(o.stop for o in others if o is not None)):
             try:
                 part()
@@ -253,6 +264,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         """The delivery side this frontend started, for the web app and commands."""
         return self._owned_delivery
 
+    @property
+    def listenbrainz(self) -> tuple[ListenBrainzDelivery, ...]:
+        """The ListenBrainz-compatible destinations' deliveries it started."""
+        return self._listenbrainz
+
     # Love and unlove, asked by the web app.
 
     def love(self, track: LocalTrack) -> LoveResult:
@@ -308,6 +324,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def _queue_changed(self) -> None:
         if self._delivery is not None:
             self._delivery.queue_changed()
+        for worker in self._listenbrainz:
+            worker.queue_changed()
 
     def plays_waiting_in_memory(self) -> int:
         """Qualified plays not yet saved because the database was unusable."""
@@ -355,6 +373,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return
         if self._delivery is not None:
             self._delivery.now_playing(play.track)
+        for worker in self._listenbrainz:
+            worker.now_playing(play.track)
 
     def _reschedule(self) -> None:
         self._cancel_timer()

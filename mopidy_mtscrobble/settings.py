@@ -9,10 +9,16 @@ from typing import Any
 
 from mopidy import config
 
-from .destinations import LASTFM
+from .destinations import (
+    LASTFM,
+    LINE_SYNTAX,
+    ListenBrainzDestination,
+    parse_listenbrainz,
+)
 from .listening import Rules
 
-NETWORKS = ("lastfm", "librefm", "custom")
+OFF = "off"  # no Last.fm-compatible destination
+NETWORKS = ("lastfm", "librefm", "custom", OFF)
 MIN_THRESHOLD_PERCENT = 50
 MAX_THRESHOLD_PERCENT = 100
 MIN_RADIO_SECONDS = 30
@@ -39,6 +45,26 @@ class HttpsUrl(config.String):
         return str(value)
 
 
+class ListenBrainzList(config.List):
+    """`listenbrainz`: one destination per line, `NAME TOKEN [URL]`. Holds
+    tokens: shown as a whole as ******** (like config.Secret)."""
+
+    def __init__(self) -> None:
+        super().__init__(optional=True)
+
+    def deserialize(self, value: Any) -> tuple[ListenBrainzDestination, ...]:
+        text = config.String(optional=True).deserialize(value) or ""
+        separator = "\n" if "\n" in text else ","
+        return parse_listenbrainz(tuple(text.split(separator)))
+
+    def serialize(self, value: Any, display: bool = False) -> str:
+        if not value:
+            return ""
+        if display:
+            return "********"
+        return "\n  " + "\n  ".join(f"{d.name} {d.token} {d.url}" for d in value)
+
+
 class SectionSchema(config.ConfigSchema):
     """The schema, plus the rules that involve more than one key."""
 
@@ -49,6 +75,12 @@ class SectionSchema(config.ConfigSchema):
         if "network" in errors or "api_url" in errors:
             return result, errors
         network, api_url = result.get("network"), result.get("api_url")
+        wanted = network == OFF and not result.get("listenbrainz")
+        if wanted and "listenbrainz" not in errors:
+            errors["listenbrainz"] = (
+                f"must hold a destination ({LINE_SYNTAX}) when network = off: "
+                "else plays would go nowhere"
+            )
         if network == "custom" and not api_url:
             errors["api_url"] = (
                 "must be set when network = custom: the https URL of your "
@@ -72,6 +104,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["api_secret"] = config.Secret(optional=True)
     schema["username"] = config.String(optional=True)
     schema["password"] = config.Secret(optional=True)
+    schema["listenbrainz"] = ListenBrainzList()
     schema["scrobble_threshold"] = config.Integer(
         minimum=MIN_THRESHOLD_PERCENT, maximum=MAX_THRESHOLD_PERCENT
     )
@@ -96,6 +129,7 @@ class Settings:
     api_secret: str | None = dataclasses.field(default=None, repr=False)
     username: str | None = None
     password: str | None = dataclasses.field(default=None, repr=False)
+    listenbrainz: tuple[ListenBrainzDestination, ...] = ()
     scrobble_threshold: int = 90
     scrobble_cap: int = 240
     now_playing: bool = True
@@ -122,12 +156,19 @@ class Settings:
     @property
     def destinations(self) -> tuple[str, ...]:
         """Where each qualified play is queued to go: the Last.fm-compatible
-        network, whichever server it is."""
-        return (LASTFM,)
+        network (whichever server it is, unless off), then each ListenBrainz one."""
+        lastfm = () if self.network == OFF else (LASTFM,)
+        return (*lastfm, *(d.name for d in self.listenbrainz))
+
+    @property
+    def destinations_named(self) -> str:
+        """The destinations as the user knows them, for the log."""
+        lastfm = [] if self.network == OFF else [self.network_name]
+        return ", ".join([*lastfm, *(d.display_name for d in self.listenbrainz)])
 
     @property
     def network_name(self) -> str:
-        return {"lastfm": "Last.fm", "librefm": "Libre.fm"}.get(
+        return {"lastfm": "Last.fm", "librefm": "Libre.fm", OFF: "no Last.fm"}.get(
             self.network, self.api_url or "custom server"
         )
 
@@ -141,7 +182,10 @@ class Settings:
         )
 
     def missing_credentials(self) -> list[str]:
-        """The config keys that must still be set before anything can be sent."""
+        """The config keys that must still be set before anything can be sent
+        to the Last.fm-compatible network (none when it is off)."""
+        if self.network == OFF:
+            return []
         return [key for key in ("api_key", "api_secret") if not getattr(self, key)]
 
     def credentials_problem(self) -> str | None:

@@ -10,6 +10,7 @@ from mopidy_mtscrobble import Extension
 
 from . import secret_scan
 from .delivery_harness import clock, make_delivery, settings, store  # noqa: F401
+from .listenbrainz_harness import listenbrainz, make_lb_delivery  # noqa: F401
 
 # The Debian systems' test builds Debian roots and needs root: only the
 # Makefile's stage (make test-debian) asks for it.
@@ -41,6 +42,7 @@ def section(**overrides: str) -> dict[str, str]:
         "api_secret": "",
         "username": "",
         "password": "",
+        "listenbrainz": "",
         "scrobble_threshold": "90",
         "scrobble_cap": "240",
         "now_playing": "true",

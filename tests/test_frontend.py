@@ -426,3 +426,19 @@ def lock_database(tmp_path):
 def release(holder):
     holder.execute("ROLLBACK")
     holder.close()
+
+
+def test_a_play_is_queued_for_listenbrainz_alone_when_network_is_off(harness, tmp_path):
+    from mopidy_mtscrobble.destinations import ListenBrainzDestination
+
+    lb = ListenBrainzDestination("lb", "some-token-0001", "https://lb.example.org")
+    player = harness(network="off", api_key=None, api_secret=None, listenbrainz=(lb,))
+    player.play("dummy:song")
+    player.advance(200)
+    player.stop()
+    store = Store.open(tmp_path / "mtscrobble", START_WALL)
+    try:
+        assert store.plays.counts_by_destination().keys() == {"lb"}
+        assert store.queue_to("lb").counts()["pending"] == 1
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ import pytest
 from mopidy_mtscrobble import __version__
 
 from .mopidy_server import run_mopidy_command, running_mopidy
+from .secret_scan import note_secret
 
 CREDENTIALS = {"api_key": "k" * 32, "api_secret": "TOPSECRETVALUE"}
 
@@ -31,6 +32,18 @@ def test_mopidy_config_shows_the_section_with_secrets_masked(tmp_path):
     assert "api_secret = ********" in result.stdout
     assert "TOPSECRETVALUE" not in result.stdout
     assert "PW-42" not in result.stdout
+
+
+def test_mopidy_config_masks_the_listenbrainz_tokens(tmp_path):
+    lb_token = "LB-TOKEN-SECRET-0001"
+    note_secret(lb_token)
+    lines = f"\n  lb {lb_token}\n  maloja {lb_token}2 https://maloja.example.org"
+    result = run_mopidy_command(
+        tmp_path, {**CREDENTIALS, "listenbrainz": lines}, "config"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "listenbrainz = ********" in result.stdout
+    assert lb_token not in result.stdout + result.stderr
 
 
 def test_mopidy_starts_with_the_extension_enabled(tmp_path):
@@ -55,6 +68,8 @@ def test_missing_credentials_log_one_error_and_mopidy_stays_up(tmp_path):
         ({"network": "custom"}, "mtscrobble/api_url"),
         ({"scrobble_threshold": "20"}, "mtscrobble/scrobble_threshold"),
         ({"network": "myspace"}, "mtscrobble/network"),
+        ({"listenbrainz": "lb"}, "mtscrobble/listenbrainz"),
+        ({"network": "off"}, "mtscrobble/listenbrainz"),
     ],
 )
 def test_misconfigured_extension_is_disabled_and_mopidy_stays_up(tmp_path, values, key):

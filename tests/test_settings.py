@@ -23,7 +23,7 @@ def test_default_config_is_accepted_as_it_is(extension, schema):
 def test_schema_has_every_documented_key(schema):
     assert list(schema) == [
         "enabled", "network", "api_url", "api_key", "api_secret", "username",
-        "password", "scrobble_threshold", "scrobble_cap", "now_playing",
+        "password", "listenbrainz", "scrobble_threshold", "scrobble_cap", "now_playing",
         "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
         "history_days", "favorites_uri_schemes", "most_played_size",
     ]  # fmt: skip
@@ -135,3 +135,114 @@ def test_settings_repr_hides_secrets(schema):
 def test_missing_credentials_are_named(schema):
     result, _ = schema.deserialize(section(api_key="k"))
     assert Settings.from_config(result).missing_credentials() == ["api_secret"]
+
+
+# ListenBrainz-compatible destinations (`listenbrainz`) and network = off.
+
+TOKEN_A = "lb-token-aaaa-1111"
+TOKEN_B = "lb-token-bbbb-2222"
+
+
+@pytest.fixture(autouse=True)
+def _tokens_are_secrets():
+    from . import secret_scan
+
+    for token in (TOKEN_A, TOKEN_B):
+        secret_scan.note_secret(token)
+
+
+def test_listenbrainz_destinations_one_per_line_with_the_default_url(schema):
+    lines = f"\n  lb {TOKEN_A}\n  maloja {TOKEN_B} https://maloja.example.org/apis/listenbrainz/"
+    result, errors = schema.deserialize(section(listenbrainz=lines))
+    assert errors == {}
+    settings = Settings.from_config(result)
+    assert [(d.name, d.url) for d in settings.listenbrainz] == [
+        ("lb", "https://api.listenbrainz.org"),
+        ("maloja", "https://maloja.example.org/apis/listenbrainz"),
+    ]
+    assert settings.listenbrainz[0].token == TOKEN_A
+    assert settings.destinations == ("lastfm", "lb", "maloja")
+
+
+def test_network_off_needs_no_api_key_and_scrobbles_to_listenbrainz_only(schema):
+    result, errors = schema.deserialize(
+        section(network="off", listenbrainz=f"lb {TOKEN_A}")
+    )
+    assert errors == {}
+    settings = Settings.from_config(result)
+    assert settings.destinations == ("lb",)
+    assert settings.missing_credentials() == []
+    assert settings.credentials_problem() is None
+
+
+def test_network_off_without_a_listenbrainz_destination_is_refused(schema):
+    _, errors = schema.deserialize(section(network="off"))
+    assert "when network = off" in errors["listenbrainz"]
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (f"lb {TOKEN_A}\nlb {TOKEN_B}", "used twice"),
+        (f"lastfm {TOKEN_A}", "Last.fm destination"),
+        (f"LB {TOKEN_A}", "a-z, 0-9"),
+        (f"{'x' * 33} {TOKEN_A}", "a-z, 0-9"),
+        ("lb", "NAME TOKEN [URL]"),
+        (f"lb {TOKEN_A} https://x.org extra", "NAME TOKEN [URL]"),
+        (f"lb {TOKEN_A} ftp://x.org", "must start with https://"),
+        (f"lb {TOKEN_A} api.listenbrainz.org", "must start with https://"),
+        (f"lb {TOKEN_A} https://", "must start with https://"),
+        (f"lb {TOKEN_A} https://x.org:99999", "not a valid URL"),
+        (f"lb {TOKEN_A} https://x.org/?token=1", "query"),
+        (f"lb {TOKEN_A} http://maloja.example.org", "must be https://"),
+        (f"lb tokén{TOKEN_A}", "characters no token has"),
+    ],
+)
+def test_bad_listenbrainz_lines_are_refused_naming_the_problem(schema, value, says):
+    _, errors = schema.deserialize(section(listenbrainz=value))
+    assert says in errors["listenbrainz"]
+    assert TOKEN_A not in errors["listenbrainz"]
+    assert TOKEN_B not in errors["listenbrainz"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:42010/apis/listenbrainz",
+        "http://192.168.1.20:42010/apis/listenbrainz",
+        "http://[::1]:8080",
+        "http://nas.local/apis/listenbrainz",
+        "http://localhost:42010",
+    ],
+)
+def test_plain_http_is_allowed_on_this_machine_and_the_lan(schema, url):
+    result, errors = schema.deserialize(section(listenbrainz=f"home {TOKEN_A} {url}"))
+    assert errors == {}
+    assert result["listenbrainz"][0].url == url
+
+
+def test_empty_lines_and_commas_between_destinations_are_accepted(schema):
+    result, errors = schema.deserialize(
+        section(listenbrainz=f"\n\n  a {TOKEN_A}\n\n   \n  b {TOKEN_B}\n")
+    )
+    assert errors == {}
+    assert [d.name for d in result["listenbrainz"]] == ["a", "b"]
+    result, errors = schema.deserialize(
+        section(listenbrainz=f"a {TOKEN_A}, b {TOKEN_B}")
+    )
+    assert [d.name for d in result["listenbrainz"]] == ["a", "b"]
+
+
+def test_listenbrainz_tokens_are_masked_for_display_and_hidden_from_repr(schema):
+    result, _ = schema.deserialize(
+        section(listenbrainz=f"a {TOKEN_A}\nb {TOKEN_B} https://x.example.org")
+    )
+    shown = schema.serialize(result, display=True)
+    assert shown["listenbrainz"] == "********"
+    assert TOKEN_A not in repr(Settings.from_config(result))
+    kept = schema.serialize(result)
+    again, errors = schema.deserialize(
+        {**section(), "listenbrainz": kept["listenbrainz"]}
+    )
+    assert errors == {}
+    assert again["listenbrainz"] == result["listenbrainz"]

@@ -117,7 +117,15 @@ class WebTest(WebCase):
         assert set(body) == {
             "connection", "network", "settings", "queue", "last_error",
             "next_retry_at", "imports", "loved", "playcounts", "listening",
+            "destinations",
         }  # fmt: skip
+        [lastfm] = body["destinations"]
+        assert set(lastfm) == {
+            "name", "kind", "server", "state", "connected", "message", "username",
+            "counts", "last_error", "next_retry_at",
+        }  # fmt: skip
+        assert (lastfm["name"], lastfm["kind"]) == ("lastfm", "lastfm")
+        assert lastfm["counts"] == body["queue"]
         assert body["settings"]["scrobble_threshold"] == 90
         assert set(body["queue"]) == {"pending", "in_flight", "rejected",
                                       "sent_last_24h"}  # fmt: skip

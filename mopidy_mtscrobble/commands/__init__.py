@@ -47,6 +47,10 @@ SUBCOMMANDS = (
         arguments=(
             (("--rejected",), {"action": "store_true", "help": "only rejected ones"}),
             (
+                ("--to",),
+                {"help": "a destination name (default: the first)"},
+            ),
+            (
                 ("--limit",),
                 {
                     "type": int,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from ..datadir import prepare_data_dir
 from ..delivery import MAX_AGE_S, Delivery, State, describe
+from ..delivery.overview import LASTFM_KIND, overview
+from ..destinations import LASTFM
 from ..errors import StorageError
 from ..kinds import KINDS
 from ..session import SessionFile
@@ -45,12 +48,16 @@ def status(config: Config, _args: argparse.Namespace) -> int:
         jobs = {kind: store.jobs.get(kind) for kind in KINDS}
         matched = {kind: store.songs.match_counts(kind) for kind in KINDS}
         loves = store.loves.counts()
+        username = session.username if session else None
+        destinations = overview(settings, store, now, saved, username)
     finally:
         store.close()
-    username = session.username if session else None
     connected, text = describe(
         settings, saved.get("state"), username, saved.get("last_error")
     )
+    if len(destinations) > 1 or settings.network == "off":
+        print_destinations(destinations)
+        connected = all(d.connected for d in destinations)
     print(f"Connection: {text}")
     print(f"Network: {settings.network_name}")
     print(
@@ -88,15 +95,39 @@ def status(config: Config, _args: argparse.Namespace) -> int:
     return EXIT_OK if connected else EXIT_FAILED
 
 
+def print_destinations(destinations: list[Any]) -> None:
+    """One line per destination, then its queue."""
+    print("Destinations:")
+    for d in destinations:
+        c = d.counts
+        print(f"  {d.name} ({d.server}): {d.message}")
+        print(
+            f"    queue: {c['pending']} pending, {c['in_flight']} in flight, "
+            f"{c['rejected']} rejected, {c['sent_last_24h']} sent in the last 24 h"
+        )
+        if d.kind != LASTFM_KIND and d.last_error:
+            print(f"    last error: {d.last_error}")
+
+
 @guarded
 def queue(config: Config, args: argparse.Namespace) -> int:
     data_dir = prepare_data_dir(config)
     states = ("rejected",) if args.rejected else ("pending", "in_flight", "rejected")
+    configured = settings_of(config).destinations
+    to = getattr(args, "to", None) or (configured or (LASTFM,))[0]
+    if to not in configured:
+        names = ", ".join(configured)
+        print(f"No destination {to!r} is configured; the destinations: {names}")
+        return EXIT_FAILED
     store = Store.open(data_dir, time.time())
     try:
-        entries = store.queue.by_states(states, args.limit)
-        counts = store.queue.counts()
-        loves = store.loves.listing(LOVES_NOT_SENT, args.limit)
+        entries = store.queue_to(to).by_states(states, args.limit)
+        counts = store.queue_to(to).counts()
+        loves = [
+            action
+            for action in store.loves.listing(LOVES_NOT_SENT, args.limit)
+            if action.destination == to
+        ]
     finally:
         store.close()
     if not entries:

@@ -28,7 +28,7 @@ from ..errors import (
 )
 from ..lastfm import LastfmClient, Session, server_of
 from ..probe import probe_target
-from ..settings import Settings
+from ..settings import OFF, Settings
 from ..timing import Clock
 from .logins import LoginFailure, Logins
 from .pacing import Pacing
@@ -66,7 +66,8 @@ class Connection:
         self.settings = settings
         self.logins = logins
         self.clock = clock
-        target = probe_target(server_of(settings)[0], proxy)
+        host = "" if settings.network == OFF else server_of(settings)[0]
+        target = probe_target(host, proxy)
         self.pacing = Pacing(clock, rng, lambda: probe(target), settings.network_name)
         self.backoff = self.pacing.backoff
         self.server_clock = ServerClock(settings.network_name)
@@ -112,6 +113,9 @@ class Connection:
 
     def ready(self) -> bool:
         """Whether calls may be made at all now (a session, nothing blocking)."""
+        if self.settings.network == OFF:
+            self.set_state(State.OFF)
+            return False
         missing = self.settings.missing_credentials()
         if missing:
             self.set_state(State.NOT_CONFIGURED)

@@ -19,6 +19,9 @@ class State(enum.StrEnum):
     RETRYING = "retrying"
     NEEDS_REAUTH = "needs re-authentication"
     BAD_CREDENTIALS = "API key or secret refused"
+    OFF = "off"  # network = off: no Last.fm-compatible destination
+    TOKEN_REFUSED = "token refused"  # noqa: S105 - a ListenBrainz destination's user token
+    WRONG_ADDRESS = "wrong address"  # a ListenBrainz destination's URL or user
 
 
 # Nothing can be sent in these until something changes (a login, the config).
@@ -29,6 +32,9 @@ BLOCKED_STATES = {
     State.LOGIN_FAILED,
     State.NEEDS_REAUTH,
     State.BAD_CREDENTIALS,
+    State.OFF,
+    State.TOKEN_REFUSED,
+    State.WRONG_ADDRESS,
 }
 # Waiting for a login that may happen in another process (the CLI).
 AWAITING_LOGIN = {State.NEEDS_LOGIN, State.NEEDS_REAUTH, State.LOGIN_FAILED}
@@ -102,6 +108,27 @@ TEXTS = {
         "mtscrobble/api_key and mtscrobble/api_secret.",
         False,
     ),
+    State.OFF: Said(
+        0, "", "off (network = off): plays go to the other destinations", False
+    ),
+    State.TOKEN_REFUSED: Said(
+        logging.WARNING,
+        "{network} refuses the user token ({error}). Listens wait in the queue: "
+        "copy a valid token from your account settings (ListenBrainz: "
+        "https://listenbrainz.org/settings/) into mtscrobble/listenbrainz and "
+        "restart Mopidy.",
+        "not connected: {network} refused the user token; put a valid one in "
+        "mtscrobble/listenbrainz",
+        False,
+    ),
+    State.WRONG_ADDRESS: Said(
+        logging.ERROR,
+        "{network} does not know this address or user ({error}). Listens wait in "
+        "the queue: check the URL in mtscrobble/listenbrainz and restart Mopidy.",
+        "not connected: wrong address or user; check the URL in "
+        "mtscrobble/listenbrainz",
+        False,
+    ),
 }
 
 
@@ -114,7 +141,9 @@ def describe(
     """(connected, a line saying so), from the state delivery saved and the
     user of the session file (None: not logged in)."""
     missing = settings.missing_credentials()
-    if missing:
+    if settings.network == "off":
+        chosen = State.OFF
+    elif missing:
         chosen = State.NOT_CONFIGURED
     elif state in (State.BAD_CREDENTIALS, State.WAITING):
         chosen = State(state)

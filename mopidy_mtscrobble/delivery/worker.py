@@ -12,7 +12,6 @@ supervisor that no error gets past.
 from __future__ import annotations
 
 import concurrent.futures
-import fcntl
 import logging
 import os
 import pathlib
@@ -31,6 +30,7 @@ from ..settings import Settings
 from ..store import LOCK_WAIT_SECONDS, Job
 from ..timing import Clock, SystemClock
 from .connection import Connection
+from .locks import take_lock
 from .logins import Logins
 from .rounds import Requests, Rounds
 from .states import State, Status
@@ -298,24 +298,7 @@ class Delivery:
                 self._importing.discard(kind.name)
 
     def _take_lock(self) -> None:
-        path = self._data_dir / LOCK_FILENAME
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise StorageError(
-                f"Cannot open {path}: {exc.strerror or exc}. The data directory "
-                "must belong to the user Mopidy runs as."
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise StorageError(
-                f"Another process is already sending the scrobbles in {self._data_dir} "
-                "(a running Mopidy with the same data_dir, or a 'mopidy mtscrobble' "
-                "command)."
-            ) from None
-        self._lock_file = fd
+        self._lock_file = take_lock(self._data_dir, LOCK_FILENAME, "the scrobbles")
 
     # A round.
 

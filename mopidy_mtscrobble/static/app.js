@@ -73,6 +73,25 @@ function importText(label, job, counts) {
   return `${label}: ${songs(counts.total)}, ${counts.matched} in your library, ${counts.missing} not found.`;
 }
 
+// One line per destination (when there are several, or Last.fm is off).
+function renderDestinations(destinations) {
+  const list = $("destinations");
+  const several = destinations.length > 1 || destinations.some((d) => d.kind !== "lastfm");
+  list.replaceChildren(
+    ...destinations.map((d) => {
+      const item = document.createElement("li");
+      const c = d.counts;
+      const error = d.last_error ? ` Last error: ${d.last_error}` : "";
+      item.textContent = short(
+        `${d.server}: ${d.message}; ${c.pending} pending, ${c.in_flight} in flight, ` +
+          `${c.rejected} rejected, ${c.sent_last_24h} sent in the last 24 h.${error}`
+      );
+      return item;
+    })
+  );
+  list.hidden = !several;
+}
+
 function renderStatus(status) {
   const connection = status.connection;
   setText(
@@ -93,6 +112,8 @@ function renderStatus(status) {
     `${queue.pending} pending, ${queue.in_flight} in flight, ${queue.rejected} rejected, ` +
       `${queue.sent_last_24h} sent in the last 24 h`
   );
+
+  renderDestinations(status.destinations || []);
 
   const importing = status.imports;
   setText("loved-import", importText("Loved tracks", importing.loved, status.loved));

@@ -57,6 +57,19 @@ class DeliveryStatus:
         rows = self._db.read("SELECT key, value FROM delivery_status")
         return {row["key"]: row["value"] for row in rows}
 
+    # Other destinations than Last.fm: the same values, under "NAME:key".
+
+    def save_for(
+        self, destination: str, values: dict[str, str | None], now_s: float
+    ) -> None:
+        self.save({f"{destination}:{k}": v for k, v in values.items()}, now_s)
+
+    def load_for(self, destination: str) -> dict[str, str | None]:
+        prefix = f"{destination}:"
+        return {
+            k[len(prefix) :]: v for k, v in self.load().items() if k.startswith(prefix)
+        }
+
 
 class Store:
     """The database and its repositories, on one connection (one thread)."""

@@ -206,6 +206,40 @@ class DestinationQueue:
         with self._db.write() as db:
             db.executemany(self.FAILED_ATTEMPT, params)
 
+    CHECK_AGAIN = """
+    UPDATE deliveries SET next_attempt_at = ?
+    WHERE play_id = ? AND destination = ? AND state = 'in_flight'
+    """
+
+    def check_again_at(self, ids: list[int], next_at: float) -> None:
+        """Entries in flight whose outcome is not known yet: look again at
+        `next_at` (no attempt is counted: nothing was sent)."""
+        params = [(int(next_at), i, self.destination) for i in ids]
+        with self._db.write() as db:
+            db.executemany(self.CHECK_AGAIN, params)
+
+    CLEAR_RETRY = """
+    UPDATE deliveries SET next_attempt_at = NULL
+    WHERE destination = ? AND state = 'pending'
+    """
+
+    def clear_retry_times(self) -> None:
+        """Everything pending here may be sent at once (a start, 'retry now')."""
+        with self._db.write() as db:
+            db.execute(self.CLEAR_RETRY, (self.destination,))
+
+    SHIFT_IN_FLIGHT = """
+    UPDATE deliveries SET next_attempt_at = next_attempt_at + ?,
+        in_flight_at = in_flight_at + ?
+    WHERE destination = ? AND state = 'in_flight' AND next_attempt_at IS NOT NULL
+    """
+
+    def shift_in_flight(self, seconds: float) -> None:
+        """The wall clock jumped: the times kept for checks move with it."""
+        params = (int(seconds), int(seconds), self.destination)
+        with self._db.write() as db:
+            db.execute(self.SHIFT_IN_FLIGHT, params)
+
     TOO_OLD = """
     UPDATE deliveries SET state = 'rejected', last_error = ?, next_attempt_at = NULL
     WHERE destination = ? AND state = ? AND play_timestamp < ?

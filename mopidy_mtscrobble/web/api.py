@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from ..delivery.overview import DestinationStatus, overview
 from ..errors import RequestRefused
 from ..kinds import BY_API_PATH, KINDS
 from ..library import find_track
@@ -38,6 +39,13 @@ class RetryHandler(JsonHandler):
         self.json_body({})
         delivery = await self.context.delivery()
         delivery.retry_now()
+        frontend = await self.context.frontend()
+        others = await self.context.ask(
+            lambda: frontend.listenbrainz.get(timeout=FRONTEND_TIMEOUT_S),
+            FRONTEND_TIMEOUT_S,
+        )
+        for worker in others:  # every ListenBrainz destination too
+            worker.retry_now()
         self.answer(202, {"retrying": True})
 
 
@@ -167,6 +175,21 @@ def _scrobble(entry: Scrobble) -> dict[str, Any]:
     }
 
 
+def _destination(found: DestinationStatus) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "kind": found.kind,
+        "server": cap(found.server),
+        "state": found.state,
+        "connected": found.connected,
+        "message": cap(found.message),
+        "username": cap(found.username),
+        "counts": found.counts,
+        "last_error": cap(found.last_error),
+        "next_retry_at": found.next_retry_at,
+    }
+
+
 def _listening(progress: dict[str, Any] | None) -> dict[str, Any] | None:
     if progress is None:
         return None
@@ -186,9 +209,20 @@ class StatusHandler(JsonHandler):
         settings = self.context.settings
         status = delivery.status()
 
+        live = {
+            "state": str(status.state),
+            "last_error": status.last_error,
+            "next_retry_at": (
+                str(int(status.next_retry_at)) if status.next_retry_at else None
+            ),
+        }
+
         def read(store: Store) -> dict[str, Any]:
             counts = store.queue.counts()
+            now = time.time()
+            found = overview(settings, store, now, live, status.username)
             return {
+                "destinations": [_destination(d) for d in found],
                 "queue": {
                     "pending": counts["pending"],
                     "in_flight": counts["in_flight"],
@@ -226,6 +260,7 @@ class StatusHandler(JsonHandler):
                 "imports": stored["imports"],
                 **{k.name: stored[k.name] for k in KINDS},
                 "listening": _listening(listening),
+                "destinations": stored["destinations"],
             },
         )
 
