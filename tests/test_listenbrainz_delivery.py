@@ -18,6 +18,7 @@ from mopidy_mtscrobble.delivery.listenbrainz import (
 from mopidy_mtscrobble.errors import ListenRefusedError
 from mopidy_mtscrobble.listenbrainz import ListenBrainzClient
 from mopidy_mtscrobble.listening import Track
+from mopidy_mtscrobble.store import LocalMatch
 
 from .delivery_harness import NOW
 from .fake_listenbrainz import FakeListenBrainz, Fault
@@ -375,3 +376,49 @@ def test_a_server_down_at_start_is_asked_again_after_the_backoff_only(
     clock.advance(wait)
     run_until_idle(worker, clock)
     assert len(listenbrainz.listens_of("alice")) == 5
+
+
+# Loves and unloves, as recording feedback, after the listens.
+
+KNOWN = "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"
+
+
+def love(store, action="love", track="Loved", destinations=("lb",), mbid=KNOWN):
+    match = LocalMatch(uri=f"local:track:{track}", name=track)
+    if action == "love":
+        store.loves.love("Artist", track, match, destinations, NOW, mbid)
+    else:
+        store.loves.unlove([], ("Artist", track), destinations, NOW, mbid)
+
+
+def test_loves_and_unloves_go_as_feedback_after_the_listens(
+    make_lb_delivery, store, listenbrainz, clock
+):
+    plays(store, 3)
+    love(store)
+    love(store, "unlove", track="Unloved",
+         mbid="0f5e4a5d-1d4c-4c0c-9a47-ffbd6c5a9f3b")  # fmt: skip
+    run_until_idle(make_lb_delivery(), clock)
+    calls = [r.call for r in listenbrainz.requests]
+    assert calls.index("submit-listens") < calls.index("feedback")
+    assert listenbrainz.feedback == {("alice", KNOWN): 1}
+    assert [r.json()["score"] for r in listenbrainz.requests_for("feedback")] == [1, 0]
+    assert store.love_queue_to("lb").counts()["sent"] == 2
+    assert store.love_queue_to("lastfm").counts()["pending"] == 0  # not queued there
+
+
+def test_a_refused_token_on_a_love_keeps_it_for_later(
+    make_lb_delivery, store, listenbrainz, clock
+):
+    worker = make_lb_delivery()
+    worker.step()  # the token is accepted
+    love(store)
+    listenbrainz.inject(Fault("refuse", "feedback", status=401,
+                             message="Invalid authorization token."))  # fmt: skip
+    run_until_idle(worker, clock, max_steps=5)
+    assert worker.status().state == State.TOKEN_REFUSED
+    [action] = store.love_queue_to("lb").due(clock.wall(), 10)
+    assert action.state == "pending"
+    clock.advance(BLOCKED_RECHECK_S)
+    run_until_idle(worker, clock)
+    assert listenbrainz.feedback == {("alice", KNOWN): 1}

@@ -51,6 +51,16 @@ class LoveQueue:
 
     # Delivery's side.
 
+    CLEAR = """
+    UPDATE love_deliveries SET next_attempt_at = NULL
+    WHERE destination = ? AND state = 'pending'
+    """
+
+    def clear_retry_times(self) -> None:
+        """At a start or when asked: whatever waits may go now."""
+        with self._db.write() as db:
+            db.execute(self.CLEAR, (self.destination,))
+
     DUE = """
     SELECT * FROM love_queue
     WHERE destination = ? AND state = 'pending'

@@ -28,6 +28,7 @@ from ...probe import tcp_probe
 from ...settings import Settings
 from ...store import LOCK_WAIT_SECONDS, Store
 from ...timing import Clock, SystemClock
+from ..feedback import FeedbackSender
 from ..locks import take_lock
 from ..states import State, Status
 from ..worker import (
@@ -87,6 +88,7 @@ class ListenBrainzDelivery:
         self._data_dir = data_dir
         self._clock = clock or SystemClock()
         rng = rng or random.Random()
+        self._rng = rng
         self._mopidy_version = mopidy_version
         self._now_playing_enabled = now_playing_enabled
         self._store_lock_wait_s = store_lock_wait_s
@@ -98,6 +100,7 @@ class ListenBrainzDelivery:
         self._clock_steps = StepDetector()
         self._store: Store | None = None
         self._sender: ListenSender | None = None
+        self._feedback: FeedbackSender | None = None
         self._lock_file: int | None = None
         self._reported: set[str] = set()
         self._saved_status: dict[str, str | None] = {}
@@ -232,6 +235,7 @@ class ListenBrainzDelivery:
         try:
             store = self._open_store()
             store.queue_to(self.name).clear_retry_times()
+            store.love_queue_to(self.name).clear_retry_times()
         except BaseException:
             self.close()
             raise
@@ -249,13 +253,24 @@ class ListenBrainzDelivery:
             )
         return self._store
 
+    def _feedback_sender(self, store: Store) -> FeedbackSender:
+        """Loves and unloves, as recording feedback (its client is the link's)."""
+        if self._feedback is None:
+            self._feedback = FeedbackSender(
+                self.link.client(), store.love_queue_to(self.name), self._clock,
+                self._rng,
+            )  # fmt: skip
+        return self._feedback
+
     def _close_store(self) -> None:
         if self._store is not None:
             store, self._store, self._sender = self._store, None, None
+            self._feedback = None
             store.close()
 
     def close(self) -> None:
         self.link.drop_client()
+        self._feedback = None  # it holds the link's client
         self._close_store()
         if self._lock_file is not None:
             os.close(self._lock_file)
@@ -276,12 +291,30 @@ class ListenBrainzDelivery:
         if retry:
             self.link.retry_now()
             store.queue_to(self.name).clear_retry_times()
+            store.love_queue_to(self.name).clear_retry_times()
         if not self.link.ready():
             return self._end(store, self.link.idle_wait())
         if track is not None:
             self._announce(track)
         assert self._sender is not None
-        return self._end(store, self._sender.step())
+        delay = self._sender.step()
+        # Listens first; loves and unloves when none is due now.
+        if delay != 0.0 and self.link.backing_off() is None:
+            delay = _sooner(delay, self._send_feedback(store))
+        return self._end(store, delay)
+
+    def _send_feedback(self, store: Store) -> float | None:
+        """One love or unlove; a failure of the connection is the link's."""
+        feedback = self._feedback_sender(store)
+        self.link.attempt()
+        try:
+            delay = feedback.step()
+        except LastfmError as exc:
+            self.link.failed(exc)
+            return self.link.backing_off()
+        finally:
+            self.link.note_rate(self.link.client().rate_limit)
+        return delay
 
     def _announce(self, track: Track) -> None:
         """Playing now: when the link may call, else dropped (never queued)."""
@@ -337,3 +370,12 @@ class ListenBrainzDelivery:
             logger.debug("Could not save the status of %s: %s", self.name, exc)
             return
         self._saved_status = values
+
+
+def _sooner(a: float | None, b: float | None) -> float | None:
+    """The earlier of two wake-up delays (None: no need to wake)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
