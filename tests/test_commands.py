@@ -20,6 +20,7 @@ import pylast
 import pytest
 
 from mopidy_mtscrobble.commands import SUBCOMMANDS
+from mopidy_mtscrobble.destinations import ListenBrainzDestination
 from mopidy_mtscrobble.store import LocalMatch, NewScrobble, Store
 
 from .lastfm_process import LastfmProcess
@@ -260,7 +261,10 @@ def test_queue_lists_loves_not_sent_with_their_destination_and_reason(tmp_path, 
         action.id, "ListenBrainz knows no recording by this artist and title"
     )
     store.close()
-    result = run_command(tmp_path, settings_for(server), "mtscrobble", "queue")
+    lb = ListenBrainzDestination("listenbrainz", "a-token", "https://127.0.0.1:9/")
+    settings = settings_for(server, listenbrainz=(lb,))
+    result = run_command(tmp_path, settings, "mtscrobble", "queue",
+                         "--to", "listenbrainz")  # fmt: skip
     assert result.returncode == 0
     assert "The queue is empty." in result.stdout
     assert (

@@ -9,12 +9,10 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
-import os
 import pathlib
 from collections.abc import Callable
 
 from ..clocks import StepDetector, describe_step
-from ..errors import StorageError
 from ..kinds import BY_NAME, ImportKind
 from ..lastfm import Session
 from ..listening import Track
@@ -25,6 +23,7 @@ from .loves import LoveSender
 from .nowplaying import NowPlaying
 from .scrobbles import ScrobbleSender
 from .states import State
+from .thread import StatusSaver, sooner
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ class Rounds:
         self._store: Store | None = None
         self._parts: Parts | None = None
         self._checkpoint_at = 0.0
-        self._saved_status: dict[str, str | None] = {}
+        self._status = StatusSaver()
 
     # The database, and the parts on it.
 
@@ -142,7 +141,7 @@ class Rounds:
         # Scrobbles first; loves, then import pages, when none is due.
         for part in (loves, imports):
             if delay != 0.0 and connection.may_call():
-                delay = _sooner(delay, part.step())
+                delay = sooner(delay, part.step())
         return self._end(store, delay)
 
     def _end(self, store: Store, delay: float | None) -> float | None:
@@ -168,30 +167,6 @@ class Rounds:
 
     def _save_status(self, store: Store) -> None:
         """What delivery knows now, for commands run while Mopidy runs."""
-        status = self._connection.status()
-        values = {
-            "state": str(status.state),
-            "username": status.username,
-            "last_error": status.last_error,
-            "next_retry_at": (
-                str(int(status.next_retry_at)) if status.next_retry_at else None
-            ),
-            "pid": str(os.getpid()),
-        }
-        if values == self._saved_status:
-            return
-        try:
-            store.delivery_status.save(values, self._connection.clock.wall())
-        except StorageError as exc:
-            logger.debug("Could not save the delivery status: %s", exc)
-            return
-        self._saved_status = values
-
-
-def _sooner(a: float | None, b: float | None) -> float | None:
-    """The earlier of two wake-up delays (None: no need to wake)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
+        self._status.save(
+            store, self._connection.status(), self._connection.clock.wall()
+        )

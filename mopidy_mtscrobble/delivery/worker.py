@@ -16,11 +16,8 @@ import logging
 import os
 import pathlib
 import random
-import threading
 from collections.abc import Callable
 
-from ..backoff import Backoff
-from ..errors import StorageError
 from ..kinds import ImportKind
 from ..lastfm import LastfmClient, Session
 from ..listening import Track
@@ -34,22 +31,24 @@ from .locks import take_lock
 from .logins import Logins
 from .rounds import Requests, Rounds
 from .states import State, Status
+from .thread import DeliveryThread
 
 logger = logging.getLogger(__name__)
 
-# Opening delivery (the lock, the database) is tried again this often, at most.
-OPEN_RETRY_FIRST_S = 5.0
-OPEN_RETRY_MAX_S = 60.0
-# After an unexpected error in a round: the first pause.
-ROUND_RETRY_FIRST_S = 5.0
-# Distinct unexpected errors logged in full; the same one again only at DEBUG.
-MAX_REPORTED_ERRORS = 100
-# The write-ahead log is copied into the database after a round at most this often.
-CHECKPOINT_INTERVAL_S = 60.0
 LOCK_FILENAME = "delivery.lock"
 
 
-class Delivery:
+class Delivery(DeliveryThread):
+    cannot_open = (
+        "Scrobbles are queued but not sent yet: %s Delivery starts by itself "
+        "once this is solved."
+    )
+    paused = "Scrobble delivery paused: %s"
+    unexpected = (
+        "Scrobble delivery failed unexpectedly (%s); it goes on and queued "
+        "scrobbles are kept. Please report this with the log."
+    )
+
     def __init__(
         self,
         settings: Settings,
@@ -66,6 +65,7 @@ class Delivery:
         self._data_dir = data_dir
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
+        super().__init__(self._rng, "MTScrobbleDelivery")
         self._on_imported = on_imported
         self._store_lock_wait_s = store_lock_wait_s
         self.connection = Connection(
@@ -84,24 +84,13 @@ class Delivery:
             self._set_importing,
             on_imported,
         )
-        self._round_backoff = Backoff(self._rng, first_s=ROUND_RETRY_FIRST_S)
-        self._open_backoff = Backoff(
-            self._rng, first_s=OPEN_RETRY_FIRST_S, max_s=OPEN_RETRY_MAX_S
-        )
         self._lock_file: int | None = None
-        self._reported: set[str] = set()
-        self.unexpected_errors = 0  # caught by the supervisor; for tests and stats
-        # Shared with other threads, under the lock.
-        self._lock = threading.Condition()
         self._now_playing: Track | None = None
-        self._woken = False
-        self._stopping = False
         self._pending_logins: list[tuple[str, concurrent.futures.Future[Session]]] = []
         self._retry_now = False
         self._new_entries = False
         self._importing: set[str] = set()  # kinds with an import running
         self._import_requests: set[str] = set()
-        self._thread: threading.Thread | None = None
 
     # Called from other threads. None of these waits on the network.
 
@@ -158,110 +147,14 @@ class Delivery:
         """An import's progress, for a command driving this delivery directly."""
         return self._rounds.job(kind)
 
-    def alive(self) -> bool:
-        """Whether the delivery thread runs (it never ends on an error)."""
-        return self._thread is not None and self._thread.is_alive()
+    # The thread's parts (see thread.DeliveryThread).
 
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name="MTScrobbleDelivery", daemon=True
-        )
-        self._thread.start()
+    def _set_waiting(self, error: str) -> None:
+        self.connection.state = State.WAITING
+        self.connection.last_error = error
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        with self._lock:
-            self._stopping = True
-            self._wake_locked()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _wake_locked(self) -> None:
-        self._woken = True
-        self._lock.notify_all()
-
-    def consume_wake(self) -> bool:
-        """Whether something asked for a round since the last look (and forget it)."""
-        with self._lock:
-            woken, self._woken = self._woken, False
-            return woken
-
-    def _wait(self, delay: float | None) -> bool:
-        """Sleep until `delay` passes or someone wakes us; True when stopping."""
-        with self._lock:
-            if not self._stopping and not self._woken:
-                self._lock.wait(delay)
-            self._woken = False
-            return self._stopping
-
-    # The thread, and its supervisor.
-
-    def _run(self) -> None:
-        try:
-            while True:
-                delay = self.try_open()
-                if delay is None:
-                    break
-                if self._wait(delay):
-                    return
-            while not self._wait(self.run_round()):
-                pass
-        finally:
-            self.close()
-
-    def try_open(self) -> float | None:
-        """Open delivery; if it cannot be opened, say why (status, log once)
-        and return the seconds to wait before trying again."""
-        try:
-            self.open()
-        except Exception as exc:  # whatever it is, try again
-            with self._lock:
-                self.connection.state = State.WAITING
-                self.connection.last_error = str(exc) or type(exc).__name__
-            self._report(
-                exc,
-                "Scrobbles are queued but not sent yet: %s Delivery starts by itself "
-                "once this is solved.",
-                traceback=not isinstance(exc, StorageError | OSError),
-            )
-            return self._open_backoff.failed()
-        self._open_backoff.reset()
-        return None
-
-    def run_round(self) -> float | None:
-        """One round as the delivery thread runs it: nothing gets past this.
-
-        A database problem closes the database, to open it afresh next round;
-        any other error is logged once (at ERROR, with its traceback) and the
-        round is tried again after a pause. Returns seconds until the next round.
-        """
-        try:
-            delay = self.step()
-        except StorageError as exc:
-            self._report(exc, "Scrobble delivery paused: %s", traceback=False)
-            self._rounds.close()  # opened afresh by the next round
-        except Exception as exc:  # the boundary: log once, go on
-            self.unexpected_errors += 1
-            self._report(
-                exc,
-                "Scrobble delivery failed unexpectedly (%s); it goes on and queued "
-                "scrobbles are kept. Please report this with the log.",
-                traceback=True,
-            )
-        else:
-            self._round_backoff.reset()
-            return delay
-        return self._round_backoff.failed()
-
-    def _report(self, exc: BaseException, message: str, traceback: bool) -> None:
-        """Log an error once; the same one again only at DEBUG."""
-        signature = f"{type(exc).__name__}: {exc}"[:500]
-        if signature in self._reported:
-            logger.debug(message, exc)
-            return
-        if len(self._reported) >= MAX_REPORTED_ERRORS:
-            self._reported.clear()
-        self._reported.add(signature)
-        logger.error(message, exc, exc_info=exc if traceback else None)
+    def _drop_store(self) -> None:
+        self._rounds.close()  # opened afresh by the next round
 
     # Opening and closing.
 

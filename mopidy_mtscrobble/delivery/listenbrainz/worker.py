@@ -15,13 +15,11 @@ import logging
 import os
 import pathlib
 import random
-import threading
 from collections.abc import Callable
 
-from ...backoff import Backoff
 from ...clocks import StepDetector, describe_step
 from ...destinations import ListenBrainzDestination
-from ...errors import LastfmError, ListenRefusedError, StorageError
+from ...errors import LastfmError, ListenRefusedError
 from ...listenbrainz import Play, playing_now_of
 from ...listening import Track
 from ...probe import tcp_probe
@@ -31,12 +29,7 @@ from ...timing import Clock, SystemClock
 from ..feedback import FeedbackSender
 from ..locks import take_lock
 from ..states import State, Status
-from ..worker import (
-    MAX_REPORTED_ERRORS,
-    OPEN_RETRY_FIRST_S,
-    OPEN_RETRY_MAX_S,
-    ROUND_RETRY_FIRST_S,
-)
+from ..thread import DeliveryThread, StatusSaver, sooner
 from .link import ClientFactory, Link, make_client
 from .sender import ListenSender
 
@@ -69,7 +62,10 @@ def start_listenbrainz(
     return workers
 
 
-class ListenBrainzDelivery:
+class ListenBrainzDelivery(DeliveryThread):
+    cannot_open = "Listens are queued but not sent yet: %s"
+    paused = "Listen delivery paused: %s"
+
     def __init__(
         self,
         destination: ListenBrainzDestination,
@@ -89,29 +85,24 @@ class ListenBrainzDelivery:
         self._clock = clock or SystemClock()
         rng = rng or random.Random()
         self._rng = rng
+        super().__init__(rng, f"MTScrobbleDelivery-{destination.name}")
+        self.unexpected = (
+            f"Delivery to {destination.display_name} failed unexpectedly (%s); it "
+            "goes on and queued listens are kept. Please report this with the log."
+        )
         self._mopidy_version = mopidy_version
         self._now_playing_enabled = now_playing_enabled
         self._store_lock_wait_s = store_lock_wait_s
         self.link = Link(destination, self._clock, rng, client_factory, proxy, probe)
-        self._round_backoff = Backoff(rng, first_s=ROUND_RETRY_FIRST_S)
-        self._open_backoff = Backoff(
-            rng, first_s=OPEN_RETRY_FIRST_S, max_s=OPEN_RETRY_MAX_S
-        )
         self._clock_steps = StepDetector()
         self._store: Store | None = None
         self._sender: ListenSender | None = None
         self._feedback: FeedbackSender | None = None
         self._lock_file: int | None = None
-        self._reported: set[str] = set()
-        self._saved_status: dict[str, str | None] = {}
-        self.unexpected_errors = 0
+        self._status = StatusSaver(self.name)
         # Shared with other threads, under the lock.
-        self._lock = threading.Condition()
         self._now_playing: Track | None = None
-        self._woken = False
-        self._stopping = False
         self._retry_now = False
-        self._thread: threading.Thread | None = None
 
     # Called from other threads; none waits on the network.
 
@@ -133,96 +124,13 @@ class ListenBrainzDelivery:
         with self._lock:
             return self.link.status()
 
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    # The thread's parts (see thread.DeliveryThread).
 
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name=f"MTScrobbleDelivery-{self.name}", daemon=True
-        )
-        self._thread.start()
+    def _set_waiting(self, error: str) -> None:
+        self.link.state, self.link.last_error = State.WAITING, error
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        with self._lock:
-            self._stopping = True
-            self._wake_locked()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _wake_locked(self) -> None:
-        self._woken = True
-        self._lock.notify_all()
-
-    def consume_wake(self) -> bool:
-        with self._lock:
-            woken, self._woken = self._woken, False
-            return woken
-
-    def _wait(self, delay: float | None) -> bool:
-        with self._lock:
-            if not self._stopping and not self._woken:
-                self._lock.wait(delay)
-            self._woken = False
-            return self._stopping
-
-    # The thread, and its supervisor.
-
-    def _run(self) -> None:
-        try:
-            while True:
-                delay = self.try_open()
-                if delay is None:
-                    break
-                if self._wait(delay):
-                    return
-            while not self._wait(self.run_round()):
-                pass
-        finally:
-            self.close()
-
-    def try_open(self) -> float | None:
-        try:
-            self.open()
-        except Exception as exc:  # whatever it is, try again
-            with self._lock:
-                self.link.state, self.link.last_error = State.WAITING, str(exc)
-            expected = isinstance(exc, StorageError | OSError)
-            self._report(
-                exc, "Listens are queued but not sent yet: %s", traceback=not expected
-            )
-            return self._open_backoff.failed()
-        self._open_backoff.reset()
-        return None
-
-    def run_round(self) -> float | None:
-        """One round as the thread runs it: nothing gets past this."""
-        try:
-            delay = self.step()
-        except StorageError as exc:
-            self._report(exc, "Listen delivery paused: %s", traceback=False)
-            self._close_store()
-        except Exception as exc:  # the boundary: log once, go on
-            self.unexpected_errors += 1
-            self._report(
-                exc,
-                f"Delivery to {self.link.name} failed unexpectedly (%s); it goes "
-                "on and queued listens are kept. Please report this with the log.",
-                traceback=True,
-            )
-        else:
-            self._round_backoff.reset()
-            return delay
-        return self._round_backoff.failed()
-
-    def _report(self, exc: BaseException, message: str, traceback: bool) -> None:
-        signature = f"{type(exc).__name__}: {exc}"[:500]
-        if signature in self._reported:
-            logger.debug(message, exc)
-            return
-        if len(self._reported) >= MAX_REPORTED_ERRORS:
-            self._reported.clear()
-        self._reported.add(signature)
-        logger.error(message, exc, exc_info=exc if traceback else None)
+    def _drop_store(self) -> None:
+        self._close_store()
 
     # Opening and closing.
 
@@ -300,7 +208,7 @@ class ListenBrainzDelivery:
         delay = self._sender.step()
         # Listens first; loves and unloves when none is due now.
         if delay != 0.0 and self.link.backing_off() is None:
-            delay = _sooner(delay, self._send_feedback(store))
+            delay = sooner(delay, self._send_feedback(store))
         return self._end(store, delay)
 
     def _send_feedback(self, store: Store) -> float | None:
@@ -352,30 +260,4 @@ class ListenBrainzDelivery:
 
     def _save_status(self, store: Store) -> None:
         """What this destination's delivery knows now, for commands and the API."""
-        status = self.link.status()
-        values = {
-            "state": str(status.state),
-            "username": status.username,
-            "last_error": status.last_error,
-            "next_retry_at": (
-                str(int(status.next_retry_at)) if status.next_retry_at else None
-            ),
-            "pid": str(os.getpid()),
-        }
-        if values == self._saved_status:
-            return
-        try:
-            store.delivery_status.save_for(self.name, values, self._clock.wall())
-        except StorageError as exc:
-            logger.debug("Could not save the status of %s: %s", self.name, exc)
-            return
-        self._saved_status = values
-
-
-def _sooner(a: float | None, b: float | None) -> float | None:
-    """The earlier of two wake-up delays (None: no need to wake)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
+        self._status.save(store, self.link.status(), self._clock.wall())
