@@ -23,6 +23,7 @@ from mopidy_mtscrobble.commands import SUBCOMMANDS
 from mopidy_mtscrobble.destinations import ListenBrainzDestination
 from mopidy_mtscrobble.store import LocalMatch, NewScrobble, Store
 
+from .fake_listenbrainz import FakeListenBrainz
 from .lastfm_process import LastfmProcess
 from .mopidy_server import (
     UNWRAPPED_LOGS,
@@ -525,3 +526,26 @@ def test_a_second_import_while_one_runs_is_refused(tmp_path, server):
             409,
             {"error": "An import of loved tracks is already running"},
         )
+
+
+def test_retry_without_a_running_mopidy_sends_to_every_destination(
+    tmp_path, server, monkeypatch
+):
+    fake = FakeListenBrainz().start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file(tmp_path / "lb-ca.pem"))
+        lb = ListenBrainzDestination("lb", fake.add_user("alice"), fake.base_url)
+        save_session(tmp_path, server)
+        store, _ = enqueue(tmp_path, "One", "Two")
+        store.plays.resend(to="lb", since_s=0, now_s=0)  # queued for both
+        store.close()
+        settings = settings_for(server, listenbrainz=(lb,))
+        result = run_command(tmp_path, settings, "mtscrobble", "retry")
+        assert result.returncode == 0, result.stdout
+        assert "Sent 2 scrobbles; 0 waiting, 0 rejected." in result.stdout
+        assert "Sent 2 listens to lb; 0 waiting, 0 rejected." in result.stdout
+        assert len(server.state()["scrobbles"]) == 2
+        assert sorted(x["track_metadata"]["track_name"]
+                      for x in fake.listens_of("alice")) == ["One", "Two"]  # fmt: skip
+    finally:
+        fake.stop()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import Any, Protocol
+
+from mopidy import httpclient
 
 from ..datadir import prepare_data_dir
-from ..delivery import MAX_AGE_S, Delivery, State, describe
+from ..delivery import MAX_AGE_S, Delivery, State, Status, describe
+from ..delivery.listenbrainz import ListenBrainzDelivery
 from ..delivery.overview import LASTFM_KIND, overview
 from ..destinations import LASTFM
 from ..errors import StorageError
@@ -160,18 +163,44 @@ def retry(config: Config, _args: argparse.Namespace) -> int:
         print("Asked the running Mopidy to send the queue now.")
         return EXIT_OK
     settings = settings_of(config)
-    if missing_credentials(settings):
-        return EXIT_FAILED
-    delivery = Delivery(settings, prepare_data_dir(config))
+    data_dir = prepare_data_dir(config)
+    proxy = httpclient.format_proxy(config.get("proxy") or {})
+    ok = True
+    if settings.network != "off":
+        if missing_credentials(settings):
+            ok = False
+        else:
+            ok = _send_directly(Delivery(settings, data_dir), "scrobbles") and ok
+    for destination in settings.listenbrainz:
+        worker = ListenBrainzDelivery(
+            destination, data_dir, proxy=proxy, now_playing_enabled=False
+        )
+        ok = _send_directly(worker, f"listens to {destination.name}") and ok
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+class _Direct(Protocol):
+    """What `retry` needs of a delivery (Last.fm's or a ListenBrainz one's)."""
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def step(self) -> float | None: ...
+    def counts(self) -> dict[str, int]: ...
+    def status(self) -> Status: ...
+
+
+def _send_directly(delivery: _Direct, what: str) -> bool:
+    """Send what waits for one destination now, in this process; whether
+    nothing is left blocked."""
     try:
         delivery.open()
     except StorageError:
         print(
-            "A running Mopidy is sending the queue, but it could not be asked to "
-            "retry now (is its HTTP server enabled?). It retries on its own; "
+            f"A running Mopidy is sending the {what}, but it could not be asked "
+            "to retry now (is its HTTP server enabled?). It retries on its own; "
             "'mopidy mtscrobble status' shows when."
         )
-        return EXIT_FAILED
+        return False
     try:
         before = delivery.counts()
         for _ in range(DIRECT_RETRY_MAX_ROUNDS):
@@ -183,8 +212,8 @@ def retry(config: Config, _args: argparse.Namespace) -> int:
         delivery.close()
     sent = after["sent"] - before["sent"]
     waiting = after["pending"] + after["in_flight"]
-    print(f"Sent {sent} scrobbles; {waiting} waiting, {after['rejected']} rejected.")
+    print(f"Sent {sent} {what}; {waiting} waiting, {after['rejected']} rejected.")
     if waiting and result.state != State.CONNECTED:
         print(f"Delivery is {result.state}: {result.last_error or 'see status'}")
-        return EXIT_FAILED
-    return EXIT_OK
+        return False
+    return True

@@ -121,6 +121,10 @@ class ListenBrainzClient:
         self._token = _valid_token(token, server_name)
         self._clock = clock
         self.rate_limit: RateLimit | None = None
+        if verify is True:
+            # The system's trust, as pylast and Mopidy have it (OpenSSL's
+            # paths, SSL_CERT_FILE included), not httpx's bundled certifi.
+            verify = ssl.create_default_context()
         transport = httpx.HTTPTransport(
             verify=verify, proxy=httpx.Proxy(proxy) if proxy else None, retries=0
         )
