@@ -8,7 +8,7 @@ import time
 from mopidy_mtscrobble.delivery.overview import overview
 from mopidy_mtscrobble.destinations import ListenBrainzDestination
 from mopidy_mtscrobble.settings import Settings
-from mopidy_mtscrobble.store import NewScrobble, Store
+from mopidy_mtscrobble.store import LocalMatch, NewScrobble, Store
 
 from .secret_scan import note_secret
 from .test_commands import data_dir, run_command
@@ -120,3 +120,19 @@ def test_queue_lists_one_destination(tmp_path):
     )
     assert result.returncode != 0
     assert "No destination 'nowhere'" in result.stdout
+
+
+def test_status_counts_loves_per_destination(tmp_path):
+    store = open_store(tmp_path)
+    now = time.time()
+    store.loves.love("Artist", "Song", LocalMatch("local:1"), ("lastfm", "lb"), now)
+    [action] = store.love_queue_to("lb").due(now, 1)
+    store.love_queue_to("lb").mark_unidentified(action.id, "no recording")
+    store.close()
+    settings = settings_with_lb(network="lastfm", api_key="k", api_secret="s")
+    lines = run_command(tmp_path, settings, "mtscrobble", "status").stdout.splitlines()
+    said = (
+        "Loves and unloves to {}: {} waiting to be sent, 0 refused, {} not identified"
+    )
+    assert said.format("lastfm", 1, 0) in lines
+    assert said.format("lb", 0, 1) in lines

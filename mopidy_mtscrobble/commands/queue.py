@@ -50,7 +50,9 @@ def status(config: Config, _args: argparse.Namespace) -> int:
         saved = store.delivery_status.load()
         jobs = {kind: store.jobs.get(kind) for kind in KINDS}
         matched = {kind: store.songs.match_counts(kind) for kind in KINDS}
-        loves = store.loves.counts()
+        loves = {
+            name: store.love_queue_to(name).counts() for name in settings.destinations
+        }
         username = session.username if session else None
         destinations = overview(settings, store, now, saved, username)
     finally:
@@ -89,11 +91,12 @@ def status(config: Config, _args: argparse.Namespace) -> int:
                 f"library, {songs['missing']} not found"
                 + (f", {songs['waiting']} still to match" if songs["waiting"] else "")
             )
-    if loves["pending"] or loves["rejected"]:
-        print(
-            f"Loves and unloves: {loves['pending']} waiting to be sent, "
-            f"{loves['rejected']} refused"
-        )
+    for name, c in loves.items():
+        if c["pending"] or c["rejected"] or c["unidentified"]:
+            print(
+                f"Loves and unloves to {name}: {c['pending']} waiting to be sent, "
+                f"{c['rejected']} refused, {c['unidentified']} not identified"
+            )
     print(f"Data directory: {data_dir}")
     return EXIT_OK if connected else EXIT_FAILED
 
