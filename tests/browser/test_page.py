@@ -19,6 +19,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from ..audio_files import write_track
 from ..lastfm_process import LastfmProcess
+from ..listenbrainz_process import ListenBrainzProcess
 from ..mopidy_server import running_mopidy
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,7 +42,8 @@ def lastfm(tmp_path):
 
 
 @pytest.fixture
-def mopidy(tmp_path, lastfm):
+def mopidy_settings(tmp_path, lastfm):
+    """What `mopidy` runs with: a logged-in session, the evil track."""
     folder = tmp_path / "music"
     uri = write_track(folder / "evil.ogg", artist="Tester", title=EVIL_TITLE)
     data = tmp_path / "data" / "mtscrobble"
@@ -59,8 +61,16 @@ def mopidy(tmp_path, lastfm):
     }
     extra = {"file": {"media_dirs": str(folder), "metadata_timeout": 10_000}}
     env = {"SSL_CERT_FILE": str(lastfm.bundle)}
-    with running_mopidy(tmp_path, settings, extra, env) as server:
-        server.track_uri = uri
+    return {"settings": settings, "extra": extra, "env": env, "uri": uri}
+
+
+@pytest.fixture
+def mopidy(tmp_path, mopidy_settings):
+    started = mopidy_settings
+    with running_mopidy(
+        tmp_path, started["settings"], started["extra"], started["env"]
+    ) as server:
+        server.track_uri = started["uri"]
         yield server
 
 
@@ -220,3 +230,52 @@ def test_an_allowed_origin_passes_the_browsers_preflight_and_others_do_not(
         page.goto(f"http://localhost:{other_origin.split(':')[1]}/")
         assert page.evaluate(ask, f"{api}/retry").startswith("refused")
         browser.close()
+
+
+LB_TOKEN = "browser-listenbrainz-token-00000001"
+
+
+def test_each_destination_has_its_line_and_no_token_reaches_the_page(
+    tmp_path, lastfm, mopidy_settings
+):
+    listenbrainz = ListenBrainzProcess(tmp_path, {"alice": LB_TOKEN})
+    try:
+        lastfm.bundle.write_text(
+            lastfm.bundle.read_text() + listenbrainz.ca_file.read_text()
+        )
+        settings = {
+            **mopidy_settings["settings"],
+            "listenbrainz": f"lb {LB_TOKEN} {listenbrainz.base_url}",
+        }
+        with (
+            running_mopidy(tmp_path, settings, mopidy_settings["extra"],
+                           mopidy_settings["env"]) as mopidy,
+            sync_playwright() as playwright,
+        ):  # fmt: skip
+            mopidy.track_uri = mopidy_settings["uri"]
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+            page = browser.new_page(viewport={"width": 400, "height": 900})
+            page.goto(f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/")
+            lines = page.locator("#destinations li")
+            expect(lines).to_have_count(2, timeout=WAIT_MS)
+            expect(lines.nth(1)).to_contain_text(
+                "ListenBrainz (lb): connected as alice", timeout=WAIT_MS
+            )
+            play(mopidy)
+            expect(lines.nth(0)).to_contain_text("1 sent in the last 24 h",
+                                                 timeout=WAIT_MS)  # fmt: skip
+            expect(lines.nth(1)).to_contain_text("1 sent in the last 24 h",
+                                                 timeout=WAIT_MS)  # fmt: skip
+            page.screenshot(path=str(SCREENSHOTS / "destinations.png"),
+                            full_page=True)  # fmt: skip
+            assert LB_TOKEN not in page.content()
+            status = page.evaluate(
+                "fetch('/mtscrobble/api/status').then(r => r.text())"
+            )
+            assert LB_TOKEN not in status
+            browser.close()
+        assert len(listenbrainz.state()["listens"]) == 1
+    finally:
+        listenbrainz.stop()
