@@ -6,10 +6,13 @@ ListenBrainz 30 requests per 10 s with its X-RateLimit-* headers (429 above
 that); both answer 50 ms late, over HTTPS on 127.0.0.1. The store's counts are
 polled until neither destination has a play pending or in flight. Prints, per
 destination, requests made (expect N/50 to Last.fm, N/1000 to ListenBrainz),
-plays delivered, duplicates and rate-limit errors (expect 0), the wall time
-until it was drained and its ratio to the floor (Last.fm: N/50 requests at
-5/s; ListenBrainz: N/1000 requests x latency); then the total wall time and
-the peak RSS (the fake servers included: they run in this process).
+other requests (Last.fm: its first imports of loved tracks and play counts,
+after the scrobbles; ListenBrainz: the token check and a listing), plays
+delivered, duplicates and rate-limit errors (expect 0), the wall time until it
+was drained and its ratio to the floor (Last.fm: N/50 requests at 5/s;
+ListenBrainz: N/1000 requests x latency); then the total wall time, until both
+threads stopped, and the peak RSS (the fake servers included: they run in
+this process).
 With --lastfm-alone, only Last.fm's delivery runs: the same numbers without
 the ListenBrainz thread beside it.
 Usage: python bench/bench_destinations.py [BACKLOG] [--lastfm-alone]
@@ -216,7 +219,7 @@ def table(backlog: int, results: list[Result], total_s: float) -> list[tuple[str
     return [
         row("plays queued", lambda r: f"{backlog:,}"),
         row("requests made (submits)", lambda r: f"{r.requests}"),
-        row("other requests (login...)", lambda r: f"{r.other_requests}"),
+        row("other requests", lambda r: f"{r.other_requests}"),
         row("plays delivered", lambda r: f"{r.delivered:,}"),
         row("duplicates", lambda r: f"{r.duplicates}"),
         row("errors 29 / 429s seen", lambda r: f"{r.limited}"),
