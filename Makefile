@@ -80,6 +80,7 @@ test-debian: system-test venv
 bench: venv
 	$(VENV)/bin/python bench/bench_frontend.py
 	$(VENV)/bin/python bench/bench_delivery.py
+	$(VENV)/bin/python bench/bench_destinations.py
 	$(VENV)/bin/python bench/bench_loved.py
 	$(VENV)/bin/python bench/bench_playcounts.py
 	$(VENV)/bin/python bench/bench_recovery.py

@@ -18,6 +18,14 @@ from tests.fake_lastfm import FakeLastfm
 
 def logged_in_delivery(server: FakeLastfm, folder: pathlib.Path, user: str) -> Delivery:
     """An opened Delivery in `folder`, with a session of `user` on `server`."""
+    worker = lastfm_delivery(server, folder, user)
+    worker.open()
+    return worker
+
+
+def lastfm_delivery(server: FakeLastfm, folder: pathlib.Path, user: str) -> Delivery:
+    """A Delivery in `folder` with a session of `user` on `server`, not opened
+    yet (its thread opens it, as Mopidy starts it)."""
     pylast.SSL_CONTEXT.load_verify_locations(server.ca_file(folder / "ca.pem"))
     key = server.add_user(user)
     SessionFile(folder, "custom").save(Session(key=key, username=user))
@@ -27,15 +35,23 @@ def logged_in_delivery(server: FakeLastfm, folder: pathlib.Path, user: str) -> D
         api_key=server.api_key,
         api_secret=server.api_secret,
     )
-    worker = Delivery(settings, folder)
-    worker.open()
-    return worker
+    return Delivery(settings, folder)
 
 
-def print_table(title: str, rows: list[tuple[str, str]]) -> None:
-    width = max(len(name) for name, _ in rows)
+def print_table(
+    title: str, rows: list[tuple[str, ...]], columns: tuple[str, ...] = ("value",)
+) -> None:
+    """A measure per row, a value per column (a row may leave its last ones out)."""
+    widths = [max(len("measure"), *(len(row[0]) for row in rows))]
+    for i, column in enumerate(columns[:-1], start=1):
+        widths.append(max(len(column), *(len(r[i]) for r in rows if len(r) > i)))
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = [f"{c:<{w}}" for c, w in zip(cells[:-1], widths, strict=False)]
+        return " | ".join([*padded, cells[-1]])
+
     print(f"\n{title}")
-    print(f"{'measure':<{width}} | value")
-    print(f"{'-' * width}-+-{'-' * 14}")
-    for name, value in rows:
-        print(f"{name:<{width}} | {value}")
+    print(line(("measure", *columns)))
+    print("-+-".join("-" * w for w in [*widths, 14]))
+    for row in rows:
+        print(line(row))

@@ -60,6 +60,17 @@ def test_pending_plays_go_oldest_first_as_one_import(
     assert len(listenbrainz.listens_of("alice")) == 30
 
 
+def test_a_backlog_goes_in_imports_of_the_servers_largest_size(
+    make_lb_delivery, store, listenbrainz, clock
+):
+    ids = [play(store, n=n, at=NOW - 30 * 86_400 + n * 60) for n in range(2500)]
+    worker = make_lb_delivery()
+    run_until_idle(worker, clock)
+    assert states(store, ids) == ["sent"] * 2500
+    sizes = [len(s.json()["payload"]) for s in submits(listenbrainz)]
+    assert sizes == [1000, 1000, 500]
+
+
 def test_one_play_goes_as_a_single_listen_with_what_mopidy_knows(
     make_lb_delivery, store, listenbrainz, clock
 ):

@@ -1,7 +1,7 @@
 """Run the fake ListenBrainz server in its own process, for end-to-end tests.
 
 python -m tests.fake_listenbrainz --ca-file PATH [--ca-key PATH] [--port N]
-    [--maloja] [--rate-limit N] [--lag S] [--user NAME:TOKEN]...
+    [--maloja] [--rate-limit N] [--lag S] [--latency S] [--user NAME:TOKEN]...
 With --ca-key, the CA is kept in (or read back from) the two files, so a
 restarted server is trusted by clients that trusted the first one.
 Prints one JSON line with the base URL, then serves until killed. Tests steer
@@ -28,11 +28,13 @@ def main() -> None:
     parser.add_argument("--maloja", action="store_true")
     parser.add_argument("--rate-limit", type=int, default=RATE_LIMIT)
     parser.add_argument("--lag", type=float, default=0.0)
+    parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--user", action="append", default=[])
     args = parser.parse_args()
     fake = FakeListenBrainz(
         rate_limit=args.rate_limit or None,
         lag_s=args.lag,
+        latency_s=args.latency,
         maloja_mode=args.maloja,
         ca=kept_ca(args.ca_file, args.ca_key),
     )

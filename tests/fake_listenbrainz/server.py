@@ -6,8 +6,9 @@ It checks tokens, sizes, JSON and every listen as the real one does
 (rules.py), keeps listens with the real duplicate key and shows them only
 after `lag_s` of its own clock, answers GET listens with its real bounds,
 limits the rate in fixed windows with X-RateLimit-* headers on every answer,
-records every request, and injects faults on demand. With maloja=True it
-answers as Maloja's ListenBrainz API does (see maloja.py).
+answers each request `latency_s` late (real seconds), records every request,
+and injects faults on demand. With maloja=True it answers as Maloja's
+ListenBrainz API does (see maloja.py).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class FakeListenBrainz:
         rate_limit: int | None = RATE_LIMIT,
         rate_window_s: int = RATE_WINDOW_S,
         lag_s: float = 0.0,
+        latency_s: float = 0.0,
         maloja_mode: bool = False,
         prefix: str | None = None,
         ca: trustme.CA | None = None,
@@ -85,6 +87,7 @@ class FakeListenBrainz:
         self.rate_limit = None if maloja_mode else rate_limit
         self.rate_window_s = rate_window_s
         self.lag_s = lag_s
+        self.latency_s = latency_s
         self.tokens: dict[str, str] = {}  # token -> user name
         self.listens: list[dict[str, Any]] = []  # as stored, duplicates left out
         self.playing_now: dict[str, tuple[dict[str, Any], float]] = {}
@@ -159,6 +162,8 @@ class FakeListenBrainz:
         record = Request(call, method, path, headers, body, now)
         with self._lock:
             self.requests.append(record)
+        if self.latency_s:
+            time.sleep(self.latency_s)  # the network's and the server's time
         limit_headers: dict[str, str] = {}
         try:
             if call == "":

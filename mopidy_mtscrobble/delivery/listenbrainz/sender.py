@@ -27,7 +27,7 @@ from ...errors import (
     ListenRefusedError,
     NotSupportedError,
 )
-from ...listenbrainz import Play, batches, fitted, listen_of
+from ...listenbrainz import MAX_IMPORT_LISTENS, Play, batches, fitted, listen_of
 from ...listenbrainz.client import MAX_LISTENS_COUNT
 from ...store import DestinationQueue, Scrobble
 from ..connection import Verdict
@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 VISIBILITY_FIRST_CHECK_S = 30.0
 RECHECK_MAX_GAP_S = 30 * 60.0
 VISIBILITY_WINDOW_S = 3 * 60 * 60.0  # longer than the server's listing cache
-MAX_BATCH_LISTENS = 500  # due entries read at once; sizes.batches splits them
+# Due entries read at once: a whole import (sizes.batches splits by the bytes).
+MAX_BATCH_LISTENS = MAX_IMPORT_LISTENS
 CHECK_LIMIT = 100  # entries in flight looked for at once
 CHECK_SLACK_S = 1  # the listing's bounds are exclusive
 MAX_CHECK_PAGES = 10
