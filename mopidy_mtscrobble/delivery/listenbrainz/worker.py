@@ -22,7 +22,7 @@ from ...backoff import Backoff
 from ...clocks import StepDetector, describe_step
 from ...destinations import ListenBrainzDestination
 from ...errors import LastfmError, ListenRefusedError, StorageError
-from ...listenbrainz import Play, playing_now_of
+from ...listenbrainz import Play, fitted, playing_now_of
 from ...listening import Track
 from ...probe import tcp_probe
 from ...settings import Settings
@@ -330,7 +330,7 @@ class ListenBrainzDelivery:
         client = self.link.client()
         self.link.attempt()
         try:
-            done = client.submit_playing_now(playing_now_of(play))
+            done = client.submit_playing_now(fitted(playing_now_of(play)))
         except ListenRefusedError as exc:
             logger.debug("%s: playing now not sent: %s", self.link.name, exc)
         except LastfmError as exc:
