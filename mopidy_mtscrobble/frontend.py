@@ -94,6 +94,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         clock: Clock | None = None,
         scheduler: Scheduler | None = None,
         delivery: Delivery | None = None,
+        listenbrainz: tuple[Delivery, ...] = (),
         store_lock_wait_s: float = STORE_LOCK_WAIT_S,
         match_library: bool = True,
     ) -> None:
@@ -108,6 +109,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         # One thread per ListenBrainz-compatible destination: a slow server
         # never holds back Last.fm or another destination.
         self._listenbrainz: tuple[ListenBrainzDelivery, ...] = ()
+        # Told of plays and loves: those it started, or (with `delivery`
+        # given, as in tests) the `listenbrainz` ones it was given.
+        self._listenbrainz_told: tuple[Delivery, ...] = listenbrainz
         self._match_library = match_library
         self._matcher: Matcher | None = None
         self._store_lock_wait_s = store_lock_wait_s
@@ -173,6 +177,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
                 httpclient.format_proxy(self._config.get("proxy") or {}),
                 mopidy.__version__,
             )
+            self._listenbrainz_told = self._listenbrainz
         self._saver.save()
 
     def on_stop(self) -> None:
@@ -324,7 +329,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def _queue_changed(self) -> None:
         if self._delivery is not None:
             self._delivery.queue_changed()
-        for worker in self._listenbrainz:
+        for worker in self._listenbrainz_told:
             worker.queue_changed()
 
     def plays_waiting_in_memory(self) -> int:
@@ -373,7 +378,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return
         if self._delivery is not None:
             self._delivery.now_playing(play.track)
-        for worker in self._listenbrainz:
+        for worker in self._listenbrainz_told:
             worker.now_playing(play.track)
 
     def _reschedule(self) -> None:

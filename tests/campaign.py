@@ -1,15 +1,20 @@
 """A seeded fault campaign: the real frontend (in a real Mopidy core), store and
-delivery against the fake Last.fm server, in simulated time, with the world
+deliveries against two destinations, the fake Last.fm server and the fake
+ListenBrainz (campaign_listenbrainz.py), in simulated time, with the world
 misbehaving in every way we know of.
 
-Each seed plays over a thousand tracks across twenty simulated days while 30 %
-of the server's answers are faults of every kind, 5 % of the tracks carry bad
-metadata, the local clock jumps, the network goes down, the database gets
-locked, and delivery is restarted or killed at random points. At the end the
-world heals for an hour, and then every qualified play must be at the server
-exactly once, or rejected with a reason that `mopidy mtscrobble queue
---rejected` shows; nothing may be left waiting, nothing may be duplicated or
-lost, and the supervisor must never have caught an unexpected error.
+Each seed plays over a thousand tracks across twenty simulated days, and loves
+and unloves a few, while 30 % of each server's answers are faults of every
+kind, 5 % of the tracks carry bad metadata, the local clock jumps, each
+server's network goes down on its own, the database gets locked, and each
+delivery is restarted or killed at random points. At the end the world heals
+for a while longer than ListenBrainz's visibility window, and then at each
+destination every qualified play must be there exactly once, or rejected with
+a reason that `mopidy mtscrobble queue --rejected` shows; nothing may be left
+waiting, nothing may be duplicated or lost (a listen submitted again is
+allowed only when its first answer was lost and no listing had shown it),
+each love or unlove must be as the user left it, and no supervisor may ever
+have caught an unexpected error.
 
 Run a few seeds: `python -m tests.campaign --seeds 20` (what `make chaos` does).
 """
@@ -28,6 +33,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import uuid
 from typing import Any
 
 import pykka
@@ -35,14 +41,20 @@ import pylast
 
 from mopidy_mtscrobble import commands
 from mopidy_mtscrobble.delivery import Delivery
+from mopidy_mtscrobble.delivery.listenbrainz import VISIBILITY_WINDOW_S
+from mopidy_mtscrobble.destinations import LASTFM
+from mopidy_mtscrobble.errors import MTScrobbleError
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.lastfm import LastfmClient
 from mopidy_mtscrobble.probe import tcp_probe
 from mopidy_mtscrobble.ratelimit import RateLimiter
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import DB_FILENAME
+from mopidy_mtscrobble.tracks import LocalTrack
 
 from .builders import model_track
+from .campaign_listenbrainz import NAME as LISTENBRAINZ
+from .campaign_listenbrainz import ListenBrainzSide, Resends, SimulatedKill, feedback_of
 from .fake_lastfm import FakeLastfm
 from .fake_lastfm.server import APPLIED_THEN_LOST, RandomFaults
 from .fake_player import FakeClock, ManualScheduler, Player, start_core
@@ -57,10 +69,26 @@ FAULT_RATE = 0.3
 BAD_METADATA_RATE = 0.05
 MAX_BODY_BYTES = 64 * 1024
 MAX_BUSY_ROUNDS = 10_000  # rounds in a row that ask for the next one at once
+LOVE_RATE = 0.01  # after a play: a love, or an unlove of one loved before
+UNLOVE_SHARE = 0.4
+UNKNOWN_RECORDING_SHARE = 0.2  # loved tracks ListenBrainz's lookup does not know
+DESTINATIONS = (LASTFM, LISTENBRAINZ)
 
 
-class SimulatedKill(BaseException):
-    """kill -9: nothing after it runs (not an Exception: nothing catches it)."""
+@dataclasses.dataclass
+class Tally:
+    """One destination's results."""
+
+    faults: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    accepted: int = 0
+    rejected: collections.Counter = dataclasses.field(
+        default_factory=collections.Counter
+    )
+    resends: Resends = dataclasses.field(default_factory=Resends)
+    loves_as_left: int = 0  # tracks whose love or unlove the server shows
+    duplicates: int = 0
+    lost: int = 0
+    waiting: int = 0
 
 
 @dataclasses.dataclass
@@ -69,13 +97,9 @@ class Outcome:
     plays: int = 0
     qualified: int = 0
     faults: collections.Counter = dataclasses.field(default_factory=collections.Counter)
-    accepted: int = 0
-    rejected: collections.Counter = dataclasses.field(
-        default_factory=collections.Counter
+    at: dict[str, Tally] = dataclasses.field(
+        default_factory=lambda: {name: Tally() for name in DESTINATIONS}
     )
-    duplicates: int = 0
-    lost: int = 0
-    waiting: int = 0
     unexpected_errors: int = 0
     problems: list[str] = dataclasses.field(default_factory=list)
     simulated_days: float = 0.0
@@ -84,6 +108,18 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def duplicates(self) -> int:
+        return sum(t.duplicates for t in self.at.values())
+
+    @property
+    def lost(self) -> int:
+        return sum(t.lost for t in self.at.values())
+
+    @property
+    def waiting(self) -> int:
+        return sum(t.waiting for t in self.at.values())
 
 
 class KillableClient(LastfmClient):
@@ -105,7 +141,7 @@ class DeliveryHandle:
     """What the frontend tells, forwarded to whichever delivery runs now."""
 
     def __init__(self) -> None:
-        self.worker: Delivery | None = None
+        self.worker: Any = None
 
     def now_playing(self, track) -> None:
         if self.worker is not None:
@@ -143,6 +179,10 @@ class Campaign:
         self.server_down_until: float | None = None
         self.clock_fixed_at: float | None = None
         self.expected: dict[int, bool] = {}  # play number -> should be scrobbled
+        self.love_rng = random.Random(seed * 31 + 5)
+        self.loved: dict[int, bool] = {}  # play number -> loved, as last left
+        self.recordings: dict[int, str | None] = {}  # as ListenBrainz looks up
+        self.lb = ListenBrainzSide(self, seed, FAULT_RATE)
 
     # The world.
 
@@ -153,7 +193,7 @@ class Campaign:
         if self.no_recent_tracks and where.startswith("after"):
             return  # applied, then unknown: that server cannot tell
         if self.killing and self.rng.random() < self.kill_rate:
-            self.outcome.faults["kill " + where.split()[0]] += 1
+            self.outcome.at[LASTFM].faults["kill " + where.split()[0]] += 1
             raise SimulatedKill(where)
 
     # Set-up.
@@ -168,6 +208,7 @@ class Campaign:
         pylast.SSL_CONTEXT.load_verify_locations(
             self.server.ca_file(self.folder / "ca.pem")
         )
+        self.lb.start_server()
         self.config = self._config()
         self.tracks = [self._track(n) for n in range(self.play_count)]
         self.core, self.audio = start_core(self.config, self.tracks)
@@ -175,6 +216,7 @@ class Campaign:
         self.scheduler = ManualScheduler(self.clock)
         self._start_frontend()
         self._start_delivery()
+        self.lb.start_worker()
         without = APPLIED_THEN_LOST if self.no_recent_tracks else frozenset()
         self.faults = RandomFaults(random.Random(self.seed), FAULT_RATE, without)
         self.server.fault_source = self.faults
@@ -188,6 +230,7 @@ class Campaign:
             api_secret=self.server.api_secret,
             username=USER,
             password=PASSWORD,
+            listenbrainz=self.lb.config_value(),
         )
 
     def _track(self, n: int):
@@ -231,6 +274,7 @@ class Campaign:
             clock=self.clock,
             scheduler=self.scheduler,
             delivery=self.handle,
+            listenbrainz=(self.lb.handle,),
             store_lock_wait_s=0.01,
             match_library=False,
         ).proxy()
@@ -268,8 +312,10 @@ class Campaign:
         self.outcome.unexpected_errors += self.handle.worker.unexpected_errors
         self.handle.worker.close()
         self.handle.worker = None
+        self.lb.drop_worker()
         self._start_frontend()
         self._start_delivery()
+        self.lb.start_worker()
 
     # Time.
 
@@ -285,30 +331,13 @@ class Campaign:
             self._world_events(now)
             if self.scheduler.fire_due():
                 self.player.sync()
-            worker = self.handle.worker
-            if worker.consume_wake() or (
-                self.delivery_wake_at is not None and now >= self.delivery_wake_at
-            ):
-                if not self.delivery_opened:
-                    delay = worker.try_open()
-                    self.delivery_opened = delay is None
-                    self.delivery_wake_at = now + (delay or 0.0)
-                    continue
+            again = self._lastfm_round(now)
+            if self.lb.act(self.clock.monotonic()) or again:
                 busy_rounds += 1
                 if busy_rounds > MAX_BUSY_ROUNDS:
                     raise AssertionError("delivery keeps asking for rounds at once")
-                self.killing = True
-                try:
-                    delay = worker.run_round()
-                except SimulatedKill:
-                    self._kill_delivery()
-                    continue
-                finally:
-                    self.killing = False
-                now = self.clock.monotonic()
-                self.delivery_wake_at = None if delay is None else now + delay
-                if delay == 0.0:
-                    continue
+                continue
+            now = self.clock.monotonic()
             due = [target]
             if self.delivery_wake_at is not None:
                 due.append(self.delivery_wake_at)
@@ -320,6 +349,29 @@ class Campaign:
             busy_rounds = 0
             self._pass_time(max(step, 0.001))
 
+    def _lastfm_round(self, now: float) -> bool:
+        """Last.fm's delivery round if one is due: whether another is wanted now."""
+        worker = self.handle.worker
+        woken = worker.consume_wake()
+        if not woken and (self.delivery_wake_at is None or now < self.delivery_wake_at):
+            return False
+        if not self.delivery_opened:
+            delay = worker.try_open()
+            self.delivery_opened = delay is None
+            self.delivery_wake_at = now + (delay or 0.0)
+            return True
+        self.killing = True
+        try:
+            delay = worker.run_round()
+        except SimulatedKill:
+            self._kill_delivery()
+            return True
+        finally:
+            self.killing = False
+        now = self.clock.monotonic()
+        self.delivery_wake_at = None if delay is None else now + delay
+        return delay == 0.0
+
     def _world_events(self, now: float) -> None:
         if self.server_down_until is not None and now >= self.server_down_until:
             self.server.start(self.server_port)
@@ -330,10 +382,11 @@ class Campaign:
             # NTP sets the clock right again.
             self.clock.jump(self.true_time() - self.clock.wall())
             self.clock_fixed_at = None
+        self.lb.world_events(now)
 
     def _next_world_event(self) -> list[float]:
         times = [self.server_down_until, self.lock_until, self.clock_fixed_at]
-        return [t for t in times if t is not None]
+        return [t for t in times if t is not None] + self.lb.next_events()
 
     def _unlock(self) -> None:
         if self.lock_holder is not None:
@@ -346,8 +399,9 @@ class Campaign:
         rng = self.rng
         roll = rng.random()
         now = self.clock.monotonic()
+        self.lb.disturb(now)
         if roll < 0.02 and self.server_down_until is None:
-            self.outcome.faults["network down"] += 1
+            self.outcome.at[LASTFM].faults["network down"] += 1
             self.server_port = self.server.port
             self.server.stop()
             self.server_down_until = now + rng.choice([60, 600, 3600, 6 * 3600])
@@ -363,7 +417,7 @@ class Campaign:
             self.lock_holder.execute("BEGIN IMMEDIATE")
             self.lock_until = now + rng.choice([10, 120, 1800])
         elif roll < 0.045:
-            self.outcome.faults["session revoked"] += 1
+            self.outcome.at[LASTFM].faults["session revoked"] += 1
             for key in list(self.server.sessions):
                 self.server.revoke(key)
         elif roll < 0.05:
@@ -394,79 +448,195 @@ class Campaign:
                 self.expected[n] = False
                 self.run_until(self.clock.monotonic() + rng.uniform(1, length_s * 0.4))
             self.player.stop()
+            if self.love_rng.random() < LOVE_RATE:
+                self._love_or_unlove(n)
         self.outcome.qualified = sum(self.expected.values())
 
+    def _love_or_unlove(self, n: int) -> None:
+        """What the web app asks: love this track, or unlove one loved before."""
+        rng = self.love_rng
+        loved = sorted(k for k, v in self.loved.items() if v)
+        if loved and rng.random() < UNLOVE_SHARE:
+            n, love = rng.choice(loved), False
+        elif self.tracks[n].name == f"Song {TAG}{n}":
+            love = True
+        else:
+            return  # bad metadata: not a library track anyone loves
+        artist, title = f"Artist {n % 37}", self.tracks[n].name
+        if n not in self.recordings:
+            known = rng.random() >= UNKNOWN_RECORDING_SHARE
+            recording = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            self.recordings[n] = recording if known else None
+            if known:
+                self.lb.seed_lookup(artist, title, recording)
+        track = LocalTrack(f"dummy:{n}", title, (artist,), None, None)
+        try:
+            (self.frontend.love if love else self.frontend.unlove)(track).get()
+        except MTScrobbleError:
+            self.outcome.faults["love refused (database locked)"] += 1
+            return
+        self.outcome.faults["love" if love else "unlove"] += 1
+        self.loved[n] = love
+
     def heal(self) -> None:
-        """The world is well again: an hour of healthy server, then we look."""
+        """The world is well again: healthy servers for longer than
+        ListenBrainz's visibility window (listens not found are then sent
+        again, and found), then we look."""
         self.server.fault_source = None
         now = self.clock.monotonic()
         for name in ("server_down_until", "lock_until", "clock_fixed_at"):
             if getattr(self, name) is not None:
                 setattr(self, name, now)
-        self.run_until(self.clock.monotonic() + HOUR_S)
+        self.lb.heal(now)
+        self.run_until(self.clock.monotonic() + VISIBILITY_WINDOW_S + HOUR_S)
         self.outcome.simulated_days = (self.true_time() - START_WALL) / DAY_S
 
     # The verdict.
 
     def judge(self) -> Outcome:
-        outcome = self.outcome
-        worker = self.handle.worker
-        outcome.unexpected_errors += worker.unexpected_errors
-        outcome.faults.update(self.faults.counts)
-        at_server = collections.Counter(
+        outcome, lb = self.outcome, self.lb
+        outcome.unexpected_errors += self.handle.worker.unexpected_errors
+        outcome.unexpected_errors += lb.unexpected_errors
+        outcome.unexpected_errors += lb.handle.worker.unexpected_errors
+        outcome.at[LASTFM].faults.update(self.faults.counts)
+        outcome.at[LISTENBRAINZ].faults.update(lb.faults + lb.random_faults.counts)
+        queued = self._queued()
+        if set(queued[LASTFM]) != set(queued[LISTENBRAINZ]):
+            outcome.problems.append("the destinations were given different plays")
+        at_lastfm = collections.Counter(
             _play_number(s["track"]) for s in self.server.scrobbles_of(USER)
         )
+        self._judge_plays(LASTFM, queued[LASTFM], at_lastfm)
+        at_lb = self._listens_by_play(queued[LISTENBRAINZ])
+        self._judge_plays(LISTENBRAINZ, queued[LISTENBRAINZ], at_lb)
+        tally = outcome.at[LISTENBRAINZ]
+        problems: list[str] = []
+        tally.resends = lb.judge_submissions(problems)
+        tally.duplicates += len(problems)
+        outcome.problems += [f"{LISTENBRAINZ}: {p}" for p in problems]
+        self._judge_loves()
+        if outcome.unexpected_errors:
+            outcome.problems.append(
+                f"the supervisors caught {outcome.unexpected_errors} unexpected errors"
+            )
+        return outcome
+
+    def _queued(self) -> dict[str, dict[int, list[sqlite3.Row]]]:
+        """Each destination's deliveries, by play number."""
+        queued: dict[str, dict[int, list[sqlite3.Row]]] = {
+            name: collections.defaultdict(list) for name in DESTINATIONS
+        }
+        for row in self._rows(
+            "SELECT id, track, timestamp, destination, state, last_error FROM scrobbles"
+        ):
+            queued[row["destination"]][_play_number(row["track"])].append(row)
+        return queued
+
+    def _rows(self, sql: str) -> list[sqlite3.Row]:
         db = sqlite3.connect(self.folder / "mtscrobble" / DB_FILENAME)
         db.row_factory = sqlite3.Row
-        rows = db.execute(
-            "SELECT id, track, state, last_error FROM scrobbles"
-        ).fetchall()
-        db.close()
-        queued = collections.defaultdict(list)
-        for row in rows:
-            queued[_play_number(row["track"])].append(row)
-        shown = self._rejected_shown()
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+
+    def _listens_by_play(
+        self, queued: dict[int, list[sqlite3.Row]]
+    ) -> collections.Counter[int]:
+        """The listens at ListenBrainz, by play: its number in the title (when
+        the title was not cut short), and its play's timestamp."""
+        at_time = collections.defaultdict(list)
+        for n, rows in queued.items():
+            at_time[rows[0]["timestamp"]].append(n)
+        found: collections.Counter[int] = collections.Counter()
+        for listen in self.lb.listens():
+            title = listen["track_metadata"]["track_name"]
+            at = listen["listened_at"]
+            numbers = [n for n in at_time.get(at, []) if title.endswith(f"{TAG}{n}")]
+            numbers = numbers or at_time.get(at, [])
+            if len(numbers) != 1:
+                self.outcome.problems.append(
+                    f"{LISTENBRAINZ}: a listen at {at} ({title[:40]!r}) is no one play"
+                )
+                continue
+            found[numbers[0]] += 1
+        return found
+
+    def _judge_plays(
+        self,
+        name: str,
+        queued: dict[int, list[sqlite3.Row]],
+        at_server: collections.Counter[int],
+    ) -> None:
+        tally, problems = self.outcome.at[name], self.outcome.problems
+        shown = self._rejected_shown(name)
         for n, wanted in self.expected.items():
             copies = at_server[n]
             entries = queued.get(n, [])
             if copies > 1:
-                outcome.duplicates += copies - 1
-                outcome.problems.append(f"play {n} is at the server {copies} times")
+                tally.duplicates += copies - 1
+                problems.append(f"{name}: play {n} is at the server {copies} times")
             if not wanted:
                 if copies or entries:
-                    outcome.problems.append(f"play {n} should not have been queued")
+                    problems.append(f"{name}: play {n} should not have been queued")
                 continue
             if len(entries) != 1:
-                outcome.lost += not entries
-                outcome.problems.append(f"play {n} is queued {len(entries)} times")
+                tally.lost += not entries
+                problems.append(f"{name}: play {n} is queued {len(entries)} times")
                 continue
             entry = entries[0]
             if entry["state"] in ("pending", "in_flight"):
-                outcome.waiting += 1
-                outcome.problems.append(f"play {n} still {entry['state']}")
+                tally.waiting += 1
+                problems.append(f"{name}: play {n} still {entry['state']}")
             elif copies:
-                outcome.accepted += 1
+                tally.accepted += 1
             elif entry["state"] == "rejected" and entry["last_error"]:
-                outcome.rejected[_reason(entry["last_error"])] += 1
+                tally.rejected[_reason(entry["last_error"])] += 1
                 if f"#{entry['id']}" not in shown:
-                    outcome.problems.append(
-                        f"rejected play {n} not in the queue command"
+                    problems.append(
+                        f"{name}: rejected play {n} not in the queue command"
                     )
             else:
-                outcome.lost += 1
-                outcome.problems.append(
-                    f"play {n} is {entry['state']} but not at the server"
+                tally.lost += 1
+                problems.append(
+                    f"{name}: play {n} is {entry['state']} but not at the server"
                 )
-        if outcome.unexpected_errors:
-            outcome.problems.append(
-                f"the supervisor caught {outcome.unexpected_errors} unexpected errors"
-            )
-        return outcome
 
-    def _rejected_shown(self) -> str:
-        """What `mopidy mtscrobble queue --rejected` prints."""
+    def _judge_loves(self) -> None:
+        """Every love and unlove sent, or not with a reason; each server shows
+        each track loved or not as the user last left it."""
+        problems = self.outcome.problems
+        for row in self._rows(
+            "SELECT a.artist, a.track, d.destination, d.state, d.last_error "
+            "FROM love_deliveries AS d JOIN love_actions AS a ON a.id = d.action_id"
+        ):
+            where = f"{row['destination']}: love of {row['track'][:30]!r}"
+            if row["state"] == "pending":
+                self.outcome.at[row["destination"]].waiting += 1
+                problems.append(f"{where} still pending")
+            elif row["state"] != "sent" and not row["last_error"]:
+                problems.append(f"{where} {row['state']} without a reason")
+        lastfm_loved = {(t["artist"], t["track"]) for t in self.server.loved[USER]}
+        feedback = feedback_of(self.lb.server)
+        for n, love in self.loved.items():
+            names = (f"Artist {n % 37}", self.tracks[n].name)
+            recording = self.recordings[n]
+            shown = {LASTFM: names in lastfm_loved}
+            if recording is not None:
+                shown[LISTENBRAINZ] = feedback.get(recording) == 1
+            for name, loved in shown.items():
+                if loved == love:
+                    self.outcome.at[name].loves_as_left += 1
+                else:
+                    problems.append(
+                        f"{name}: play {n}'s track is {'not ' * love}loved there "
+                        f"though last {'loved' if love else 'unloved'} here"
+                    )
+
+    def _rejected_shown(self, name: str) -> str:
+        """What `mopidy mtscrobble queue --rejected --to NAME` prints."""
         output = io.StringIO()
-        args = argparse.Namespace(rejected=True, limit=100_000)
+        args = argparse.Namespace(rejected=True, limit=100_000, to=name)
         with contextlib.redirect_stdout(output):
             commands.queue(self.config, args)
         return output.getvalue()
@@ -476,6 +646,7 @@ class Campaign:
             self.frontend.actor_ref.stop()
         if self.handle.worker is not None:
             self.handle.worker.close()
+        self.lb.stop()
         pykka.ActorRegistry.stop_all()
         if self.lock_holder is not None:
             self.lock_holder.close()
@@ -507,27 +678,52 @@ def run_seed(seed: int, folder: pathlib.Path, **options: Any) -> Outcome:
     return outcome
 
 
+def rows(outcome: Outcome) -> list[str]:
+    """One seed's results: a line for each destination."""
+    o = outcome
+    verdict = "ok" if o.ok else "FAILED"
+    lines = []
+    for name, t in o.at.items():
+        lines.append(
+            f"{o.seed:>6} {name:<7} {o.plays:>6} {o.qualified:>7} "
+            f"{t.faults.total():>7} {t.accepted:>8} {t.rejected.total():>8} "
+            f"{t.resends.explained:>6} {t.loves_as_left:>5} {t.duplicates:>5} "
+            f"{t.lost:>4} {t.waiting:>7} {o.simulated_days:>8.1f} {o.wall_s:>7.1f}  "
+            f"{verdict}"
+        )
+    return lines
+
+
 def table(outcomes: list[Outcome]) -> str:
-    """The campaign's results, one row per seed and a total."""
+    """The campaign's results, a row per seed and destination, and totals."""
     lines = [
-        f"{'seed':>6} {'plays':>6} {'qualif.':>7} {'faults':>7} {'accepted':>8} "
-        f"{'rejected':>8} {'dupl.':>5} {'lost':>4} {'waiting':>7} {'sim days':>8} "
-        f"{'wall s':>7}  verdict"
+        f"{'seed':>6} {'dest.':<7} {'plays':>6} {'qualif.':>7} {'faults':>7} "
+        f"{'accepted':>8} {'rejected':>8} {'resent':>6} {'loves':>5} {'dupl.':>5} "
+        f"{'lost':>4} {'waiting':>7} {'sim days':>8} {'wall s':>7}  verdict"
     ]
     for o in outcomes:
-        lines.append(
-            f"{o.seed:>6} {o.plays:>6} {o.qualified:>7} {sum(o.faults.values()):>7} "
-            f"{o.accepted:>8} {sum(o.rejected.values()):>8} {o.duplicates:>5} "
-            f"{o.lost:>4} {o.waiting:>7} {o.simulated_days:>8.1f} {o.wall_s:>7.1f}  "
-            f"{'ok' if o.ok else 'FAILED'}"
-        )
-    faults = sum((o.faults for o in outcomes), collections.Counter())
-    rejected = sum((o.rejected for o in outcomes), collections.Counter())
+        lines += rows(o)
     lines.append("")
-    lines.append("Faults injected, by kind:")
-    lines += [f"  {kind:<22} {count:>6}" for kind, count in sorted(faults.items())]
-    lines.append("Rejected, by reason:")
-    lines += [f"  {why:<40} {count:>6}" for why, count in sorted(rejected.items())]
+    lines.append("(resent: a listen submitted again after its first answer was lost)")
+    world = sum((o.faults for o in outcomes), collections.Counter())
+    lines.append("The world, by kind:")
+    lines += [f"  {kind:<32} {count:>6}" for kind, count in sorted(world.items())]
+    for name in DESTINATIONS:
+        tallies = [o.at[name] for o in outcomes]
+        faults = sum((t.faults for t in tallies), collections.Counter())
+        rejected = sum((t.rejected for t in tallies), collections.Counter())
+        lines.append(f"{name}: faults injected, by kind:")
+        lines += [f"  {kind:<32} {count:>6}" for kind, count in sorted(faults.items())]
+        lines.append(f"{name}: rejected, by reason:")
+        lines += [f"  {why:<40} {count:>6}" for why, count in sorted(rejected.items())]
+        resends = [t.resends for t in tallies]
+        lines.append(
+            f"{name}: sent again after a lost answer "
+            f"{sum(r.after_lost_answer for r in resends)}, after a kill "
+            f"{sum(r.after_kill for r in resends)}, after an ok answer "
+            f"{sum(r.after_clear_answer for r in resends)}, though listed "
+            f"{sum(r.seen_before for r in resends)}"
+        )
     for o in outcomes:
         for problem in o.problems[:20]:
             lines.append(f"seed {o.seed}: {problem}")
@@ -547,7 +743,7 @@ def main() -> int:
             outcomes.append(
                 run_seed(seed, pathlib.Path(folder), plays=args.plays, days=args.days)
             )
-        print(table(outcomes[-1:]).splitlines()[1], flush=True)
+        print("\n".join(rows(outcomes[-1])), flush=True)
     print(table(outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
 

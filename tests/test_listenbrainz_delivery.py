@@ -355,6 +355,20 @@ def test_a_failing_playing_now_is_dropped(make_lb_delivery, store, listenbrainz,
     assert worker.status().state == State.CONNECTED
 
 
+def test_a_playing_now_too_large_goes_shortened_and_is_no_unexpected_error(
+    make_lb_delivery, listenbrainz
+):
+    """Found by the fault campaign: a title over the size of a listen."""
+    worker = make_lb_delivery()
+    title = "x" * 20_000 + " #7"
+    worker.now_playing(Track(uri="local:x", artist="A", title=title, length_ms=1000))
+    assert worker.run_round() is None
+    [submit] = submits(listenbrainz)
+    assert submit.status == 200
+    assert submit.json()["payload"][0]["track_metadata"]["track_name"].startswith("x")
+    assert worker.unexpected_errors == 0
+
+
 def test_playing_now_off_sends_none(make_lb_delivery, listenbrainz):
     worker = make_lb_delivery(now_playing_enabled=False)
     worker.now_playing(Track(uri="local:x", artist="A", title="T", length_ms=200_000))

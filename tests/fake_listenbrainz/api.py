@@ -135,7 +135,7 @@ def store(
         stored["track_metadata"]["mbid_mapping"] = {
             "recording_mbid": match["recording_mbid"]
         }
-    fake.listens.append(stored)
+    fake.stored(stored)
 
 
 def get_listens(
@@ -149,7 +149,7 @@ def get_listens(
         visible = [
             x
             for x in fake.listens
-            if x["user_name"] == user and x["inserted_at"] + fake.lag_s <= now
+            if x["user_name"] == user and fake.visible_at(x) <= now
         ]
     chosen = [
         x

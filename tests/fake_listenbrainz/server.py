@@ -62,6 +62,7 @@ class Request:
     arrived_at: float
     status: int = 0
     outcome: str = ""
+    query: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -88,6 +89,10 @@ class FakeListenBrainz:
         self.rate_window_s = rate_window_s
         self.lag_s = lag_s
         self.latency_s = latency_s
+        # A further lag for each listen, drawn when it is stored (the real
+        # writer's queue is not equally backed up for every listen).
+        self.lag_of: Callable[[], float] | None = None
+        self._extra_lag: dict[tuple[int, str, str], float] = {}
         self.tokens: dict[str, str] = {}  # token -> user name
         self.listens: list[dict[str, Any]] = []  # as stored, duplicates left out
         self.playing_now: dict[str, tuple[dict[str, Any], float]] = {}
@@ -108,6 +113,10 @@ class FakeListenBrainz:
     def base_url(self) -> str:
         """What a client is configured with: the server, without /1/."""
         return f"https://127.0.0.1:{self._https.port}{self.prefix}"
+
+    @property
+    def port(self) -> int:
+        return self._https.port
 
     def client_context(self) -> Any:
         return self._https.client_context()
@@ -140,6 +149,18 @@ class FakeListenBrainz:
         with self._lock:
             return [x for x in self.listens if x["user_name"] == user]
 
+    def visible_at(self, listen: dict[str, Any]) -> float:
+        """When a stored listen shows in listings (the fake's clock)."""
+        key = (listen["listened_at"], listen["user_name"], listen["recording_msid"])
+        return listen["inserted_at"] + self.lag_s + self._extra_lag.get(key, 0.0)
+
+    def stored(self, listen: dict[str, Any]) -> None:
+        """Keep a new listen (api.store), with its own lag if `lag_of` says."""
+        self.listens.append(listen)
+        if self.lag_of is not None:
+            key = (listen["listened_at"], listen["user_name"], listen["recording_msid"])
+            self._extra_lag[key] = self.lag_of()
+
     def start(self, port: int = 0) -> FakeListenBrainz:
         self._https.start(port)
         return self
@@ -159,7 +180,7 @@ class FakeListenBrainz:
         path = urllib.parse.unquote(parts.path)
         call, args = self._route(method, path)
         now = self.clock()
-        record = Request(call, method, path, headers, body, now)
+        record = Request(call, method, path, headers, body, now, query=parts.query)
         with self._lock:
             self.requests.append(record)
         if self.latency_s:

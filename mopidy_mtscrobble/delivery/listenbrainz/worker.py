@@ -20,7 +20,7 @@ from collections.abc import Callable
 from ...clocks import StepDetector, describe_step
 from ...destinations import ListenBrainzDestination
 from ...errors import LastfmError, ListenRefusedError
-from ...listenbrainz import Play, playing_now_of
+from ...listenbrainz import Play, fitted, playing_now_of
 from ...listening import Track
 from ...probe import tcp_probe
 from ...settings import Settings
@@ -238,7 +238,7 @@ class ListenBrainzDelivery(DeliveryThread):
         client = self.link.client()
         self.link.attempt()
         try:
-            done = client.submit_playing_now(playing_now_of(play))
+            done = client.submit_playing_now(fitted(playing_now_of(play)))
         except ListenRefusedError as exc:
             logger.debug("%s: playing now not sent: %s", self.link.name, exc)
         except LastfmError as exc:
