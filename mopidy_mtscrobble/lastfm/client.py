@@ -212,10 +212,21 @@ class LastfmClient:
         return self._page(doc, "toptracks", page, _counted)
 
     def love(self, artist: str, title: str) -> None:
-        self._call("track.love", {"artist": artist, "track": title}, sign=True)
+        self._write("track.love", {"artist": artist, "track": title})
 
     def unlove(self, artist: str, title: str) -> None:
-        self._call("track.unlove", {"artist": artist, "track": title}, sign=True)
+        self._write("track.unlove", {"artist": artist, "track": title})
+
+    def _write(self, method: str, params: dict[str, Any]) -> None:
+        """A call whose success is a bare "ok": an answer that holds anything
+        else is not its answer, so it is not taken as done (these calls may be
+        made again safely)."""
+        doc = self._call(method, params, sign=True)
+        if any(n.nodeType == n.ELEMENT_NODE for n in doc.documentElement.childNodes):
+            raise AnswerLostError(
+                f"{self.network_name} answered {method} with something other "
+                "than its answer"
+            )
 
     # The one place requests are made.
 
