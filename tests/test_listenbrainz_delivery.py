@@ -18,7 +18,7 @@ from mopidy_mtscrobble.delivery.listenbrainz import (
 from mopidy_mtscrobble.errors import ListenRefusedError
 from mopidy_mtscrobble.listenbrainz import ListenBrainzClient
 from mopidy_mtscrobble.listening import Track
-from mopidy_mtscrobble.store import LocalMatch
+from mopidy_mtscrobble.store import LocalMatch, NewScrobble
 
 from .delivery_harness import NOW
 from .fake_listenbrainz import FakeListenBrainz, Fault
@@ -246,6 +246,25 @@ def test_a_lost_answer_is_found_among_the_listens_and_not_sent_again(
     assert states(store, ids) == ["sent"] * 3
     assert len(submits(listenbrainz)) == 1
     assert len(listenbrainz.listens_of("alice")) == 3
+
+
+def test_a_shortened_listen_whose_answer_was_lost_is_found_as_sent(
+    make_lb_delivery, store, listenbrainz, clock
+):
+    # Found by the campaign: a listen too large is sent shortened, and the
+    # check looked for its full names, never found it and sent it again.
+    [entry] = [play(store, album="Album " * 2_000)]
+    long_title = store.plays.enqueue(
+        NewScrobble(artist="Artist", track="Title " * 3_000, timestamp=int(NOW) - 60),
+        ("lb",), NOW,
+    )  # fmt: skip
+    listenbrainz.inject(Fault("lost", call="submit-listens"))
+    worker = make_lb_delivery()
+    worker.step()
+    assert states(store, [entry, long_title]) == ["in_flight"] * 2
+    run_until_idle(worker, clock)
+    assert states(store, [entry, long_title]) == ["sent"] * 2
+    assert len(submits(listenbrainz)) == 1
 
 
 def test_a_listen_not_visible_yet_is_not_sent_again_within_the_window(

@@ -250,7 +250,9 @@ class ListenSender:
 
 
 def _key(entry: Scrobble) -> tuple[int, str, str]:
-    metadata = listen_of(play_of(entry, None))["track_metadata"]
+    """What identifies the listen sent for `entry` in a listing: as sent, so
+    shortened when it was too large (`fitted`)."""
+    metadata = fitted(listen_of(play_of(entry, None)))["track_metadata"]
     return (entry.timestamp, metadata["artist_name"].casefold(),
             metadata["track_name"].casefold())  # fmt: skip
 
