@@ -28,7 +28,9 @@ class Track:
     album_artist: str | None = None
     track_number: int | None = None
     length_ms: int | None = None
-    mbid: str | None = None
+    mbid: str | None = None  # the recording's MusicBrainz id
+    release_mbid: str | None = None
+    artist_mbids: tuple[str, ...] = ()  # in the order of `artist`'s names
 
     @property
     def is_stream(self) -> bool:

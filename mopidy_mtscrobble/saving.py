@@ -58,6 +58,8 @@ def scrobble_from_play(play: Play) -> NewScrobble:
         mbid=track.mbid,
         chosen_by_user=play.chosen_by_user,
         uri=track.uri,
+        release_mbid=track.release_mbid,
+        artist_mbids=" ".join(track.artist_mbids) or None,
     )
 
 

@@ -51,6 +51,16 @@ def _artists(artists: Any) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if n))
 
 
+def _artist_mbids(artists: Any) -> tuple[str, ...]:
+    """The artists' MusicBrainz ids, in the order `_artists` gives their names."""
+    named = sorted(
+        (name, mbid)
+        for a in artists or ()
+        if (name := clean_text(a.name)) and (mbid := clean_mbid(a.musicbrainz_id))
+    )
+    return tuple(dict.fromkeys(mbid for _, mbid in named))
+
+
 def track_from_model(model: Any) -> Track:
     """A track as the listening rules see it."""
     album = model.album
@@ -63,6 +73,8 @@ def track_from_model(model: Any) -> Track:
         track_number=clean_int(model.track_no, MAX_TRACK_NUMBER),
         length_ms=clean_int(model.length, MAX_LENGTH_MS),
         mbid=clean_mbid(model.musicbrainz_id),
+        release_mbid=clean_mbid(album.musicbrainz_id) if album else None,
+        artist_mbids=_artist_mbids(model.artists),
     )
 
 

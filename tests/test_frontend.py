@@ -305,6 +305,28 @@ def test_several_artists_are_joined_in_a_stable_order():
     assert track.mbid == "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
 
 
+def test_the_release_and_artist_ids_are_kept_in_the_artists_order():
+    from mopidy.models import Album, Artist, Track
+
+    from mopidy_mtscrobble.frontend import track_from_model
+
+    zoe = "f27ec8db-af05-4f36-916e-3d57f91ecf5e"
+    adam = "5b11f4ce-a62d-471e-81fc-a69a8278c7da"
+    release = "b84ee12a-09ef-421b-82de-0441a926375b"
+    model = Track(
+        uri="dummy:x", name="Song", length=200_000,
+        artists=[Artist(name="Zoe", musicbrainz_id=zoe),
+                 Artist(name="Adam", musicbrainz_id=adam),
+                 Artist(name="Nobody", musicbrainz_id="not an id")],
+        album=Album(name="Album", musicbrainz_id=release),
+    )  # fmt: skip
+    track = track_from_model(model)
+    assert track.artist == "Adam, Nobody, Zoe"
+    assert track.artist_mbids == (adam, zoe)
+    assert track.release_mbid == release
+    assert track_from_model(Track(uri="dummy:y", name="S")).artist_mbids == ()
+
+
 # Faults from the world: bad metadata, a database that cannot be written.
 
 BAD_TRACKS = [

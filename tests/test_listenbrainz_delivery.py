@@ -75,8 +75,16 @@ def test_one_play_goes_as_a_single_listen_with_what_mopidy_knows(
     make_lb_delivery, store, listenbrainz, clock
 ):
     mbid = "0f5e4a5d-1d4c-4c0c-9a47-ffbd6c5a9f3b"
+    release, artists = (
+        "b84ee12a-09ef-421b-82de-0441a926375b",
+        [
+            "5b11f4ce-a62d-471e-81fc-a69a8278c7da",
+            "f27ec8db-af05-4f36-916e-3d57f91ecf5e",
+        ],
+    )
     play(store, album="Album", track_number=3, duration_s=200, mbid=mbid,
-         uri="spotify:track:x")  # fmt: skip
+         uri="spotify:track:x", release_mbid=release,
+         artist_mbids=" ".join(artists))  # fmt: skip
     run_until_idle(make_lb_delivery(), clock)
     body = submits(listenbrainz)[0].json()
     assert body["listen_type"] == "single"
@@ -84,6 +92,8 @@ def test_one_play_goes_as_a_single_listen_with_what_mopidy_knows(
     info = metadata["additional_info"]
     assert metadata["release_name"] == "Album"
     assert info["recording_mbid"] == mbid
+    assert info["release_mbid"] == release
+    assert info["artist_mbids"] == artists
     assert info["duration_ms"] == 200_000
     assert info["tracknumber"] == 3
     assert info["music_service"] == "spotify.com"

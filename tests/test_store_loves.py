@@ -8,7 +8,7 @@ import pytest
 
 from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.matching import key_parts
-from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, LocalMatch, Store
+from mopidy_mtscrobble.store import DB_FILENAME, LocalMatch, Store
 
 from .test_store import build_database_at_version
 
@@ -150,7 +150,11 @@ OLD_ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize("version", range(LOVES_VERSION, SCHEMA_VERSION))
+# Schema 6 gave each love action a state per destination: older ones had one.
+PER_DESTINATION_VERSION = 6
+
+
+@pytest.mark.parametrize("version", range(LOVES_VERSION, PER_DESTINATION_VERSION))
 def test_upgrade_keeps_every_love_action_in_its_state_for_lastfm(tmp_path, version):
     build_database_at_version(tmp_path / DB_FILENAME, version)
     db = sqlite3.connect(tmp_path / DB_FILENAME)

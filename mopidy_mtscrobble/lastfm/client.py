@@ -221,8 +221,8 @@ class LastfmClient:
         """A call whose success is a bare "ok": an answer that holds anything
         else is not its answer, so it is not taken as done (these calls may be
         made again safely)."""
-        doc = self._call(method, params, sign=True)
-        if any(n.nodeType == n.ELEMENT_NODE for n in doc.documentElement.childNodes):
+        root = self._call(method, params, sign=True).documentElement
+        if root is None or any(n.nodeType == n.ELEMENT_NODE for n in root.childNodes):
             raise AnswerLostError(
                 f"{self.network_name} answered {method} with something other "
                 "than its answer"

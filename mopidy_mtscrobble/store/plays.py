@@ -34,9 +34,11 @@ class Plays:
     INSERT = """
     INSERT INTO plays (
         artist, track, album, album_artist, track_number, duration_s, mbid,
+        release_mbid, artist_mbids,
         chosen_by_user, timestamp, uri, created_at
     ) VALUES (
         :artist, :track, :album, :album_artist, :track_number, :duration_s, :mbid,
+        :release_mbid, :artist_mbids,
         :chosen_by_user, :timestamp, :uri, :created_at
     )
     ON CONFLICT (timestamp, artist, track) DO NOTHING

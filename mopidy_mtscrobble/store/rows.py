@@ -30,6 +30,8 @@ class NewScrobble:
     mbid: str | None = None
     chosen_by_user: bool = True
     uri: str | None = None
+    release_mbid: str | None = None
+    artist_mbids: str | None = None  # space-separated, in the artists' order
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Scrobble:
     timestamp: int
     uri: str | None
     created_at: int  # when the play qualified
+    release_mbid: str | None
+    artist_mbids: str | None  # space-separated, in the artists' order
     destination: str
     state: str
     attempts: int

@@ -60,6 +60,8 @@ def play_of(entry: Scrobble, mopidy_version: str | None) -> Play:
         track_number=entry.track_number,
         duration_ms=entry.duration_s * 1000 if entry.duration_s else None,
         recording_mbid=entry.mbid,
+        release_mbid=entry.release_mbid,
+        artist_mbids=tuple((entry.artist_mbids or "").split()),
         uri=entry.uri,
         mopidy_version=mopidy_version,
     )

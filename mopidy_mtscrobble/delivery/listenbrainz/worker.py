@@ -232,7 +232,8 @@ class ListenBrainzDelivery(DeliveryThread):
             artist=track.artist or "", title=track.title or "",
             started_at=int(self._clock.wall()), album=track.album,
             track_number=track.track_number, duration_ms=track.length_ms,
-            recording_mbid=track.mbid, uri=track.uri,
+            recording_mbid=track.mbid, release_mbid=track.release_mbid,
+            artist_mbids=track.artist_mbids, uri=track.uri,
             mopidy_version=self._mopidy_version,
         )  # fmt: skip
         client = self.link.client()
