@@ -282,3 +282,21 @@ def test_actions_go_oldest_first_one_request_a_step(fake, store, sender):
         assert len(fake.requests) == sent
     assert sender.step() is None
     assert fake.feedback == {("alice", FOUND): 1}
+
+
+def test_an_unlove_never_overtakes_a_love_waiting_to_be_tried_again(
+    fake, store, sender, clock
+):
+    # Found by the fault campaign: the unlove went first, then the love was
+    # tried again, and the server showed loved what was last unloved.
+    love(store, mbid=KNOWN)
+    fake.inject(Fault("http", "feedback", status=503))
+    wait = sender.step()
+    assert wait > 0
+    store.loves.unlove([], ("Artist", "Title"), (LB,), NOW, KNOWN)
+    assert sender.step() == pytest.approx(wait, abs=1)  # none before the love
+    assert len(fake.requests_for("feedback")) == 1
+    clock.now += wait
+    run_until_idle(sender)
+    assert [r.json()["score"] for r in fake.requests_for("feedback")] == [1, 1, 0]
+    assert fake.feedback == {}

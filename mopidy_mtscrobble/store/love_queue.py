@@ -61,27 +61,35 @@ class LoveQueue:
         with self._db.write() as db:
             db.execute(self.CLEAR, (self.destination,))
 
-    DUE = """
-    SELECT * FROM love_queue
-    WHERE destination = ? AND state = 'pending'
-        AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+    PENDING = """
+    SELECT * FROM love_queue WHERE destination = ? AND state = 'pending'
     ORDER BY id LIMIT ?
     """
 
     def due(self, now_s: float, limit: int) -> list[LoveAction]:
-        """Pending actions whose time has come, oldest first."""
-        rows = self._db.read(self.DUE, (self.destination, int(now_s), limit))
-        return [from_row(LoveAction, r) for r in rows]
+        """The oldest pending actions, in order, up to the first whose time has
+        not come: one waiting to be tried again holds back those made after it,
+        so that a love and an unlove of one track never arrive swapped (found
+        by the fault campaign)."""
+        rows = self._db.read(self.PENDING, (self.destination, limit))
+        due = []
+        for row in rows:
+            action = from_row(LoveAction, row)
+            if action.next_attempt_at is not None and action.next_attempt_at > now_s:
+                break
+            due.append(action)
+        return due
 
     NEXT_DUE = """
-    SELECT min(coalesce(next_attempt_at, 0)) FROM love_deliveries
+    SELECT coalesce(next_attempt_at, 0) FROM love_deliveries
     WHERE destination = ? AND state = 'pending'
+    ORDER BY action_id LIMIT 1
     """
 
     def next_due_at(self) -> int | None:
-        """When the earliest pending action may be sent (0: now), None if none wait."""
-        value = self._db.read(self.NEXT_DUE, (self.destination,))[0][0]
-        return None if value is None else int(value)
+        """When the oldest pending action may be sent (0: now), None if none wait."""
+        rows = self._db.read(self.NEXT_DUE, (self.destination,))
+        return int(rows[0][0]) if rows else None
 
     SENT = """
     UPDATE love_deliveries SET state = 'sent', sent_at = ?, last_error = NULL,
