@@ -219,9 +219,11 @@ class ListenBrainzClient:
         body["score"] = score
         exchange = self._exchange("feedback")
         content = encode_json(body)
-        _, rate = self._request(
+        doc, rate = self._request(
             "POST", "feedback/recording-feedback", exchange, content=content
         )
+        if doc.get("status") != "ok":  # not its answer: not taken as done
+            raise unreadable(exchange, f"{self.server_name} did not say ok")
         return Done(rate)
 
     def lookup(self, artist: str, title: str, release: str | None = None) -> Match:
