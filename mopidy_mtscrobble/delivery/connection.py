@@ -32,7 +32,7 @@ from ..settings import OFF, Settings
 from ..timing import Clock
 from .logins import LoginFailure, Logins
 from .pacing import Pacing
-from .states import AWAITING_LOGIN, BLOCKED_STATES, TEXTS, State, Status
+from .states import AWAITING_LOGIN, BLOCKED_STATES, State, Status, say
 
 logger = logging.getLogger(__name__)
 
@@ -313,16 +313,8 @@ class Connection:
         if state == self.state:
             return
         self.state = state
-        said = TEXTS[state]
-        if said.level:
-            logger.log(
-                said.level,
-                said.log.format(
-                    network=self.settings.network_name,
-                    detail=detail or "check your login",
-                    error=self.last_error,
-                ),
-            )
+        say(state, self.settings.network_name, detail or "check your login",
+            self.last_error)  # fmt: skip
 
     def status(self) -> Status:
         mono = self.clock.monotonic()

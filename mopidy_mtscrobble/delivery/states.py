@@ -9,6 +9,8 @@ import logging
 
 from ..settings import Settings
 
+logger = logging.getLogger(__name__)
+
 
 class State(enum.StrEnum):
     NOT_CONFIGURED = "not configured"
@@ -168,3 +170,12 @@ def describe(
         detail=settings.credentials_problem() or "",
     )
     return said.connected, text
+
+
+def say(state: State, network: str, detail: str, error: str | None) -> None:
+    """Log what a change to `state` means, once, at its level (if any)."""
+    said = TEXTS[state]
+    if said.level:
+        logger.log(
+            said.level, said.log.format(network=network, detail=detail, error=error)
+        )

@@ -30,7 +30,7 @@ from ...probe import probe_target
 from ...timing import Clock
 from ..connection import REQUEST_ERROR_PAUSE_S, Verdict, network_level
 from ..pacing import Pacing
-from ..states import BLOCKED_STATES, TEXTS, State, Status
+from ..states import BLOCKED_STATES, State, Status, say
 
 logger = logging.getLogger(__name__)
 
@@ -215,14 +215,7 @@ class Link:
         if state == self.state:
             return
         self.state = state
-        said = TEXTS[state]
-        if said.level:
-            logger.log(
-                said.level,
-                said.log.format(
-                    network=self.name, detail=detail, error=self.last_error
-                ),
-            )
+        say(state, self.name, detail, self.last_error)
 
     def status(self) -> Status:
         mono = self.clock.monotonic()
