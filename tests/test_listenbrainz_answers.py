@@ -131,6 +131,8 @@ def test_a_server_that_echoes_the_token_does_not_get_it_into_our_text():
         ({"X-RateLimit-Remaining": "-1", "X-RateLimit-Reset-In": "9999999"},
          RateLimit(None, None, 3600.0)),
         ({"X-RateLimit-Limit": "٣"}, None),
+        ({"Retry-After": "12"}, RateLimit(None, None, 12.0)),  # a proxy's
+        ({"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}, None),
         ({}, None),
     ],
 )  # fmt: skip

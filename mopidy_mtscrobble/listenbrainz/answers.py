@@ -71,6 +71,10 @@ class RateLimit:
         if reset_in is None:
             reset_at = _number(headers.get("X-RateLimit-Reset"))
             reset_in = None if reset_at is None else max(0, reset_at - int(now))
+        if reset_in is None:
+            # ListenBrainz sends none, but a proxy in front of a self-hosted
+            # server may (its seconds form).
+            reset_in = _number(headers.get("Retry-After"))
         if limit is None and remaining is None and reset_in is None:
             return None
         wait = None if reset_in is None else min(float(reset_in), MAX_WAIT_S)
