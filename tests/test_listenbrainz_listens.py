@@ -178,7 +178,9 @@ def test_a_listen_not_fitted_cannot_be_batched():
 
 texts = st.one_of(
     st.text(max_size=40),
-    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=40),
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40
+    ),  # UTF-8 text (Debian 12's hypothesis has no codec=)
     st.sampled_from(["", " ", "\x00", "\ud800x", "a\x00b", "\ufeff", '"\\', "\n"]),
     st.text(max_size=8).map(lambda t: t * 3000),
 )

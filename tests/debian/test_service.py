@@ -30,6 +30,12 @@ PIP_ADDS = {
     "trixie": {"mopidy_mtscrobble", "pylast"},
 }
 DEBIAN_PYLAST = {"bookworm": "4.1.0", "trixie": "5.3.0"}
+# What Mopidy names first when only Debian's packages are there: on Debian 12
+# its httpx (0.23) is too old as well, and that is checked first.
+FIRST_UNMET = {
+    "bookworm": "httpx>=0.26 required, but found httpx 0.23.3",
+    "trixie": "pylast<7.1,>=6.0 required, but found pylast 5.3.0",
+}
 DATA_DIR = "/var/lib/mopidy/mtscrobble"
 UNIT_TEST_PACKAGES = ("python3-pytest", "python3-hypothesis", "python3-trustme")
 UNIT_SUITE_TIMEOUT_S = 900
@@ -247,10 +253,7 @@ def test_debians_own_pylast_is_reported_by_mopidy(suite, roots, wheel, tmp_path)
     said = status.stdout + status.stderr
     assert "Traceback" not in deps.stdout + deps.stderr + said
     assert f"pylast: {DEBIAN_PYLAST[suite]}" in deps.stdout
-    assert (
-        "Disabled extension mtscrobble: pylast<7.1,>=6.0 required, "
-        f"but found pylast {DEBIAN_PYLAST[suite]}"
-    ) in said
+    assert f"Disabled extension mtscrobble: {FIRST_UNMET[suite]}" in said
     assert "Unable to run command provided by disabled extension" in said
     assert status.returncode == 1
 
