@@ -18,7 +18,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from harness import logged_in_delivery, print_table
 
 from mopidy_mtscrobble.kinds import PLAYCOUNTS
-from mopidy_mtscrobble.lastfm import TOP_TRACKS_PAGE_SIZE
+from mopidy_mtscrobble.lastfm.client import SONGS_PAGE_SIZE
 from mopidy_mtscrobble.store import Store
 from tests.fake_lastfm import FakeLastfm
 from tests.fake_lastfm.server import RATE_LIMIT_REQUESTS
@@ -48,7 +48,7 @@ def run(count: int) -> int:
     pages = len(server.requests_for("user.getTopTracks"))
     requests = len(server.requests)
     errors_29 = sum(1 for r in server.requests if r.outcome == "error 29")
-    floor_s = -(-count // TOP_TRACKS_PAGE_SIZE) / RATE_LIMIT_REQUESTS
+    floor_s = -(-count // SONGS_PAGE_SIZE) / RATE_LIMIT_REQUESTS
     rows = [
         ("distinct tracks on the server", f"{count:,}"),
         ("songs stored", f"{stored:,}"),
