@@ -10,10 +10,16 @@ import sys
 import pytest
 
 BENCH = pathlib.Path(__file__).parent.parent / "bench"
+NAMES = sorted(path.stem for path in BENCH.glob("bench_*.py"))
 
 
-@pytest.mark.parametrize("path", sorted(BENCH.glob("bench_*.py")), ids=lambda p: p.stem)
-def test_each_benchmark_imports(path, monkeypatch):
+def test_the_benchmarks_are_there():
+    assert len(NAMES) >= 6, f"no benchmarks found in {BENCH}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_benchmark_imports(name, monkeypatch):
+    path = BENCH / f"{name}.py"
     monkeypatch.syspath_prepend(str(BENCH))
     spec = importlib.util.spec_from_file_location(f"_bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)

@@ -272,7 +272,7 @@ def test_the_unit_suite_passes_under_debians_mopidy(roots, wheel, tmp_path):
             source = system.file("/work/src")
             source.mkdir(parents=True)
             skip = shutil.ignore_patterns("__pycache__")
-            for part in ("tests", "scripts"):
+            for part in ("tests", "scripts", "bench"):
                 shutil.copytree(REPO / part, source / part, ignore=skip)
             shutil.copy(REPO / "pyproject.toml", source)
             command = (
