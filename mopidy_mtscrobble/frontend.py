@@ -221,18 +221,22 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     @_guarded
     def track_playback_paused(self, tl_track: Any, time_position: int) -> None:
+        self._take_up(tl_track, time_position)
         self._handle(
             self._listening.paused(time_position, self._clock.monotonic()), "paused"
         )
 
     @_guarded
     def track_playback_resumed(self, tl_track: Any, time_position: int) -> None:
+        if self._take_up(tl_track, time_position):
+            self._announce(self._listening.play)
         self._handle(
             self._listening.resumed(time_position, self._clock.monotonic()), "resumed"
         )
 
     @_guarded
     def track_playback_ended(self, tl_track: Any, time_position: int) -> None:
+        self._take_up(tl_track, time_position, at_end=True)
         self._handle(
             self._listening.ended(time_position, self._clock.monotonic()), "ended"
         )
@@ -341,6 +345,22 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         return self._save_timer is not None
 
     # Internals.
+
+    def _take_up(self, tl_track: Any, position_ms: int, at_end: bool = False) -> bool:
+        """Follow a play whose start Mopidy did not announce (see
+        Listening.take_up); True if it was one."""
+        model = getattr(tl_track, "track", None)
+        if model is None:
+            return False
+        track = track_from_model(model)
+        if not self._listening.unseen(track, at_end):
+            return False
+        now = self._clock
+        self._handle(
+            self._listening.take_up(track, position_ms, now.wall(), now.monotonic()),
+            "taken up",
+        )
+        return True
 
     def _handle(self, qualified: Play | None, event: str) -> None:
         if qualified is not None:

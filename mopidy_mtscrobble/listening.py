@@ -142,6 +142,10 @@ class Listening:
         self.play: Play | None = None
         self._stream: Track | None = None  # the stream whose titles become plays
         self._paused = False
+        # The track of the play that ended last, until another play starts:
+        # Mopidy says a track ended after saying playback stopped, and again
+        # (at position 0) when playback starts after a stop.
+        self._ended_uri: str | None = None
 
     # Events. Each returns the play that has just qualified, if any (at most once
     # per play), so the caller can commit it at once.
@@ -149,6 +153,7 @@ class Listening:
     def started(self, track: Track, wall_s: float, mono_s: float) -> Play | None:
         self._finish(mono_s, None)
         self._paused = False
+        self._ended_uri = None
         if track.is_stream:
             self._stream = track
         else:
@@ -156,6 +161,50 @@ class Listening:
         self.play = self._new_play(track, wall_s, chosen_by_user=True)
         self.play.open_stretch(mono_s, 0)
         return None
+
+    def unseen(self, track: Track, at_end: bool = False) -> bool:
+        """Whether `track`, named by a pause, resume or end (`at_end`), is
+        playing without Mopidy having said it started (see `take_up`).
+
+        A lost start of the track that has just ended (a repeat) cannot be told
+        from Mopidy's own repeated end events: taken up at a pause or resume,
+        not at its end."""
+        if self.play is None:
+            return not at_end or track.uri != self._ended_uri
+        # An end of another track while one plays: a late end, never a start.
+        current = self._stream or self.play.track
+        return not at_end and current.uri != track.uri
+
+    def take_up(
+        self, track: Track, position_ms: int | None, wall_s: float, mono_s: float
+    ) -> Play | None:
+        """A play Mopidy never said started, first seen at `position_ms` (at its
+        pause, resume or end): taken up as heard from its start to there.
+
+        Mopidy 3.4 sends an event to its listeners in turn without a try around
+        each, so one listener raising (Mopidy-MPD did, on a closing client)
+        keeps the event from the listeners after it. Whatever was in progress
+        ends where the new track began.
+        """
+        position_ms = max(0, position_ms or 0)
+        qualified = self._finish(mono_s - position_ms / 1000, None)
+        self._paused = False
+        self._ended_uri = None
+        self._stream = track if track.is_stream else None
+        self.play = self._new_play(
+            track, wall_s - position_ms / 1000, chosen_by_user=True
+        )
+        logger.debug(
+            "Taking up %s at %.1f s: Mopidy did not say it started",
+            _describe(track),
+            position_ms / 1000,
+        )
+        if not track.is_stream:
+            self.play.listened_ms = float(position_ms)
+            if track.length_ms:
+                self.play.listened_ms = min(self.play.listened_ms, track.length_ms)
+        self.play.open_stretch(mono_s, position_ms)
+        return qualified
 
     def paused(self, position_ms: int | None, mono_s: float) -> Play | None:
         if self.play is None or self._paused:
@@ -183,6 +232,10 @@ class Listening:
         return self._check()
 
     def ended(self, position_ms: int | None, mono_s: float) -> Play | None:
+        """The play ended: at `position_ms` (Mopidy's track_playback_ended), or
+        where it was (None: playback stopped, or Mopidy is stopping)."""
+        if self.play is not None:
+            self._ended_uri = (self._stream or self.play.track).uri
         return self._finish(mono_s, position_ms)
 
     def stream_title(self, title: str, wall_s: float, mono_s: float) -> Play | None:

@@ -6,6 +6,7 @@ import sqlite3
 
 import pykka
 import pytest
+from mopidy.models import TlTrack
 
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
@@ -464,3 +465,39 @@ def test_a_play_is_queued_for_listenbrainz_alone_when_network_is_off(harness, tm
         assert store.queue_to("lb").counts()["pending"] == 1
     finally:
         store.close()
+
+
+def test_a_play_whose_start_mopidy_did_not_announce_is_taken_up_at_its_pause(
+    harness, tmp_path
+):
+    """Mopidy 3.4 loses an event for us when a listener before us raises on it."""
+    player = harness()
+    tl_track = TlTrack(tlid=1, track=TRACKS[0])
+    player.clock.advance(120)
+    player.frontend.track_playback_paused(tl_track, 120_000).get()
+    player.clock.advance(600)
+    player.frontend.track_playback_resumed(tl_track, 120_000).get()
+    player.clock.advance(60)
+    player.frontend.playback_state_changed("playing", "stopped").get()
+    player.frontend.track_playback_ended(tl_track, 180_000).get()
+    [row] = rows(tmp_path)
+    assert (row["track"], row["timestamp"]) == ("Song", int(START_WALL))
+
+
+def test_a_track_ended_after_playback_stopped_is_not_queued_twice(harness, tmp_path):
+    player = harness()
+    player.play("dummy:song")
+    player.advance(200)
+    player.stop()  # state "stopped" first, then which track ended
+    player.frontend.track_playback_ended(
+        TlTrack(tlid=1, track=TRACKS[0]), 200_000
+    ).get()
+    assert [r["track"] for r in rows(tmp_path)] == ["Song"]
+
+
+def test_a_play_first_seen_resuming_is_announced_as_now_playing(harness):
+    player = harness()
+    tl_track = TlTrack(tlid=1, track=TRACKS[1])
+    player.frontend.track_playback_resumed(tl_track, 10_000).get()
+    assert [t.uri for t in player.delivery.now_playing_tracks] == ["dummy:other"]
+    assert player.frontend.listening().get()["listened_s"] == 10.0
