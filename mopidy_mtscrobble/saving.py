@@ -16,9 +16,11 @@ import pathlib
 import random
 from collections.abc import Callable, Collection
 
+from . import sending
 from .backoff import Backoff
 from .errors import StorageError
 from .listening import Play
+from .sending import Sending
 from .store import NewScrobble, Store
 from .timing import Clock
 
@@ -73,6 +75,7 @@ class PlaySaver:
         destinations: Collection[str],
         retry_later: Callable[[float], None],
         saved: Callable[[], None],
+        sending: Sending | None = None,
     ) -> None:
         """Each play is queued for `destinations`. `retry_later(seconds)`: have
         `retry()` called then (on this thread); `saved()`: plays went into the
@@ -84,6 +87,7 @@ class PlaySaver:
         self._destinations = tuple(destinations)
         self._retry_later = retry_later
         self._saved = saved
+        self._sending = sending or Sending()
         self.store: Store | None = None
         self.waiting: list[Waiting] = []
         self._retry_at_s = 0.0
@@ -129,9 +133,10 @@ class PlaySaver:
     def _save_one(self, waiting: Waiting) -> bool | None:
         """Whether the play was saved; None when the database cannot take plays
         now (the others wait too)."""
-        scrobble = waiting.scrobble
         assert self.store is not None
+        scrobble = waiting.scrobble
         try:
+            scrobble = self._as_sent(scrobble, self.store)
             scrobble_id = self.store.plays.enqueue(
                 scrobble,
                 self._destinations,
@@ -151,10 +156,31 @@ class PlaySaver:
             )
             return False
         self.waiting.remove(waiting)
+        names = sending.sent(scrobble)
         logger.info(
-            "Queued scrobble #%d: %s - %s", scrobble_id, scrobble.artist, scrobble.track
-        )
+            "Queued scrobble #%d: %s - %s%s",
+            scrobble_id,
+            names.artist,
+            names.track,
+            "" if names == sending.heard(scrobble) else
+            f" (heard as {scrobble.artist} - {scrobble.track})",
+        )  # fmt: skip
         return True
+
+    def _as_sent(self, scrobble: NewScrobble, store: Store) -> NewScrobble:
+        """`scrobble` with the names it is sent with; as heard if that fails
+        (a play is never held back by what decides its names)."""
+        try:
+            return self._sending.apply(scrobble, store)
+        except StorageError:
+            raise  # the database cannot be read now: the play waits
+        except Exception as exc:
+            self._report(
+                exc,
+                f"Could not decide the names to send {scrobble.artist} - "
+                f"{scrobble.track} with; it is queued as heard.",
+            )
+            return scrobble
 
     def _failed(self, exc: StorageError | None) -> None:
         """The database cannot take plays now: try again on a timer."""

@@ -35,11 +35,13 @@ class Plays:
     INSERT INTO plays (
         artist, track, album, album_artist, track_number, duration_s, mbid,
         release_mbid, artist_mbids,
-        chosen_by_user, timestamp, uri, created_at
+        chosen_by_user, timestamp, uri, created_at,
+        sent_artist, sent_track, sent_album, sent_album_artist
     ) VALUES (
         :artist, :track, :album, :album_artist, :track_number, :duration_s, :mbid,
         :release_mbid, :artist_mbids,
-        :chosen_by_user, :timestamp, :uri, :created_at
+        :chosen_by_user, :timestamp, :uri, :created_at,
+        :sent_artist, :sent_track, :sent_album, :sent_album_artist
     )
     ON CONFLICT (timestamp, artist, track) DO NOTHING
     """

@@ -32,6 +32,12 @@ class NewScrobble:
     uri: str | None = None
     release_mbid: str | None = None
     artist_mbids: str | None = None  # space-separated, in the artists' order
+    # What is sent instead of what was heard (see `sending`); None: as heard,
+    # "" for an album or album artist: none.
+    sent_artist: str | None = None
+    sent_track: str | None = None
+    sent_album: str | None = None
+    sent_album_artist: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +67,11 @@ class Scrobble:
     in_flight_at: int | None
     queued_at: int  # for this destination
     sent_at: int | None
+    # The names it was heard with (`artist`, `track`, ... are those sent).
+    heard_artist: str | None = None
+    heard_track: str | None = None
+    heard_album: str | None = None
+    heard_album_artist: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
