@@ -60,3 +60,20 @@ def test_steps_run_in_order_each_on_what_the_one_before_left():
     scrobble = Sending([first, second]).apply(heard(), None)
     assert sending.sent(scrobble) == Names("Band 1 2", heard().track,
                                            "Album (Deluxe)", "Band")  # fmt: skip
+
+
+def test_names_change_only_while_no_destination_has_the_play_in_flight_or_sent(
+    tmp_path,
+):
+    store = Store.open(tmp_path, NOW)
+    play_id = store.plays.enqueue(heard(), ["lastfm", "lb"], NOW)
+    names = Names("Band", "Song", None, "Band")
+    columns = sending.sent_columns(sending.heard(heard()), names)
+    assert store.plays.set_sent_names(play_id, columns)
+    assert [(e.track, e.album) for e in store.queue.due(NOW, 10)] == [("Song", None)]
+    store.queue_to("lb").mark_in_flight([play_id], NOW)
+    undo = sending.sent_columns(sending.heard(heard()), sending.heard(heard()))
+    assert not store.plays.set_sent_names(play_id, undo)
+    assert not store.plays.set_sent_names(play_id + 1, undo)
+    assert store.queue.get(play_id).track == "Song"
+    store.close()

@@ -52,22 +52,28 @@ def sent(scrobble: NewScrobble) -> Names:
     )
 
 
-def with_sent(scrobble: NewScrobble, names: Names) -> NewScrobble:
-    """`scrobble` to be sent as `names`: sent_* set where they differ from
-    what was heard, None where they do not."""
-
-    def differs(name: str) -> str | None:
+def sent_columns(heard_names: Names, names: Names) -> dict[str, str | None]:
+    """The `sent_*` values that send a play heard as `heard_names` as `names`:
+    None where a name is as heard, '' for an album (artist) sent as none."""
+    columns: dict[str, str | None] = {}
+    for name in NAMES:
         value: str | None = getattr(names, name)
-        if value == getattr(scrobble, name):
-            return None
-        return "" if value is None else value
+        if value == getattr(heard_names, name):
+            columns[f"sent_{name}"] = None
+        else:
+            columns[f"sent_{name}"] = "" if value is None else value
+    return columns
 
+
+def with_sent(scrobble: NewScrobble, names: Names) -> NewScrobble:
+    """`scrobble` to be sent as `names`."""
+    columns = sent_columns(heard(scrobble), names)
     return dataclasses.replace(
         scrobble,
-        sent_artist=differs("artist"),
-        sent_track=differs("track"),
-        sent_album=differs("album"),
-        sent_album_artist=differs("album_artist"),
+        sent_artist=columns["sent_artist"],
+        sent_track=columns["sent_track"],
+        sent_album=columns["sent_album"],
+        sent_album_artist=columns["sent_album_artist"],
     )
 
 

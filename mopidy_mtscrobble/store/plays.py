@@ -18,6 +18,7 @@ from .database import Database
 from .rows import NewScrobble, Scrobble, from_row
 
 STATES = ("pending", "in_flight", "sent", "rejected")
+SENT_COLUMNS = ("sent_artist", "sent_track", "sent_album", "sent_album_artist")
 SECONDS_PER_DAY = 86_400
 # A replay at the very second of an earlier play moves on by at most this much.
 MAX_TIMESTAMP_SHIFTS = 60
@@ -103,6 +104,31 @@ class Plays:
         Returns how many were queued."""
         with self._db.write() as db:
             return int(db.execute(self.RESEND, (to, int(now_s), int(since_s))).rowcount)
+
+    # A play's names may change (an edit, a correction applied to what waits)
+    # only while no destination has it in flight or sent: what a destination
+    # got, or may have got, is never told apart from what it is sent later.
+    UNSENT = """
+    NOT EXISTS (
+        SELECT 1 FROM deliveries AS d
+        WHERE d.play_id = plays.id AND d.state IN ('in_flight', 'sent')
+    )
+    """
+    SET_SENT = f"""
+    UPDATE plays SET
+        sent_artist = :sent_artist, sent_track = :sent_track,
+        sent_album = :sent_album, sent_album_artist = :sent_album_artist
+    WHERE id = :id AND {UNSENT}
+    """
+
+    def set_sent_names(self, play_id: int, sent: dict[str, str | None]) -> bool:
+        """Send play `play_id` with other names (`sent_*` values, as
+        `sending.sent_columns` gives them); False if a destination has it in
+        flight or sent already (or there is no such play)."""
+        values = {key: sent.get(key) for key in SENT_COLUMNS}
+        values = {k: encodable(v) if v is not None else None for k, v in values.items()}
+        with self._db.write() as db:
+            return bool(db.execute(self.SET_SENT, {**values, "id": play_id}).rowcount)
 
     PRUNE = """
     DELETE FROM plays
