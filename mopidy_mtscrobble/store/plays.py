@@ -114,7 +114,7 @@ class Plays:
         WHERE d.play_id = plays.id AND d.state IN ('in_flight', 'sent')
     )
     """
-    SET_SENT = f"""
+    SET_SENT = f"""  # noqa: S608 - constants only
     UPDATE plays SET
         sent_artist = :sent_artist, sent_track = :sent_track,
         sent_album = :sent_album, sent_album_artist = :sent_album_artist
