@@ -114,12 +114,12 @@ class Plays:
         WHERE d.play_id = plays.id AND d.state IN ('in_flight', 'sent')
     )
     """
-    SET_SENT = f"""  # noqa: S608 - constants only
+    SET_SENT = f"""
     UPDATE plays SET
         sent_artist = :sent_artist, sent_track = :sent_track,
         sent_album = :sent_album, sent_album_artist = :sent_album_artist
     WHERE id = :id AND {UNSENT}
-    """
+    """  # noqa: S608 - constants only
 
     def set_sent_names(self, play_id: int, sent: dict[str, str | None]) -> bool:
         """Send play `play_id` with other names (`sent_*` values, as
