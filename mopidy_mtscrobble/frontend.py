@@ -33,6 +33,8 @@ from .sanitize import (
     clean_text,
 )
 from .saving import PlaySaver, scrobble_from_play
+from .sending import Sending
+from .sending.corrections import correct
 from .settings import Settings
 from .store import Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
@@ -146,6 +148,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.settings.destinations,
             retry_later=self._schedule_save_retry,
             saved=self._queue_changed,
+            sending=Sending([correct]),
         )
         # Only here, before anything else has it open, may a damaged database
         # be moved aside.

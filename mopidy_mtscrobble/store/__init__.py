@@ -11,6 +11,7 @@ import pathlib
 from typing import Any
 
 from ..destinations import LASTFM
+from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .jobs import ImportJobs
 from .love_queue import LoveQueue
@@ -30,10 +31,26 @@ from .rows import (
 from .songs import Songs
 
 __all__ = [
-    "DB_FILENAME", "LOCK_WAIT_SECONDS", "SCHEMA_VERSION", "STATES", "Database",
-    "DestinationQueue", "Job", "LocalMatch", "LoveAction", "LoveQueue", "Loved",
+    "DB_FILENAME",
+    "LOCK_WAIT_SECONDS",
+    "SCHEMA_VERSION",
+    "STATES",
+    "Correction",
+    "CorrectionError",
+    "Corrections",
+    "Database",
+    "DestinationQueue",
+    "Job",
+    "LocalMatch",
+    "LoveAction",
+    "LoveQueue",
+    "Loved",
     "NewScrobble",
-    "Plays", "Scrobble", "Song", "SongEntry", "Store",
+    "Plays",
+    "Scrobble",
+    "Song",
+    "SongEntry",
+    "Store",
 ]  # fmt: skip
 
 
@@ -83,6 +100,7 @@ class Store:
         self.songs = Songs(db)
         self.jobs = ImportJobs(db)
         self.delivery_status = DeliveryStatus(db)
+        self.corrections = Corrections(db, self.plays)
 
     @classmethod
     def open(

@@ -24,6 +24,13 @@ SECONDS_PER_DAY = 86_400
 MAX_TIMESTAMP_SHIFTS = 60
 # SQLite keeps integers in 64 bits; a value from a misbehaving backend may not fit.
 MAX_SQLITE_INT = 2**63 - 1
+# A play no destination has in flight or sent: its names may still change.
+UNSENT_PLAY = """
+NOT EXISTS (
+    SELECT 1 FROM deliveries AS d
+    WHERE d.play_id = plays.id AND d.state IN ('in_flight', 'sent')
+)
+"""
 
 
 class Plays:
@@ -108,12 +115,7 @@ class Plays:
     # A play's names may change (an edit, a correction applied to what waits)
     # only while no destination has it in flight or sent: what a destination
     # got, or may have got, is never told apart from what it is sent later.
-    UNSENT = """
-    NOT EXISTS (
-        SELECT 1 FROM deliveries AS d
-        WHERE d.play_id = plays.id AND d.state IN ('in_flight', 'sent')
-    )
-    """
+    UNSENT = UNSENT_PLAY
     SET_SENT = f"""
     UPDATE plays SET
         sent_artist = :sent_artist, sent_track = :sent_track,
