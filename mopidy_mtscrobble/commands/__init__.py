@@ -1,7 +1,7 @@
 """The `mopidy mtscrobble ...` commands.
 
 login, logout, status, queue, retry, resend, import-loved, sync-playcounts, love,
-unlove.
+unlove, correct.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from ..compat import Subcommand
 from ..compat import build_command as build
 from ..kinds import KINDS
 from .account import LOGIN_POLL_S, login, logout
+from .corrections import ARGUMENTS as CORRECT_ARGUMENTS
+from .corrections import correct
 from .imports import import_command, love_command
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
 from .resend import DATE_FORMATS, resend
@@ -100,6 +102,13 @@ SUBCOMMANDS = (
         help="Unlove the current track, or the track with the given URI.",
         run=love_command(love=False),
         arguments=((("uri",), {"nargs": "?", "help": "a track URI"}),),
+    ),
+    Subcommand(
+        name="correct",
+        help="Saved corrections: always send an artist, track or album as "
+        "other names (add, list, edit ID, delete ID).",
+        run=correct,
+        arguments=CORRECT_ARGUMENTS,
     ),
 )
 
