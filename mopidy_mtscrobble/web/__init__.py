@@ -19,6 +19,7 @@ from .api import (
     UnloveHandler,
 )
 from .base import Context, origin_allowed
+from .corrections import CorrectionHandler, CorrectionsHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
@@ -43,6 +44,8 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/love", LoveHandler, given),
         (r"/api/unlove", UnloveHandler, given),
         (r"/api/track", TrackHandler, given),
+        (r"/api/corrections", CorrectionsHandler, given),
+        (r"/api/corrections/([0-9]{1,10})", CorrectionHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (
             r"/(.*)",

@@ -206,6 +206,8 @@ class JsonHandler(SecureHandler):
 
     SUPPORTED_METHODS = ("GET", "POST", "OPTIONS", "HEAD")
     guarded_methods: frozenset[str] = frozenset({"POST"})
+    # What the CORS preflight says an allowed origin may send.
+    allowed_methods = "GET, POST, OPTIONS"
 
     def initialize(self, context: Context) -> None:
         self.context = context
@@ -270,7 +272,7 @@ class JsonHandler(SecureHandler):
                 raise RequestRefused(f"Access denied for origin {cap(origin)}", 403)
             self.set_header("Access-Control-Allow-Origin", origin)
         self.set_header("Access-Control-Allow-Headers", "Content-Type")
-        self.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.set_header("Access-Control-Allow-Methods", self.allowed_methods)
         self.set_header("Access-Control-Max-Age", "600")
         self.set_status(204)
         self.finish()
