@@ -31,7 +31,7 @@ function message(text) {
 async function call(method, path, body) {
   // Like Mopidy's JSON-RPC, the API wants this type on what makes it work.
   const options = { method, headers: { "Content-Type": "application/json" } };
-  if (method === "POST") {
+  if (method === "POST" || method === "PUT") {
     options.body = JSON.stringify(body || {});
   }
   const answer = await fetch(path, options);
@@ -181,7 +181,7 @@ function renderRecent(scrobbles) {
     const details = document.createElement("span");
     details.className = "muted";
     details.textContent = short(` ${when(entry.timestamp)}${entry.reason ? ` (${entry.reason})` : ""}`);
-    item.append(name, state, details);
+    item.append(name, state, details, editButton(entry));
     item.dataset.state = entry.state;
     return item;
   });
@@ -250,5 +250,168 @@ button("connect", async () => {
   return "Opening the authorization page…";
 });
 
+// Saved corrections: listed, edited and deleted here, and made from an entry
+// of the recent scrobbles (Edit, with "remember for next time").
+const CORRECTION_NAMES = ["artist", "track", "album"];
+let editedCorrection = null; // the id the form changes, or null: a new one
+let editedEntry = null; // the scrobble the form was opened on, or null
+
+function smallButton(text, action) {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.className = "small";
+  node.textContent = text;
+  node.addEventListener("click", action);
+  return node;
+}
+
+function describeNames(values) {
+  return CORRECTION_NAMES.filter((n) => values[n] !== null && values[n] !== undefined)
+    .map((n) => `${n} “${values[n]}”`)
+    .join(", ");
+}
+
+function renderCorrections(corrections) {
+  const items = corrections.map((found) => {
+    const item = document.createElement("li");
+    const text = document.createElement("span");
+    const matched = describeNames({
+      artist: found.match_artist, track: found.match_track, album: found.match_album,
+    });
+    text.textContent = short(`${matched} → ${describeNames(found)}`);
+    item.dataset.id = found.id;
+    item.append(
+      text,
+      smallButton("Edit", () => openCorrectionForm(found, null)),
+      smallButton("Delete", () => deleteCorrection(found)),
+    );
+    return item;
+  });
+  if (!items.length) {
+    const empty = document.createElement("li");
+    empty.textContent = "No corrections.";
+    items.push(empty);
+  }
+  $("corrections").replaceChildren(...items);
+}
+
+async function refreshCorrections() {
+  try {
+    renderCorrections((await call("GET", "api/corrections")).corrections);
+  } catch (error) {
+    message(error.message);
+  }
+}
+
+function editButton(entry) {
+  return smallButton("Edit", () => openCorrectionForm(null, entry));
+}
+
+function openCorrectionForm(found, entry) {
+  editedCorrection = found ? found.id : null;
+  editedEntry = entry;
+  for (const name of CORRECTION_NAMES) {
+    const matched = found ? found[`match_${name}`] : entry ? entry[name] : null;
+    const sent = found ? found[name] : entry ? entry[name] : null;
+    $(`match-${name}`).value = matched ?? "";
+    $(`to-${name}`).value = sent ?? "";
+  }
+  // From an entry: the names it is sent with, to change in "send it as".
+  $("correction-legend").textContent = entry ? "This scrobble is" : "When a play is";
+  show("correction-remember-label", Boolean(entry));
+  $("correction-remember").checked = true;
+  show("correction-form", true);
+  $("to-artist").focus();
+}
+
+function closeCorrectionForm() {
+  editedCorrection = null;
+  editedEntry = null;
+  show("correction-form", false);
+}
+
+function formValues() {
+  const value = (id) => $(id).value.trim() || null;
+  const values = {};
+  for (const name of CORRECTION_NAMES) {
+    values[`match_${name}`] = value(`match-${name}`);
+    values[name] = value(`to-${name}`);
+  }
+  return values;
+}
+
+// From an entry, a correction matches the artist, and the track or album
+// only when that is what changed; names left as they were stay unchanged.
+function correctionFromEntry(values) {
+  const changed = (name) => values[name] !== values[`match_${name}`];
+  const correction = { match_artist: values.match_artist };
+  for (const name of CORRECTION_NAMES) {
+    correction[name] = changed(name) ? values[name] : null;
+  }
+  if (changed("track")) {
+    correction.match_track = values.match_track;
+  } else if (changed("album")) {
+    correction.match_album = values.match_album;
+  }
+  return correction;
+}
+
+// The one-off edit of a queued entry (not remembered) belongs to the editable
+// queue; until it is connected, the page says so and changes nothing.
+async function editQueuedEntryOnce(entry, values) {
+  throw new Error(
+    "Editing only this scrobble is not available yet: tick “Remember for next time” to save a correction."
+  );
+}
+
+async function saveCorrection() {
+  const values = formValues();
+  if (editedEntry && !$("correction-remember").checked) {
+    return editQueuedEntryOnce(editedEntry, values);
+  }
+  if (editedEntry) {
+    const body = { ...correctionFromEntry(values), apply_waiting: true };
+    const answer = await call("POST", "api/corrections", body);
+    return `Saved the correction; ${answer.applied} waiting scrobble(s) corrected.`;
+  }
+  if (editedCorrection !== null) {
+    await call("PUT", `api/corrections/${editedCorrection}`, values);
+    return "Changed the correction.";
+  }
+  await call("POST", "api/corrections", values);
+  return "Saved the correction.";
+}
+
+async function deleteCorrection(found) {
+  if (!window.confirm(`Delete the correction of ${found.match_artist}?`)) {
+    return;
+  }
+  try {
+    await call("DELETE", `api/corrections/${found.id}`);
+    message("Deleted the correction.");
+  } catch (error) {
+    message(error.message);
+  }
+  refreshCorrections();
+}
+
+$("correction-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("correction-save").disabled = true;
+  try {
+    message(await saveCorrection());
+    closeCorrectionForm();
+  } catch (error) {
+    message(error.message);
+  } finally {
+    $("correction-save").disabled = false;
+    refreshCorrections();
+    refresh();
+  }
+});
+$("correction-cancel").addEventListener("click", closeCorrectionForm);
+$("correction-new").addEventListener("click", () => openCorrectionForm(null, null));
+
+refreshCorrections();
 refresh();
 setInterval(refresh, REFRESH_MS);
