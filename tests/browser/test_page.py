@@ -279,3 +279,43 @@ def test_each_destination_has_its_line_and_no_token_reaches_the_page(
         assert len(listenbrainz.state()["listens"]) == 1
     finally:
         listenbrainz.stop()
+
+
+def test_corrections_are_made_from_the_page_and_from_a_recent_scrobble(
+    page, mopidy, lastfm
+):
+    expect(page.locator("#connection")).to_have_text(
+        re.compile("connected as alice"), timeout=WAIT_MS
+    )
+    expect(page.locator("#corrections li")).to_have_text(["No corrections."])
+    page.click("#correction-new")
+    page.fill("#match-artist", "  TESTER ")
+    page.fill("#to-artist", "The Tester")
+    page.click("#correction-save")
+    expect(page.locator("#message")).to_have_text("Saved the correction.")
+    expect(page.locator("#corrections li")).to_have_text(
+        ["artist \u201cTESTER\u201d \u2192 artist \u201cThe Tester\u201dEditDelete"]
+    )
+    # The running Mopidy sends the next play as the correction says.
+    play(mopidy)
+    entry = page.locator("#recent li").first
+    expect(entry).to_contain_text(f"The Tester \u2013 {EVIL_TITLE}", timeout=WAIT_MS)
+    expect(entry).to_have_attribute("data-state", "scrobbled", timeout=WAIT_MS)
+    assert [s["artist"] for s in lastfm.state()["scrobbles"]] == ["The Tester"]
+    # Edit on the entry: without "remember", the one-off edit is not there yet.
+    entry.get_by_role("button", name="Edit").click()
+    expect(page.locator("#to-artist")).to_have_value("The Tester")
+    page.fill("#to-track", "Renamed")
+    page.uncheck("#correction-remember")
+    page.click("#correction-save")
+    expect(page.locator("#message")).to_contain_text("not available yet")
+    page.check("#correction-remember")
+    page.click("#correction-save")
+    expect(page.locator("#message")).to_have_text(
+        "Saved the correction; 0 waiting scrobble(s) corrected."
+    )
+    expect(page.locator("#correction-form")).to_be_hidden()
+    expect(page.locator("#corrections li")).to_have_count(2)
+    expect(page.locator("#corrections")).to_contain_text("track \u201cRenamed\u201d")
+    page.screenshot(path=str(SCREENSHOTS / "corrections.png"), full_page=True)
+    assert page.dialogs == []
