@@ -5,9 +5,10 @@
 - `first`: its first artist, in the order Mopidy keeps them (see README:
   Mopidy 3 and 4 keep a set, so "first" is the first in alphabetical order).
 
-A "Various Artists" album artist (or a track artist so named) is never the
-artist sent. Plays without the list of artists (radio titles, plays kept
-by an older version) are sent as heard.
+A "Various Artists" album artist is never the artist sent: with
+`album_artist` and `first`, a track artist so named is left out too when the
+track has another (`all` sends the artists as heard). Plays without the list
+of artists (radio titles, plays kept by an older version) are sent as heard.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ def credited(
     named = [a for a in artists if not is_various(a)]
     if choice == FIRST and named:
         return named[0]
-    if choice == ALBUM_ARTIST:
+    if choice == ALBUM_ARTIST and named:
         shared = [a for a in album_artists if a in named]
-        return ", ".join(shared) or None
+        return ", ".join(shared or named)
     return None
 
 
