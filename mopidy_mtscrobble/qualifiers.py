@@ -42,7 +42,10 @@ GENERIC_RELEASE_WORDS = ("version", r"\d{4}")
 RELEASE_VARIANT = re.compile(
     r"\b("
     + "|".join(
-        [*(w for ws in RELEASE_VARIANT_WORDS.values() for w in ws), *GENERIC_RELEASE_WORDS]
+        [
+            *(w for ws in RELEASE_VARIANT_WORDS.values() for w in ws),
+            *GENERIC_RELEASE_WORDS,
+        ]
     )
     + r")\b"
 )

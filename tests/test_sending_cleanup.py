@@ -30,7 +30,7 @@ EVERY_SET = cleanup_for(RULE_SETS)
         ("Song (Remastered 2009)", "Song"),
         ("Song [2015 Remastered Version]", "Song"),
         ("Song - 2009 Digital Remaster", "Song"),
-        ("Song – Remastered 2011", "Song"),  # an en dash
+        ("Song \u2013 Remastered 2011", "Song"),  # an en dash
         ("Song (Album Version)", "Song"),
         ("Song (Original Album Version)", "Song"),
         ("Song [Explicit]", "Song"),
@@ -127,12 +127,15 @@ def test_a_play_without_an_album_stays_without_one():
     assert (names.track, names.album) == ("Song", None)
 
 
-def test_what_cleanup_removes_matching_also_calls_a_release_variant():
+@pytest.mark.parametrize(
+    "name",
+    ["Song - 2011 Remaster", "Song (Album Version)", "Song (Radio Edit)",
+     "Song [Explicit]", "Song (Deluxe Edition)", "Song (Mono)"],
+)  # fmt: skip
+def test_what_cleanup_removes_matching_also_calls_a_release_variant(name):
     # One table: a qualifier cleanup removes is one matching ignores.
-    for name in ["Song - 2011 Remaster", "Song (Album Version)", "Song (Radio Edit)",
-                 "Song [Explicit]", "Song (Deluxe Edition)", "Song (Mono)"]:  # fmt: skip
-        assert clean(name, EVERY_SET) == "Song"
-        assert title_key(name) == title_key("Song")
+    assert clean(name, EVERY_SET) == "Song"
+    assert title_key(name) == title_key("Song")
 
 
 # Properties over any text.

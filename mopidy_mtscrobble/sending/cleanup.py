@@ -107,6 +107,8 @@ def cleanup_step(rule_sets: Collection[str]) -> Step:
 
     def cleaned(names: Names, scrobble: NewScrobble, store: Store | None) -> Names:
         album = clean(names.album, cleanup) if names.album else names.album
-        return dataclasses.replace(names, track=clean(names.track, cleanup), album=album)
+        return dataclasses.replace(
+            names, track=clean(names.track, cleanup), album=album
+        )
 
     return cleaned
