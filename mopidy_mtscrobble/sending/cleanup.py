@@ -42,8 +42,9 @@ COMPANION_WORDS = (
     r"digital(ly)?", r"\d+(st|nd|rd|th)", "tracks?", "original", "super",
     "special", "limited", "and",
 )  # fmt: skip
-# "Song - 2011 Remaster": the last part after a dash between spaces.
-DASH_TAIL = re.compile(r"(.*\S)\s+[-\u2010-\u2015\u2212]\s+(\S.*)", re.DOTALL)
+# "Song - 2011 Remaster": the parts after a dash between spaces.
+DASH = re.compile(r"\s+[-\u2010-\u2015\u2212]\s+")
+BRACKETS = frozenset("()[]")
 WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
@@ -84,10 +85,19 @@ def _once(name: str, cleanup: Cleanup) -> str:
     text = QUALIFIER_IN_BRACKETS.sub(
         lambda m: "" if removable(m.group(1), cleanup) else m.group(0), name
     )
-    tail = DASH_TAIL.fullmatch(text)
-    if tail and removable(tail.group(2), cleanup):
-        text = tail.group(1)
+    end = len(text)
+    for dash in reversed(list(DASH.finditer(text))):
+        tail = text[dash.end() : end]
+        if not text[: dash.start()].strip() or not _removable_tail(tail, cleanup):
+            break
+        end = dash.start()
+    text = text[:end]
     return name if text == name else text.strip()
+
+
+def _removable_tail(tail: str, cleanup: Cleanup) -> bool:
+    # "Song (Mix - Remastered)": a dash inside brackets is not the name's.
+    return bool(tail.strip()) and BRACKETS.isdisjoint(tail) and removable(tail, cleanup)
 
 
 def clean(name: str, cleanup: Cleanup | None) -> str:
