@@ -20,7 +20,7 @@ from mopidy import httpclient
 from mopidy.backend import BackendListener
 from mopidy.core import CoreListener
 
-from . import loving
+from . import loving, sending
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
 from .delivery.listenbrainz import ListenBrainzDelivery, start_listenbrainz
@@ -33,8 +33,6 @@ from .sanitize import (
     clean_text,
 )
 from .saving import PlaySaver, scrobble_from_play
-from .sending import Sending
-from .sending.corrections import correct
 from .settings import Settings
 from .store import Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
@@ -122,6 +120,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._saver: PlaySaver | None = None
         self._save_timer: Cancellable | None = None
         self._listening = Listening(Rules())
+        self._name_steps: list[sending.Step] = []
         self._timer: Cancellable | None = None
         self._timer_generation = 0
 
@@ -131,6 +130,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         try:
             self.settings = Settings.from_config(self._config["mtscrobble"])
             self._listening = Listening(self.settings.rules())
+            self._name_steps = sending.name_steps(self.settings)
             self.data_dir = prepare_data_dir(self._config)
         except MTScrobbleError as exc:
             logger.error("Mopidy-MTScrobble is not running: %s", exc)
@@ -148,7 +148,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             self.settings.destinations,
             retry_later=self._schedule_save_retry,
             saved=self._queue_changed,
-            sending=Sending([correct]),
+            sending=sending.steps_for(self.settings),
         )
         # Only here, before anything else has it open, may a damaged database
         # be moved aside.
@@ -399,10 +399,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def _announce(self, play: Play | None) -> None:
         if play is None or play.ineligible or not self.settings.now_playing:
             return
+        track = sending.as_sent(play.track, self._name_steps)  # as it is scrobbled
         if self._delivery is not None:
-            self._delivery.now_playing(play.track)
+            self._delivery.now_playing(track)
         for worker in self._listenbrainz_told:
-            worker.now_playing(play.track)
+            worker.now_playing(track)
 
     def _reschedule(self) -> None:
         self._cancel_timer()

@@ -31,6 +31,9 @@ class Track:
     mbid: str | None = None  # the recording's MusicBrainz id
     release_mbid: str | None = None
     artist_mbids: tuple[str, ...] = ()  # in the order of `artist`'s names
+    # Each artist and album artist, in the order of `artist` and `album_artist`.
+    artists: tuple[str, ...] = ()
+    album_artists: tuple[str, ...] = ()
 
     @property
     def is_stream(self) -> bool:

@@ -9,7 +9,8 @@ form (full-width letters included), typographic quotes and dashes, "&" versus
 "and", a leading "The " or trailing ", The", missing diacritics, and featured
 artists written in the artist or in the title.
 
-Pure code: used by the loved-tracks import and the play-count sync.
+Pure code: used by the loved-tracks import and the play-count sync. What a
+qualifier means is in `qualifiers`, shared with the name cleanup of `sending`.
 """
 
 from __future__ import annotations
@@ -18,25 +19,14 @@ import dataclasses
 import re
 import unicodedata
 
-# Qualifiers that name another recording: kept in the key, so they never match
-# the plain song (nor each other).
-DISTINCT_RECORDINGS = {
-    "live": re.compile(r"\blive\b|\bin concert\b"),
-    "remix": re.compile(r"\bremix(es|ed)?\b|\b(club|extended|dub) mix\b|\brmx\b"),
-    "acoustic": re.compile(r"\bacoustic\b|\bunplugged\b"),
-    "demo": re.compile(r"\bdemo\b"),
-    "instrumental": re.compile(r"\binstrumental\b"),
-    "karaoke": re.compile(r"\bkaraoke\b"),
-    "cover": re.compile(r"\bcover\b"),
-}
-# Qualifiers that only name a release of the same recording: dropped.
-RELEASE_VARIANT = re.compile(
-    r"\b(re-?master(ed)?|mono|stereo|single|album|explicit|clean|deluxe|bonus"
-    r"|radio edit|edit|version|edition|expanded|anniversary|\d{4})\b"
+from .qualifiers import (
+    DISTINCT_RECORDINGS,
+    FEATURING,
+    FEATURING_ANY_CASE,
+    QUALIFIER_IN_BRACKETS,
+    RELEASE_VARIANT,
 )
-FEATURING = re.compile(r"\b(feat\.?|ft\.?|featuring)\s")
-FEATURING_ANY_CASE = re.compile(FEATURING.pattern, re.IGNORECASE)
-QUALIFIER_IN_BRACKETS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]")
+
 PUNCTUATION_TO_SPACE = re.compile(r"[^\w'&+]+")
 
 TRANSLATE = str.maketrans(

@@ -62,6 +62,8 @@ def scrobble_from_play(play: Play) -> NewScrobble:
         uri=track.uri,
         release_mbid=track.release_mbid,
         artist_mbids=" ".join(track.artist_mbids) or None,
+        artists=track.artists,
+        album_artists=track.album_artists,
     )
 
 

@@ -16,6 +16,8 @@ from .destinations import (
     parse_listenbrainz,
 )
 from .listening import Rules
+from .sending.cleanup import DEFAULT_RULE_SETS, RULE_SETS
+from .sending.credit import ALL, ARTIST_CREDITS
 
 OFF = "off"  # no Last.fm-compatible destination
 NETWORKS = ("lastfm", "librefm", "custom", OFF)
@@ -63,6 +65,29 @@ class ListenBrainzList(config.List):
         if display:
             return "********"
         return "\n  " + "\n  ".join(f"{d.name} {d.token} {d.url}" for d in value)
+
+
+class RuleSetList(config.List):
+    """`name_cleanup`: names of cleanup rule sets; `none` or empty: no cleanup."""
+
+    def __init__(self) -> None:
+        super().__init__(optional=True)
+
+    def deserialize(self, value: Any) -> tuple[str, ...]:
+        names = [n.strip().lower() for n in super().deserialize(value) or ()]
+        names = [n for n in names if n]
+        if names == ["none"]:
+            return ()
+        unknown = [n for n in names if n not in RULE_SETS]
+        if unknown:
+            raise ValueError(
+                f"unknown rule set {', '.join(map(repr, unknown))}: the known sets "
+                f"are {', '.join(RULE_SETS)} (or none, for no cleanup)"
+            )
+        return tuple(dict.fromkeys(names))
+
+    def serialize(self, value: Any, display: bool = False) -> str:
+        return ", ".join(value) if value else "none"
 
 
 class SectionSchema(config.ConfigSchema):
@@ -116,6 +141,8 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["history_days"] = config.Integer(minimum=1)
     schema["favorites_uri_schemes"] = config.List(optional=True)
     schema["most_played_size"] = config.Integer(minimum=1, maximum=MAX_MOST_PLAYED_SIZE)
+    schema["name_cleanup"] = RuleSetList()
+    schema["artist_credit"] = config.String(choices=ARTIST_CREDITS)
     return schema
 
 
@@ -139,6 +166,8 @@ class Settings:
     history_days: int = 90
     favorites_uri_schemes: tuple[str, ...] = ("local", "file")
     most_played_size: int = 100
+    name_cleanup: tuple[str, ...] = DEFAULT_RULE_SETS
+    artist_credit: str = ALL
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

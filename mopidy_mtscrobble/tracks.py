@@ -64,17 +64,21 @@ def _artist_mbids(artists: Any) -> tuple[str, ...]:
 def track_from_model(model: Any) -> Track:
     """A track as the listening rules see it."""
     album = model.album
+    artists = _artists(model.artists)
+    album_artists = _artists(album.artists) if album else ()
     return Track(
         uri=clean_text(model.uri) or "",
-        artist=", ".join(_artists(model.artists)) or None,
+        artist=", ".join(artists) or None,
         title=clean_text(model.name),
         album=clean_text(album.name) if album else None,
-        album_artist=", ".join(_artists(album.artists)) or None if album else None,
+        album_artist=", ".join(album_artists) or None,
         track_number=clean_int(model.track_no, MAX_TRACK_NUMBER),
         length_ms=clean_int(model.length, MAX_LENGTH_MS),
         mbid=clean_mbid(model.musicbrainz_id),
         release_mbid=clean_mbid(album.musicbrainz_id) if album else None,
         artist_mbids=_artist_mbids(model.artists),
+        artists=artists,
+        album_artists=album_artists,
     )
 
 

@@ -52,6 +52,8 @@ def section(**overrides: str) -> dict[str, str]:
         "history_days": "90",
         "favorites_uri_schemes": "local, file",
         "most_played_size": "100",
+        "name_cleanup": "remaster, album_version, explicit, editions",
+        "artist_credit": "all",
     }
     values.update(overrides)
     return values

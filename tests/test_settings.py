@@ -26,6 +26,7 @@ def test_schema_has_every_documented_key(schema):
         "password", "listenbrainz", "scrobble_threshold", "scrobble_cap", "now_playing",
         "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
         "history_days", "favorites_uri_schemes", "most_played_size",
+        "name_cleanup", "artist_credit",
     ]  # fmt: skip
 
 
@@ -246,3 +247,67 @@ def test_listenbrainz_tokens_are_masked_for_display_and_hidden_from_repr(schema)
     )
     assert errors == {}
     assert again["listenbrainz"] == result["listenbrainz"]
+
+
+# What gets sent: name cleanup and artist credit.
+
+
+def test_name_cleanup_defaults_to_the_documented_sets(schema):
+    result, errors = schema.deserialize(section())
+    assert errors == {}
+    assert Settings.from_config(result).name_cleanup == (
+        "remaster", "album_version", "explicit", "editions",
+    )  # fmt: skip
+    assert Settings().name_cleanup == Settings.from_config(result).name_cleanup
+
+
+@pytest.mark.parametrize("value", ["none", "", " None "])
+def test_name_cleanup_none_or_empty_turns_it_off(schema, value):
+    result, errors = schema.deserialize(section(name_cleanup=value))
+    assert errors == {}
+    assert Settings.from_config(result).name_cleanup == ()
+
+
+def test_name_cleanup_takes_any_known_sets_once_each(schema):
+    result, errors = schema.deserialize(
+        section(name_cleanup="Edits, mono_stereo, edits")
+    )
+    assert errors == {}
+    assert result["name_cleanup"] == ("edits", "mono_stereo")
+
+
+@pytest.mark.parametrize("value", ["remasters", "remaster, live", "none, remaster"])
+def test_an_unknown_cleanup_set_is_refused_listing_the_known_ones(schema, value):
+    _, errors = schema.deserialize(section(name_cleanup=value))
+    assert list(errors) == ["name_cleanup"]
+    message = errors["name_cleanup"]
+    assert "unknown rule set" in message
+    for known in ("remaster", "album_version", "edits", "explicit", "editions",
+                  "mono_stereo", "none"):  # fmt: skip
+        assert known in message
+
+
+@pytest.mark.parametrize("value", ["all", "album_artist", "first"])
+def test_artist_credit_choices_are_accepted(schema, value):
+    result, errors = schema.deserialize(section(artist_credit=value))
+    assert errors == {}
+    assert Settings.from_config(result).artist_credit == value
+
+
+@pytest.mark.parametrize("value", ["last", "album artist"])
+def test_a_bad_artist_credit_is_refused_naming_the_choices(schema, value):
+    _, errors = schema.deserialize(section(artist_credit=value))
+    assert list(errors) == ["artist_credit"]
+    assert "all" in errors["artist_credit"]
+    assert "album_artist" in errors["artist_credit"]
+    assert "first" in errors["artist_credit"]
+
+
+def test_artist_credit_defaults_to_all_artists(schema):
+    result, _ = schema.deserialize(section())
+    assert Settings.from_config(result).artist_credit == "all"
+
+
+def test_an_empty_artist_credit_is_refused(schema):
+    _, errors = schema.deserialize(section(artist_credit=""))
+    assert list(errors) == ["artist_credit"]

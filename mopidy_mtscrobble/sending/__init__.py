@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from ..store.rows import NewScrobble
 
 if TYPE_CHECKING:
+    from ..listening import Track
+    from ..settings import Settings
     from ..store import Store
 
 NAMES = ("artist", "track", "album", "album_artist")
@@ -88,3 +90,41 @@ class Sending:
         for step in self.steps:
             names = step(names, scrobble, store)
         return with_sent(scrobble, names)
+
+
+def name_steps(settings: Settings) -> list[Step]:
+    """The steps decided by the play alone (no store): also what now playing
+    is announced with."""
+    from .cleanup import cleanup_step
+    from .credit import credit_step
+
+    return [credit_step(settings.artist_credit), cleanup_step(settings.name_cleanup)]
+
+
+def steps_for(settings: Settings) -> Sending:
+    """All the steps, in order, for plays queued with these settings."""
+    from .corrections import correct
+
+    # Saved corrections (store.corrections) go last: the user's word wins.
+    return Sending([*name_steps(settings), correct])
+
+
+def as_sent(track: Track, steps: Sequence[Step]) -> Track:
+    """`track` with the names the name `steps` give it (for now playing)."""
+    scrobble = NewScrobble(
+        artist=track.artist or "",
+        track=track.title or "",
+        timestamp=0,
+        album=track.album,
+        album_artist=track.album_artist,
+        artists=track.artists,
+        album_artists=track.album_artists,
+    )
+    names = sent(Sending(steps).apply(scrobble, None))
+    return dataclasses.replace(
+        track,
+        artist=names.artist or track.artist,
+        title=names.track or track.title,
+        album=names.album,
+        album_artist=names.album_artist,
+    )

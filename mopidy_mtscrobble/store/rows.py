@@ -38,6 +38,9 @@ class NewScrobble:
     sent_track: str | None = None
     sent_album: str | None = None
     sent_album_artist: str | None = None
+    # Not stored: the artists as Mopidy gave them, for the artist credit step.
+    artists: tuple[str, ...] = ()
+    album_artists: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
