@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from .exclusions import Exclusions, excluded_by
+
 logger = logging.getLogger(__name__)
 
 MIN_TRACK_MS = 30_000  # Last.fm: only tracks longer than 30 s
@@ -31,6 +33,7 @@ class Track:
     mbid: str | None = None  # the recording's MusicBrainz id
     release_mbid: str | None = None
     artist_mbids: tuple[str, ...] = ()  # in the order of `artist`'s names
+    genre: str | None = None
 
     @property
     def is_stream(self) -> bool:
@@ -44,6 +47,7 @@ class Rules:
     excluded_uri_schemes: frozenset[str] = frozenset()
     scrobble_radio: bool = True
     radio_min_seconds: int = 60
+    exclusions: Exclusions = Exclusions()
 
 
 @dataclasses.dataclass
@@ -122,7 +126,7 @@ def ineligibility(track: Track, rules: Rules) -> str | None:
         return "it is a stream and scrobble_radio is off"
     if track.length_ms and track.length_ms <= MIN_TRACK_MS:
         return f"it is not longer than {MIN_TRACK_MS // 1000} s"
-    return None
+    return excluded_by(track, rules.exclusions)
 
 
 def parse_stream_title(title: str) -> tuple[str, str] | None:

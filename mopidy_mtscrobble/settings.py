@@ -15,6 +15,8 @@ from .destinations import (
     ListenBrainzDestination,
     parse_listenbrainz,
 )
+from .exclusions import Exclusions
+from .exclusions_config import add_to_schema, check, exclusions_from
 from .listening import Rules
 
 OFF = "off"  # no Last.fm-compatible destination
@@ -72,6 +74,7 @@ class SectionSchema(config.ConfigSchema):
         self, values: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
         result, errors = super().deserialize(values)
+        check(result, errors)
         if "network" in errors or "api_url" in errors:
             return result, errors
         network, api_url = result.get("network"), result.get("api_url")
@@ -116,6 +119,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["history_days"] = config.Integer(minimum=1)
     schema["favorites_uri_schemes"] = config.List(optional=True)
     schema["most_played_size"] = config.Integer(minimum=1, maximum=MAX_MOST_PLAYED_SIZE)
+    add_to_schema(schema)
     return schema
 
 
@@ -139,6 +143,8 @@ class Settings:
     history_days: int = 90
     favorites_uri_schemes: tuple[str, ...] = ("local", "file")
     most_played_size: int = 100
+    exclusions: Exclusions = Exclusions()
+    private_default: str = "1h"
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:
@@ -151,6 +157,7 @@ class Settings:
             values["favorites_uri_schemes"] = _schemes(
                 section.get("favorites_uri_schemes") or ()
             )
+        values["exclusions"] = exclusions_from(section)
         return cls(**values)
 
     @property
@@ -179,6 +186,7 @@ class Settings:
             excluded_uri_schemes=self.excluded_uri_schemes,
             scrobble_radio=self.scrobble_radio,
             radio_min_seconds=self.radio_min_seconds,
+            exclusions=self.exclusions,
         )
 
     def missing_credentials(self) -> list[str]:

@@ -75,6 +75,7 @@ def track_from_model(model: Any) -> Track:
         mbid=clean_mbid(model.musicbrainz_id),
         release_mbid=clean_mbid(album.musicbrainz_id) if album else None,
         artist_mbids=_artist_mbids(model.artists),
+        genre=clean_text(getattr(model, "genre", None)),
     )
 
 

@@ -26,6 +26,9 @@ def test_schema_has_every_documented_key(schema):
         "password", "listenbrainz", "scrobble_threshold", "scrobble_cap", "now_playing",
         "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
         "history_days", "favorites_uri_schemes", "most_played_size",
+        "exclude_artists", "exclude_albums", "exclude_titles", "exclude_genres",
+        "exclude_uri_prefixes", "exclude_shorter_than", "exclude_longer_than",
+        "exclude_podcasts_and_audiobooks", "private_default",
     ]  # fmt: skip
 
 

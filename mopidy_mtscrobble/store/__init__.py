@@ -16,6 +16,7 @@ from .jobs import ImportJobs
 from .love_queue import LoveQueue
 from .loves import LoveActions
 from .plays import STATES, Plays
+from .private import PrivateMode
 from .queue import DestinationQueue
 from .rows import (
     Job,
@@ -83,6 +84,7 @@ class Store:
         self.songs = Songs(db)
         self.jobs = ImportJobs(db)
         self.delivery_status = DeliveryStatus(db)
+        self.private = PrivateMode(db)
 
     @classmethod
     def open(
