@@ -3,7 +3,7 @@ length, and podcasts and audiobooks. Pure: a track in, the rule that matched out
 
 Names are matched with case-insensitive globs (`fnmatch`: `*`, `?`, `[abc]`)
 on NFKC-normalized, casefolded text, so "kids*" matches "KIDS Band" and
-"Ｋｉｄｓ Band" alike. A glob matches the whole name as Mopidy gives it (several
+full-width "Kids Band" alike. A glob matches the whole name as Mopidy gives it (several
 artists joined with ", "): `*name*` matches a name anywhere in it.
 """
 
@@ -98,13 +98,12 @@ def excluded_by(track: Track, rules: Exclusions) -> str | None:
     prefix = next((p for p in rules.uri_prefixes if uri.startswith(p.lower())), None)
     if prefix is not None:
         return f'rule exclude_uri_prefixes "{prefix}"'
-    length = track.length_ms
-    if length and rules.shorter_than_minutes:
-        if length < rules.shorter_than_minutes * MS_PER_MINUTE:
-            return f"rule exclude_shorter_than {rules.shorter_than_minutes:g} min"
-    if length and rules.longer_than_minutes:
-        if length > rules.longer_than_minutes * MS_PER_MINUTE:
-            return f"rule exclude_longer_than {rules.longer_than_minutes:g} min"
+    length = track.length_ms or 0
+    shorter, longer = rules.shorter_than_minutes, rules.longer_than_minutes
+    if length and shorter and length < shorter * MS_PER_MINUTE:
+        return f"rule exclude_shorter_than {shorter:g} min"
+    if length and longer and length > longer * MS_PER_MINUTE:
+        return f"rule exclude_longer_than {longer:g} min"
     if rules.podcasts_and_audiobooks:
         return _podcast_or_audiobook(track)
     return None

@@ -8,6 +8,7 @@ told (without waiting) that the queue changed.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import logging
 import pathlib
@@ -29,6 +30,7 @@ from .favorites import Matcher
 from .library import Library
 from .listening import Listening, Play, Rules, Track
 from .loving import LoveResult, TrackInfo
+from .private import PrivateState
 from .sanitize import (
     clean_text,
 )
@@ -97,6 +99,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         listenbrainz: tuple[Delivery, ...] = (),
         store_lock_wait_s: float = STORE_LOCK_WAIT_S,
         match_library: bool = True,
+        tz: datetime.tzinfo | None = None,
     ) -> None:
         # Nothing here may fail: an exception in __init__ would stop Mopidy.
         super().__init__()
@@ -122,6 +125,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._listening = Listening(Rules())
         self._timer: Cancellable | None = None
         self._timer_generation = 0
+        self._tz = tz  # private mode's end as logged; None: local time
 
     # Actor lifecycle.
 
@@ -373,8 +377,31 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         logger.debug(
             "Play qualified at %s: %s - %s", event, play.track.artist, play.track.title
         )
+        private = self._private()
+        if private is not None and private.skips(play.started_at, self._clock.wall()):
+            logger.info(
+                "Private mode: not scrobbling %s - %s (%s)",
+                play.track.artist,
+                play.track.title,
+                private.until_text(self._tz)
+                if private.active(self._clock.wall())
+                else "skipped",
+            )
+            return
         if self._saver is not None:
             self._saver.add(scrobble_from_play(play))
+
+    def _private(self) -> PrivateState | None:
+        """Private mode as the database says now; None if it cannot be read
+        (then plays are kept: losing one is worse than one scrobbled)."""
+        store = self.store
+        if store is None:
+            return None
+        try:
+            return store.private.get()
+        except MTScrobbleError as exc:
+            logger.warning("Cannot read private mode, scrobbling as usual: %s", exc)
+            return None
 
     def _schedule_save_retry(self, delay_s: float) -> None:
         self._cancel_save_timer()
@@ -395,6 +422,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def _announce(self, play: Play | None) -> None:
         if play is None or play.ineligible or not self.settings.now_playing:
+            return
+        private = self._private()
+        if private is not None and private.skips(play.started_at, self._clock.wall()):
             return
         if self._delivery is not None:
             self._delivery.now_playing(play.track)

@@ -47,7 +47,7 @@ class Rules:
     excluded_uri_schemes: frozenset[str] = frozenset()
     scrobble_radio: bool = True
     radio_min_seconds: int = 60
-    exclusions: Exclusions = Exclusions()
+    exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
 
 
 @dataclasses.dataclass

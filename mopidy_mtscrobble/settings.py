@@ -143,7 +143,7 @@ class Settings:
     history_days: int = 90
     favorites_uri_schemes: tuple[str, ...] = ("local", "file")
     most_played_size: int = 100
-    exclusions: Exclusions = Exclusions()
+    exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
     private_default: str = "1h"
 
     @classmethod

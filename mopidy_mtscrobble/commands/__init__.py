@@ -13,6 +13,8 @@ from ..compat import build_command as build
 from ..kinds import KINDS
 from .account import LOGIN_POLL_S, login, logout
 from .imports import import_command, love_command
+from .private import SUBCOMMAND_ARGUMENTS as PAUSE_ARGUMENTS
+from .private import pause, resume, skip
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
 from .resend import DATE_FORMATS, resend
 
@@ -101,6 +103,14 @@ SUBCOMMANDS = (
         run=love_command(love=False),
         arguments=((("uri",), {"nargs": "?", "help": "a track URI"}),),
     ),
+    Subcommand(
+        name="pause",
+        help="Private mode: no scrobbles nor now playing for a while.",
+        run=pause,
+        arguments=PAUSE_ARGUMENTS,
+    ),
+    Subcommand(name="resume", help="End private mode: scrobble again.", run=resume),
+    Subcommand(name="skip", help="Do not scrobble the track playing now.", run=skip),
 )
 
 

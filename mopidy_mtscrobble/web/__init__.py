@@ -20,6 +20,7 @@ from .api import (
 )
 from .base import Context, origin_allowed
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
+from .private import PrivateHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 
@@ -43,6 +44,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/love", LoveHandler, given),
         (r"/api/unlove", UnloveHandler, given),
         (r"/api/track", TrackHandler, given),
+        (r"/api/private", PrivateHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (
             r"/(.*)",
