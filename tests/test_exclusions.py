@@ -83,8 +83,14 @@ def test_a_glob_never_raises_on_any_text(pattern, text):
     assert glob_matches(pattern, text) in (True, False)
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E).filter(
-    lambda c: c not in "*?[]!"), min_size=1))
+@given(
+    st.text(
+        alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E).filter(
+            lambda c: c not in "*?[]!"
+        ),
+        min_size=1,
+    )
+)
 def test_a_glob_matches_regardless_of_case_and_width(name):
     wide = "".join(chr(ord(c) + 0xFEE0) for c in name)  # full-width forms
     assert glob_matches(name.upper(), name.lower())
