@@ -30,7 +30,7 @@ from .favorites import Matcher
 from .library import Library
 from .listening import Listening, Play, Rules, Track
 from .loving import LoveResult, TrackInfo
-from .private import PrivateState
+from .private_gate import PrivateGate
 from .sanitize import (
     clean_text,
 )
@@ -125,7 +125,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._listening = Listening(Rules())
         self._timer: Cancellable | None = None
         self._timer_generation = 0
-        self._tz = tz  # private mode's end as logged; None: local time
+        self._private = PrivateGate(lambda: self.store, tz)
 
     # Actor lifecycle.
 
@@ -307,7 +307,12 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def listening(self) -> dict[str, Any] | None:
         """The play in progress and its listened time against its threshold."""
         progress = self._listening.progress(self._clock.monotonic())
-        return dataclasses.asdict(progress) if progress else None
+        play = self._listening.play
+        if progress is None or play is None:
+            return None
+        # Why private mode keeps it out ("until 14:30", "skipped"), or None.
+        private = self._private.why(play, self._clock.wall())
+        return {**dataclasses.asdict(progress), "private": private}
 
     def start_import(self, kind: str) -> bool:
         """Start an import ("loved", "playcounts"); False if one runs already."""
@@ -377,31 +382,10 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         logger.debug(
             "Play qualified at %s: %s - %s", event, play.track.artist, play.track.title
         )
-        private = self._private()
-        if private is not None and private.skips(play.started_at, self._clock.wall()):
-            logger.info(
-                "Private mode: not scrobbling %s - %s (%s)",
-                play.track.artist,
-                play.track.title,
-                private.until_text(self._tz)
-                if private.active(self._clock.wall())
-                else "skipped",
-            )
+        if self._private.keeps_out(play, self._clock.wall()):
             return
         if self._saver is not None:
             self._saver.add(scrobble_from_play(play))
-
-    def _private(self) -> PrivateState | None:
-        """Private mode as the database says now; None if it cannot be read
-        (then plays are kept: losing one is worse than one scrobbled)."""
-        store = self.store
-        if store is None:
-            return None
-        try:
-            return store.private.get()
-        except MTScrobbleError as exc:
-            logger.warning("Cannot read private mode, scrobbling as usual: %s", exc)
-            return None
 
     def _schedule_save_retry(self, delay_s: float) -> None:
         self._cancel_save_timer()
@@ -423,8 +407,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def _announce(self, play: Play | None) -> None:
         if play is None or play.ineligible or not self.settings.now_playing:
             return
-        private = self._private()
-        if private is not None and private.skips(play.started_at, self._clock.wall()):
+        if self._private.why(play, self._clock.wall()) is not None:
             return
         if self._delivery is not None:
             self._delivery.now_playing(play.track)

@@ -93,9 +93,12 @@ def test_skip_keeps_out_only_the_track_playing(harness, tmp_path):  # noqa: F811
     store = private_mode(tmp_path)
     player.play("dummy:song")
     player.advance(50)
+    assert player.frontend.listening().get()["private"] is None
     store.private.skip(player.clock.wall())
+    assert player.frontend.listening().get()["private"] == "skipped"
     player.advance(150)
     player.play("dummy:other")
+    assert player.frontend.listening().get()["private"] is None
     player.advance(100)
     player.stop()
     assert [r["track"] for r in rows(tmp_path)] == ["Other"]

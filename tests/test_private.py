@@ -7,7 +7,9 @@ import sqlite3
 
 import pytest
 
+from mopidy_mtscrobble.listening import Play, Track
 from mopidy_mtscrobble.private import DurationError, PrivateState, pause_until
+from mopidy_mtscrobble.private_gate import PrivateGate
 from mopidy_mtscrobble.store import DB_FILENAME, Store
 
 from .test_store import build_database_at_version
@@ -87,3 +89,29 @@ def test_an_upgrade_from_8_keeps_the_plays_and_starts_with_private_mode_off(tmp_
     assert (kept.artist, kept.track, kept.state) == ("A", "T", "pending")
     assert store.private.get() == PrivateState()
     store.close()
+
+
+def test_the_gate_says_why_a_play_is_kept_out_in_the_time_zone_given(tmp_path):
+    store = Store.open(tmp_path, NOW)
+    gate = PrivateGate(lambda: store, BERLIN_WINTER)
+    play = Play(track=Track(uri="x:1", artist="A", title="T"), started_at=int(NOW))
+    assert gate.why(play, NOW) is None
+    store.private.pause(NOW + 3600, NOW)
+    assert gate.why(play, NOW) == "until 15:30"
+    assert gate.why(play, NOW + 3600) is None
+    store.private.skip(NOW + 10)
+    assert gate.why(play, NOW + 3600) == "skipped"
+    store.close()
+
+
+def test_the_gate_keeps_nothing_out_without_a_database():
+    play = Play(track=Track(uri="x:1", artist="A", title="T"), started_at=int(NOW))
+    assert PrivateGate(lambda: None).keeps_out(play, NOW) is False
+
+
+def test_a_database_that_cannot_be_read_keeps_nothing_out(tmp_path, caplog):
+    store = Store.open(tmp_path, NOW)
+    store.close()  # as if it failed after opening
+    play = Play(track=Track(uri="x:1", artist="A", title="T"), started_at=int(NOW))
+    assert PrivateGate(lambda: store).keeps_out(play, NOW) is False
+    assert "Cannot read private mode, scrobbling as usual" in caplog.text

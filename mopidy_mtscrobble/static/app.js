@@ -139,6 +139,9 @@ function renderListening(play) {
   if (play.needed_s === null) {
     show("listened", false);
     setText("listened-text", `Not scrobbled: ${play.ineligible}`);
+  } else if (play.private && !play.qualified) {
+    show("listened", false);
+    setText("listened-text", `Not scrobbled: private mode (${play.private})`);
   } else {
     const bar = $("listened");
     bar.max = play.needed_s;

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+import pytest
+from playwright.sync_api import expect, sync_playwright
 
-from .test_page import SCREENSHOTS, WAIT_MS, lastfm, mopidy, mopidy_settings, page  # noqa: F401
+from ..mopidy_server import running_mopidy
+from .test_page import (  # noqa: F401 - fixtures
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    WAIT_MS,
+    lastfm,
+    mopidy,
+    mopidy_settings,
+    page,
+    play,
+)
 
 
 def test_pausing_shows_a_banner_with_its_end_and_resume_ends_it(page):  # noqa: F811
@@ -27,3 +39,36 @@ def test_pausing_shows_a_banner_with_its_end_and_resume_ends_it(page):  # noqa: 
     expect(banner).to_have_text(
         "Private mode: not scrobbling until resumed", timeout=WAIT_MS
     )
+
+
+def test_the_track_playing_in_private_mode_says_so(page, mopidy):  # noqa: F811
+    page.locator("[data-pause='forever']").click()
+    expect(page.locator("#private-banner")).to_be_visible(timeout=WAIT_MS)
+    play(mopidy)
+    expect(page.locator("#listened-text")).to_have_text(
+        "Not scrobbled: private mode (until resumed)", timeout=WAIT_MS
+    )
+
+
+@pytest.fixture
+def excluding_mopidy(tmp_path, mopidy_settings):  # noqa: F811
+    started = mopidy_settings
+    settings = {**started["settings"], "exclude_artists": "test*"}
+    with running_mopidy(tmp_path, settings, started["extra"], started["env"]) as server:
+        server.track_uri = started["uri"]
+        yield server
+
+
+def test_an_excluded_play_shows_the_rule_that_keeps_it_out(excluding_mopidy):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 400, "height": 900})
+        page.goto(f"http://127.0.0.1:{excluding_mopidy.http_port}/mtscrobble/")
+        play(excluding_mopidy)
+        expect(page.locator("#listened-text")).to_have_text(
+            'Not scrobbled: rule exclude_artists "test*"', timeout=WAIT_MS
+        )
+        page.screenshot(path=str(SCREENSHOTS / "excluded.png"), full_page=True)
+        browser.close()
