@@ -8,6 +8,7 @@ told (without waiting) that the queue changed.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import logging
 import pathlib
@@ -29,6 +30,7 @@ from .favorites import Matcher
 from .library import Library
 from .listening import Listening, Play, Rules, Track
 from .loving import LoveResult, TrackInfo
+from .private_gate import PrivateGate
 from .sanitize import (
     clean_text,
 )
@@ -97,6 +99,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         listenbrainz: tuple[Delivery, ...] = (),
         store_lock_wait_s: float = STORE_LOCK_WAIT_S,
         match_library: bool = True,
+        tz: datetime.tzinfo | None = None,
     ) -> None:
         # Nothing here may fail: an exception in __init__ would stop Mopidy.
         super().__init__()
@@ -123,6 +126,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._name_steps: list[sending.Step] = []
         self._timer: Cancellable | None = None
         self._timer_generation = 0
+        self._private = PrivateGate(lambda: self.store, tz)
 
     # Actor lifecycle.
 
@@ -306,7 +310,12 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def listening(self) -> dict[str, Any] | None:
         """The play in progress and its listened time against its threshold."""
         progress = self._listening.progress(self._clock.monotonic())
-        return dataclasses.asdict(progress) if progress else None
+        play = self._listening.play
+        if progress is None or play is None:
+            return None
+        # Why private mode keeps it out ("until 14:30", "skipped"), or None.
+        private = self._private.why(play, self._clock.wall())
+        return {**dataclasses.asdict(progress), "private": private}
 
     def start_import(self, kind: str) -> bool:
         """Start an import ("loved", "playcounts"); False if one runs already."""
@@ -376,6 +385,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         logger.debug(
             "Play qualified at %s: %s - %s", event, play.track.artist, play.track.title
         )
+        if self._private.keeps_out(play, self._clock.wall()):
+            return
         if self._saver is not None:
             self._saver.add(scrobble_from_play(play))
 
@@ -398,6 +409,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def _announce(self, play: Play | None) -> None:
         if play is None or play.ineligible or not self.settings.now_playing:
+            return
+        if self._private.why(play, self._clock.wall()) is not None:
             return
         track = sending.as_sent(play.track, self._name_steps)  # as it is scrobbled
         if self._delivery is not None:

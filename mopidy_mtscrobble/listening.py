@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from .exclusions import Exclusions, excluded_by
+
 logger = logging.getLogger(__name__)
 
 MIN_TRACK_MS = 30_000  # Last.fm: only tracks longer than 30 s
@@ -34,6 +36,7 @@ class Track:
     # Each artist and album artist, in the order of `artist` and `album_artist`.
     artists: tuple[str, ...] = ()
     album_artists: tuple[str, ...] = ()
+    genre: str | None = None
 
     @property
     def is_stream(self) -> bool:
@@ -47,6 +50,7 @@ class Rules:
     excluded_uri_schemes: frozenset[str] = frozenset()
     scrobble_radio: bool = True
     radio_min_seconds: int = 60
+    exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
 
 
 @dataclasses.dataclass
@@ -125,7 +129,7 @@ def ineligibility(track: Track, rules: Rules) -> str | None:
         return "it is a stream and scrobble_radio is off"
     if track.length_ms and track.length_ms <= MIN_TRACK_MS:
         return f"it is not longer than {MIN_TRACK_MS // 1000} s"
-    return None
+    return excluded_by(track, rules.exclusions)
 
 
 def parse_stream_title(title: str) -> tuple[str, str] | None:

@@ -15,6 +15,8 @@ from .destinations import (
     ListenBrainzDestination,
     parse_listenbrainz,
 )
+from .exclusions import Exclusions
+from .exclusions_config import add_to_schema, check, exclusions_from
 from .listening import Rules
 from .sending.cleanup import DEFAULT_RULE_SETS, RULE_SETS
 from .sending.credit import ALL, ARTIST_CREDITS
@@ -97,6 +99,7 @@ class SectionSchema(config.ConfigSchema):
         self, values: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
         result, errors = super().deserialize(values)
+        check(result, errors)
         if "network" in errors or "api_url" in errors:
             return result, errors
         network, api_url = result.get("network"), result.get("api_url")
@@ -143,6 +146,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["most_played_size"] = config.Integer(minimum=1, maximum=MAX_MOST_PLAYED_SIZE)
     schema["name_cleanup"] = RuleSetList()
     schema["artist_credit"] = config.String(choices=ARTIST_CREDITS)
+    add_to_schema(schema)
     return schema
 
 
@@ -168,6 +172,8 @@ class Settings:
     most_played_size: int = 100
     name_cleanup: tuple[str, ...] = DEFAULT_RULE_SETS
     artist_credit: str = ALL
+    exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
+    private_default: str = "1h"
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:
@@ -180,6 +186,7 @@ class Settings:
             values["favorites_uri_schemes"] = _schemes(
                 section.get("favorites_uri_schemes") or ()
             )
+        values["exclusions"] = exclusions_from(section)
         return cls(**values)
 
     @property
@@ -208,6 +215,7 @@ class Settings:
             excluded_uri_schemes=self.excluded_uri_schemes,
             scrobble_radio=self.scrobble_radio,
             radio_min_seconds=self.radio_min_seconds,
+            exclusions=self.exclusions,
         )
 
     def missing_credentials(self) -> list[str]:

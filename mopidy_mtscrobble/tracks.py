@@ -79,6 +79,7 @@ def track_from_model(model: Any) -> Track:
         artist_mbids=_artist_mbids(model.artists),
         artists=artists,
         album_artists=album_artists,
+        genre=clean_text(getattr(model, "genre", None)),
     )
 
 

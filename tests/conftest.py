@@ -54,6 +54,15 @@ def section(**overrides: str) -> dict[str, str]:
         "most_played_size": "100",
         "name_cleanup": "remaster, album_version, explicit, editions",
         "artist_credit": "all",
+        "exclude_artists": "",
+        "exclude_albums": "",
+        "exclude_titles": "",
+        "exclude_genres": "",
+        "exclude_uri_prefixes": "",
+        "exclude_shorter_than": "0",
+        "exclude_longer_than": "0",
+        "exclude_podcasts_and_audiobooks": "true",
+        "private_default": "1h",
     }
     values.update(overrides)
     return values

@@ -12,7 +12,7 @@ from mopidy_mtscrobble.sending import Names, Sending
 from mopidy_mtscrobble.sending.corrections import correct
 from mopidy_mtscrobble.store import DB_FILENAME, CorrectionError, NewScrobble, Store
 from mopidy_mtscrobble.store.corrections import MAX_NAME_CHARS, normalised
-from mopidy_mtscrobble.store.database import sql_file
+from mopidy_mtscrobble.store.database import SCHEMA_VERSION, sql_file
 
 NOW = 1_700_000_000
 
@@ -237,5 +237,5 @@ def test_an_upgrade_from_8_keeps_plays_and_has_no_corrections(tmp_path):
     assert opened.corrections.list() == []
     opened.close()
     db = sqlite3.connect(tmp_path / DB_FILENAME)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 9
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()

@@ -27,6 +27,9 @@ def test_schema_has_every_documented_key(schema):
         "excluded_uri_schemes", "scrobble_radio", "radio_min_seconds",
         "history_days", "favorites_uri_schemes", "most_played_size",
         "name_cleanup", "artist_credit",
+        "exclude_artists", "exclude_albums", "exclude_titles", "exclude_genres",
+        "exclude_uri_prefixes", "exclude_shorter_than", "exclude_longer_than",
+        "exclude_podcasts_and_audiobooks", "private_default",
     ]  # fmt: skip
 
 

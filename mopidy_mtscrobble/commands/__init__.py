@@ -15,6 +15,8 @@ from .account import LOGIN_POLL_S, login, logout
 from .corrections import ARGUMENTS as CORRECT_ARGUMENTS
 from .corrections import correct
 from .imports import import_command, love_command
+from .private import SUBCOMMAND_ARGUMENTS as PAUSE_ARGUMENTS
+from .private import pause, resume, skip
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
 from .resend import DATE_FORMATS, resend
 
@@ -110,6 +112,14 @@ SUBCOMMANDS = (
         run=correct,
         arguments=CORRECT_ARGUMENTS,
     ),
+    Subcommand(
+        name="pause",
+        help="Private mode: no scrobbles nor now playing for a while.",
+        run=pause,
+        arguments=PAUSE_ARGUMENTS,
+    ),
+    Subcommand(name="resume", help="End private mode: scrobble again.", run=resume),
+    Subcommand(name="skip", help="Do not scrobble the track playing now.", run=skip),
 )
 
 

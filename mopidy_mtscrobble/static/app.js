@@ -139,6 +139,9 @@ function renderListening(play) {
   if (play.needed_s === null) {
     show("listened", false);
     setText("listened-text", `Not scrobbled: ${play.ineligible}`);
+  } else if (play.private && !play.qualified) {
+    show("listened", false);
+    setText("listened-text", `Not scrobbled: private mode (${play.private})`);
   } else {
     const bar = $("listened");
     bar.max = play.needed_s;
@@ -412,6 +415,54 @@ $("correction-form").addEventListener("submit", async (event) => {
 $("correction-cancel").addEventListener("click", closeCorrectionForm);
 $("correction-new").addEventListener("click", () => openCorrectionForm(null, null));
 
+// Private mode: a banner with its end while it is on, buttons to change it.
+const PRIVATE_LABELS = { "30m": "30 min", "1h": "1 hour", today: "the end of the day", forever: "resumed" };
+
+function renderPrivate(state) {
+  setText("private-banner", state.active ? `Private mode: not scrobbling ${state.until_text}` : "");
+  show("private-off", !state.active);
+  show("private-resume", state.active);
+  const label = PRIVATE_LABELS[state.default] || state.default;
+  $("private-pause").textContent = state.default === "forever"
+    ? "Pause scrobbling until resumed"
+    : `Pause scrobbling for ${label}`;
+}
+
+async function refreshPrivate() {
+  try {
+    renderPrivate(await call("GET", "api/private"));
+  } catch (error) {
+    message(error.message);
+  }
+}
+
+async function changePrivate(body) {
+  const state = await call("POST", "api/private", body);
+  renderPrivate(state);
+  return state.active ? `Private mode: not scrobbling ${state.until_text}.` : "Scrobbling again.";
+}
+
+button("private-resume", () => changePrivate({ resume: true }));
+button("private-pause", () => changePrivate({ pause: "" }));
+button("private-skip", async () => {
+  await call("POST", "api/private", { skip: true });
+  return "This track will not be scrobbled; the next one will.";
+});
+for (const node of document.querySelectorAll("[data-pause]")) {
+  node.addEventListener("click", async () => {
+    try {
+      message(await changePrivate({ pause: node.dataset.pause }));
+    } catch (error) {
+      message(error.message);
+    }
+  });
+}
+
+refreshPrivate();
+setInterval(refreshPrivate, REFRESH_MS);
+
 refreshCorrections();
 refresh();
+refreshPrivate();
 setInterval(refresh, REFRESH_MS);
+setInterval(refreshPrivate, REFRESH_MS);

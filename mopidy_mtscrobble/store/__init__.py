@@ -17,6 +17,7 @@ from .jobs import ImportJobs
 from .love_queue import LoveQueue
 from .loves import LoveActions
 from .plays import STATES, Plays
+from .private import PrivateMode
 from .queue import DestinationQueue
 from .rows import (
     Job,
@@ -101,6 +102,7 @@ class Store:
         self.jobs = ImportJobs(db)
         self.delivery_status = DeliveryStatus(db)
         self.corrections = Corrections(db, self.plays)
+        self.private = PrivateMode(db)
 
     @classmethod
     def open(

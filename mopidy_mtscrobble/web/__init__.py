@@ -21,6 +21,7 @@ from .api import (
 from .base import Context, origin_allowed
 from .corrections import CorrectionHandler, CorrectionsHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
+from .private import PrivateHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 
@@ -46,6 +47,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/track", TrackHandler, given),
         (r"/api/corrections", CorrectionsHandler, given),
         (r"/api/corrections/([0-9]{1,10})", CorrectionHandler, given),
+        (r"/api/private", PrivateHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (
             r"/(.*)",
