@@ -12,6 +12,7 @@ from typing import Any
 
 from ..destinations import LASTFM
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
+from .editing import EntryRefused, QueueEditing, QueuedEntry
 from .jobs import ImportJobs
 from .love_queue import LoveQueue
 from .loves import LoveActions
@@ -34,6 +35,7 @@ __all__ = [
     "DestinationQueue", "Job", "LocalMatch", "LoveAction", "LoveQueue", "Loved",
     "NewScrobble",
     "Plays", "Scrobble", "Song", "SongEntry", "Store",
+    "EntryRefused", "QueueEditing", "QueuedEntry",
 ]  # fmt: skip
 
 
@@ -83,6 +85,7 @@ class Store:
         self.songs = Songs(db)
         self.jobs = ImportJobs(db)
         self.delivery_status = DeliveryStatus(db)
+        self.editing = QueueEditing(db)
 
     @classmethod
     def open(
