@@ -38,9 +38,7 @@ def edit(store: Store, play_id: int, changes: dict[str, str | None]) -> QueuedEn
     before = names_of(entry)
     after = dataclasses.replace(before, **cleaned)
     store.editing.set_names(play_id, sent_columns(names_of(entry, heard=True), after))
-    logger.info(
-        "Edited scrobble #%d: %s → %s", play_id, _shown(before), _shown(after)
-    )
+    logger.info("Edited scrobble #%d: %s → %s", play_id, _shown(before), _shown(after))
     edited = store.editing.get(play_id)
     if edited is None:  # deleted right after the edit
         raise EntryRefused(f"Scrobble #{play_id} was deleted meanwhile.", 404)

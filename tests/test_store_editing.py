@@ -18,9 +18,7 @@ BOTH = (LASTFM, OTHER)
 
 
 def play(track="Title", timestamp=NOW - 300) -> NewScrobble:
-    return NewScrobble(
-        artist="Artist", track=track, timestamp=timestamp, album="Album"
-    )
+    return NewScrobble(artist="Artist", track=track, timestamp=timestamp, album="Album")
 
 
 @pytest.fixture
@@ -94,10 +92,11 @@ def test_a_play_is_held_unless_a_destination_has_it_in_flight(
 
 @pytest.mark.parametrize("change", ["edit", "hold", "release", "delete"])
 def test_an_unknown_entry_is_refused_as_not_found(store, change):
-    with pytest.raises(EntryRefused) as refused:
-        if change == "edit":
+    if change == "edit":
+        with pytest.raises(EntryRefused) as refused:
             queue_edits.edit(store, 99, {"track": "X"})
-        else:
+    else:
+        with pytest.raises(EntryRefused) as refused:
             getattr(store.editing, change)(99)
     assert refused.value.http_status == 404
     assert "no scrobble #99" in str(refused.value)
@@ -147,7 +146,9 @@ def test_a_play_deleted_after_it_was_picked_is_not_marked(store):
 def test_an_edit_keeps_the_heard_names_and_logs_old_and_new(store, caplog):
     play_id = store.plays.enqueue(play(), BOTH, NOW)
     with caplog.at_level(logging.INFO):
-        entry = queue_edits.edit(store, play_id, {"artist": " The  Band ", "album": None})
+        entry = queue_edits.edit(
+            store, play_id, {"artist": " The  Band ", "album": None}
+        )
     assert (entry.artist, entry.track, entry.album) == ("The Band", "Title", None)
     assert (entry.heard_artist, entry.heard_album) == ("Artist", "Album")
     assert entry.edited
@@ -179,7 +180,9 @@ def test_an_edit_with_names_not_valid_is_refused_and_changes_nothing(
 
 
 def test_the_listing_pages_the_plays_still_waiting_somewhere(store):
-    ids = [store.plays.enqueue(play(f"T{i}", NOW - 900 + i), BOTH, NOW) for i in range(5)]
+    ids = [
+        store.plays.enqueue(play(f"T{i}", NOW - 900 + i), BOTH, NOW) for i in range(5)
+    ]
     for name in BOTH:
         store.queue_to(name).mark_in_flight([ids[0]], NOW)
         store.queue_to(name).mark_sent([ids[0]], NOW)

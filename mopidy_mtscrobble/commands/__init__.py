@@ -14,6 +14,7 @@ from ..kinds import KINDS
 from .account import LOGIN_POLL_S, login, logout
 from .imports import import_command, love_command
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
+from .queue_edits import ARGUMENTS as QUEUE_EDIT_ARGUMENTS
 from .resend import DATE_FORMATS, resend
 
 SUBCOMMANDS = (
@@ -42,7 +43,8 @@ SUBCOMMANDS = (
     ),
     Subcommand(
         name="queue",
-        help="List queued and rejected scrobbles, with reasons.",
+        help="List queued and rejected scrobbles, with reasons; edit, hold, "
+        "release or delete one (queue edit|hold|release|delete ID).",
         run=queue,
         arguments=(
             (("--rejected",), {"action": "store_true", "help": "only rejected ones"}),
@@ -58,6 +60,7 @@ SUBCOMMANDS = (
                     "help": "at most this many lines",
                 },
             ),
+            *QUEUE_EDIT_ARGUMENTS,
         ),
     ),
     Subcommand(

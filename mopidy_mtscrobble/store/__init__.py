@@ -12,7 +12,7 @@ from typing import Any
 
 from ..destinations import LASTFM
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
-from .editing import EntryRefused, QueueEditing, QueuedEntry
+from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
 from .love_queue import LoveQueue
 from .loves import LoveActions
@@ -31,11 +31,26 @@ from .rows import (
 from .songs import Songs
 
 __all__ = [
-    "DB_FILENAME", "LOCK_WAIT_SECONDS", "SCHEMA_VERSION", "STATES", "Database",
-    "DestinationQueue", "Job", "LocalMatch", "LoveAction", "LoveQueue", "Loved",
+    "DB_FILENAME",
+    "LOCK_WAIT_SECONDS",
+    "SCHEMA_VERSION",
+    "STATES",
+    "Database",
+    "DestinationQueue",
+    "EntryRefused",
+    "Job",
+    "LocalMatch",
+    "LoveAction",
+    "LoveQueue",
+    "Loved",
     "NewScrobble",
-    "Plays", "Scrobble", "Song", "SongEntry", "Store",
-    "EntryRefused", "QueueEditing", "QueuedEntry",
+    "Plays",
+    "QueueEditing",
+    "QueuedEntry",
+    "Scrobble",
+    "Song",
+    "SongEntry",
+    "Store",
 ]  # fmt: skip
 
 

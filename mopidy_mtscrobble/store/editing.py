@@ -144,7 +144,9 @@ class QueueEditing:
     def release(self, play_id: int) -> None:
         """Send the play again where it waits."""
         with self._db.write() as db:
-            if db.execute("UPDATE plays SET held = 0 WHERE id = ?", (play_id,)).rowcount:
+            if db.execute(
+                "UPDATE plays SET held = 0 WHERE id = ?", (play_id,)
+            ).rowcount:
                 return
         raise self._refusal(play_id, "released", sent_counts=False)
 
@@ -191,5 +193,3 @@ class QueueEditing:
 
 def _where(entry: QueuedEntry, state: str) -> str:
     return ", ".join(sorted(n for n, s in entry.states.items() if s == state))
-
-
