@@ -20,6 +20,7 @@ from .api import (
 )
 from .base import Context, origin_allowed
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
+from .queue_api import QueueEntryHandler, QueueHoldHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 
@@ -35,6 +36,8 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/auth/callback/?", AuthCallbackHandler, given),
         (r"/api/status", StatusHandler, given),
         (r"/api/queue", QueueHandler, given),
+        (r"/api/queue/([0-9]{1,10})", QueueEntryHandler, given),
+        (r"/api/queue/([0-9]{1,10})/(hold|release)", QueueHoldHandler, given),
         (r"/api/recent", RecentHandler, given),
         (r"/api/login", LoginHandler, given),
         (r"/api/logout", LogoutHandler, given),
