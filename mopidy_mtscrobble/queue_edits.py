@@ -36,7 +36,11 @@ def edit(store: Store, play_id: int, changes: dict[str, str | None]) -> QueuedEn
     cleaned = {k: _cleaned(k, v) for k, v in changes.items()}
     entry = store.editing.require(play_id)
     before = names_of(entry)
-    after = dataclasses.replace(before, **cleaned)
+    values = {**dataclasses.asdict(before), **cleaned}
+    after = Names(
+        str(values["artist"]), str(values["track"]),
+        values["album"], values["album_artist"],
+    )  # fmt: skip
     store.editing.set_names(play_id, sent_columns(names_of(entry, heard=True), after))
     logger.info("Edited scrobble #%d: %s → %s", play_id, _shown(before), _shown(after))
     edited = store.editing.get(play_id)

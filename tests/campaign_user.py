@@ -127,7 +127,8 @@ class QueueUser:
             for name, found in artists.items():
                 if found.get(n, []) not in ([artist], []):
                     problems.append(
-                        f"{name}: edited play {n} is there as {found[n]}, not [{artist!r}]"
+                        f"{name}: edited play {n} is there as {found[n]}, "
+                        f"not [{artist!r}]"
                     )
         for n in self.deleted:
             for name, found in artists.items():

@@ -8,6 +8,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .. import queue_edits
 from ..datadir import prepare_data_dir
@@ -22,7 +23,7 @@ NAME_OPTIONS = {
     "album": "--album",
     "album_artist": "--album-artist",
 }
-ARGUMENTS = (
+ARGUMENTS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (
         ("action",),
         {"nargs": "?", "choices": ACTIONS, "help": "change one queued scrobble"},

@@ -40,7 +40,7 @@ def queued_entry(entry: QueuedEntry) -> dict[str, Any]:
 class QueueEntryHandler(JsonHandler):
     """PUT: edit one entry's names; DELETE: forget it, once confirmed."""
 
-    SUPPORTED_METHODS = ("PUT", "DELETE", "OPTIONS")
+    SUPPORTED_METHODS = ("PUT", "DELETE", "OPTIONS", "HEAD")
     guarded_methods = frozenset({"PUT", "DELETE"})
 
     async def put(self, play_id: str) -> None:
