@@ -55,6 +55,12 @@ from mopidy_mtscrobble.tracks import LocalTrack
 from .builders import model_track
 from .campaign_listenbrainz import NAME as LISTENBRAINZ
 from .campaign_listenbrainz import ListenBrainzSide, Resends, SimulatedKill, feedback_of
+from .campaign_user import (
+    ACT_BEFORE_ROUND_RATE,
+    ACT_BETWEEN_PLAYS_RATE,
+    ACT_IN_FLIGHT_RATE,
+    QueueUser,
+)
 from .fake_lastfm import FakeLastfm
 from .fake_lastfm.server import APPLIED_THEN_LOST, RandomFaults
 from .fake_player import FakeClock, ManualScheduler, Player, start_core
@@ -183,6 +189,9 @@ class Campaign:
         self.loved: dict[int, bool] = {}  # play number -> loved, as last left
         self.recordings: dict[int, str | None] = {}  # as ListenBrainz looks up
         self.lb = ListenBrainzSide(self, seed, FAULT_RATE)
+        # The user edits, holds and deletes queued plays while listening.
+        self.user = QueueUser(seed, folder / "mtscrobble", _play_number, self._copies)
+        self.listening = False
 
     # The world.
 
@@ -190,11 +199,26 @@ class Campaign:
         return self.true_start + self.clock.monotonic()
 
     def maybe_kill(self, where: str) -> None:
+        self.user_acts(ACT_IN_FLIGHT_RATE)
         if self.no_recent_tracks and where.startswith("after"):
             return  # applied, then unknown: that server cannot tell
         if self.killing and self.rng.random() < self.kill_rate:
             self.outcome.at[LASTFM].faults["kill " + where.split()[0]] += 1
             raise SimulatedKill(where)
+
+    def user_acts(self, rate: float) -> None:
+        """Now and then (before a round, or while a request is out), the
+        user acts on the queue."""
+        if self.listening and self.lock_holder is None:
+            self.user.maybe_act(rate, self.clock.wall())
+
+    def _copies(self, n: int) -> dict[str, int]:
+        at_lastfm = [s for s in self.server.scrobbles_of(USER)
+                     if _play_number(s["track"]) == n]  # fmt: skip
+        tag = f"{TAG}{n}"
+        at_lb = [x for x in self.lb.listens()
+                 if x["track_metadata"]["track_name"].endswith(tag)]  # fmt: skip
+        return {LASTFM: len(at_lastfm), LISTENBRAINZ: len(at_lb)}
 
     # Set-up.
 
@@ -360,6 +384,7 @@ class Campaign:
             self.delivery_opened = delay is None
             self.delivery_wake_at = now + (delay or 0.0)
             return True
+        self.user_acts(ACT_BEFORE_ROUND_RATE)
         self.killing = True
         try:
             delay = worker.run_round()
@@ -428,8 +453,11 @@ class Campaign:
     def listen(self) -> None:
         rng = self.rng
         gap_s = self.days * DAY_S / self.play_count
+        self.listening = True
         for n in range(self.play_count):
             self._disturb()
+            if self.lock_holder is None:
+                self.user.maybe_act(ACT_BETWEEN_PLAYS_RATE, self.clock.wall())
             self.run_until(self.clock.monotonic() + rng.expovariate(1 / gap_s))
             track = self.tracks[n]
             self.player.play(track.uri)
@@ -450,6 +478,14 @@ class Campaign:
             self.player.stop()
             if self.love_rng.random() < LOVE_RATE:
                 self._love_or_unlove(n)
+        self.listening = False
+        self._unlock()
+        self.user.release_all(self.clock.wall())
+        for n in self.user.deleted:
+            self.expected[n] = False  # gone for good: at no server
+        self.outcome.faults.update(
+            {f"user {k}": v for k, v in self.user.counts.items()}
+        )
         self.outcome.qualified = sum(self.expected.values())
 
     def _love_or_unlove(self, n: int) -> None:
@@ -515,6 +551,16 @@ class Campaign:
         tally.duplicates += len(problems)
         outcome.problems += [f"{LISTENBRAINZ}: {p}" for p in problems]
         self._judge_loves()
+        artists = {
+            LASTFM: _by_play(
+                (s["track"], s["artist"]) for s in self.server.scrobbles_of(USER)
+            ),
+            LISTENBRAINZ: _by_play(
+                (x["track_metadata"]["track_name"], x["track_metadata"]["artist_name"])
+                for x in lb.listens()
+            ),
+        }
+        outcome.problems += self.user.judge(artists)
         if outcome.unexpected_errors:
             outcome.problems.append(
                 f"the supervisors caught {outcome.unexpected_errors} unexpected errors"
@@ -655,6 +701,15 @@ class Campaign:
 
 def _play_number(title: str) -> int:
     return int(title.rsplit(TAG, 1)[1])
+
+
+def _by_play(copies: Any) -> dict[int, list[str]]:
+    """(title, artist) of each copy at a server: the artists, by play number."""
+    found: dict[int, list[str]] = collections.defaultdict(list)
+    for title, artist in copies:
+        if TAG in title and title.rsplit(TAG, 1)[1].isdigit():
+            found[_play_number(title)].append(artist)
+    return found
 
 
 def _reason(error: str) -> str:

@@ -24,6 +24,7 @@ from mopidy_mtscrobble.listenbrainz import ListenBrainzClient
 from mopidy_mtscrobble.probe import tcp_probe
 from mopidy_mtscrobble.settings import ListenBrainzList, Settings
 
+from .campaign_user import ACT_BEFORE_ROUND_RATE, ACT_IN_FLIGHT_RATE
 from .fake_listenbrainz import FakeListenBrainz, RandomFaults
 from .fake_listenbrainz.rules import msid
 
@@ -171,6 +172,7 @@ class ListenBrainzSide:
 
     def maybe_kill(self, where: str, answered: bool) -> None:
         campaign = self.campaign
+        campaign.user_acts(ACT_IN_FLIGHT_RATE)
         if self.killing and self.rng.random() < campaign.kill_rate:
             self.faults["kill " + where.split()[0]] += 1
             if answered:
@@ -212,6 +214,7 @@ class ListenBrainzSide:
             self.opened = delay is None
             self.wake_at = now + (delay or 0.0)
             return True
+        self.campaign.user_acts(ACT_BEFORE_ROUND_RATE)
         self.killing = True
         try:
             delay = worker.run_round()

@@ -95,6 +95,7 @@ def test_counts_cover_every_state(store):
         "in_flight": 0,
         "sent": 0,
         "rejected": 0,
+        "held": 0,
     }
 
 

@@ -212,7 +212,7 @@ def test_counts_sent_and_waiting_are_each_destinations_own(store):
     store.queue.mark_sent(ids[:2], NOW)
     store.queue_to(OTHER).mark_rejected(ids[3], "refused")
     assert store.queue.counts() == {
-        "pending": 2, "in_flight": 0, "sent": 2, "rejected": 0,
+        "pending": 2, "in_flight": 0, "sent": 2, "rejected": 0, "held": 0,
     }  # fmt: skip
     assert store.plays.counts_by_destination() == {
         LASTFM: {"pending": 2, "in_flight": 0, "sent": 2, "rejected": 0},

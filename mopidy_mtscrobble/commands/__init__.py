@@ -18,6 +18,7 @@ from .imports import import_command, love_command
 from .private import SUBCOMMAND_ARGUMENTS as PAUSE_ARGUMENTS
 from .private import pause, resume, skip
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
+from .queue_edits import ARGUMENTS as QUEUE_EDIT_ARGUMENTS
 from .resend import DATE_FORMATS, resend
 
 SUBCOMMANDS = (
@@ -46,7 +47,8 @@ SUBCOMMANDS = (
     ),
     Subcommand(
         name="queue",
-        help="List queued and rejected scrobbles, with reasons.",
+        help="List queued and rejected scrobbles, with reasons; edit, hold, "
+        "release or delete one (queue edit|hold|release|delete ID).",
         run=queue,
         arguments=(
             (("--rejected",), {"action": "store_true", "help": "only rejected ones"}),
@@ -62,6 +64,7 @@ SUBCOMMANDS = (
                     "help": "at most this many lines",
                 },
             ),
+            *QUEUE_EDIT_ARGUMENTS,
         ),
     ),
     Subcommand(

@@ -28,6 +28,7 @@ from .common import (
     utc,
 )
 from .imports import progress
+from .queue_edits import change_entry, edit_notes
 
 DEFAULT_QUEUE_LIMIT = 50
 # Loves and unloves that will not be sent, listed with their reasons.
@@ -117,6 +118,8 @@ def print_destinations(destinations: list[Any]) -> None:
 
 @guarded
 def queue(config: Config, args: argparse.Namespace) -> int:
+    if getattr(args, "action", None):
+        return change_entry(config, args)
     data_dir = prepare_data_dir(config)
     states = ("rejected",) if args.rejected else ("pending", "in_flight", "rejected")
     configured = settings_of(config).destinations
@@ -129,6 +132,7 @@ def queue(config: Config, args: argparse.Namespace) -> int:
     try:
         entries = store.queue_to(to).by_states(states, args.limit)
         counts = store.queue_to(to).counts()
+        held = store.editing.held_ids()
         loves = [
             action
             for action in store.loves.listing(LOVES_NOT_SENT, args.limit)
@@ -143,12 +147,13 @@ def queue(config: Config, args: argparse.Namespace) -> int:
             f"#{entry.id:<6} {entry.state:<9} {utc(entry.timestamp)}  "
             f"{entry.artist} - {entry.track}"
         )
+        line += edit_notes(entry, entry.id in held)
         if entry.state == "rejected":
             line += f"  [rejected: {entry.last_error}]"
         elif entry.last_error:
             line += f"  [{entry.attempts} attempts; last error: {entry.last_error}]"
         print(line)
-    total = sum(counts[s] for s in states)
+    total = sum(counts[s] for s in states) + (0 if args.rejected else counts["held"])
     if total > len(entries):
         print(f"... and {total - len(entries)} more (use --limit)")
     for action in loves:

@@ -82,7 +82,10 @@ class ScrobbleSender:
         if not batch:
             next_due = queue.next_due_at()
             return None if next_due is None else max(0.0, next_due - now)
-        queue.mark_in_flight([e.id for e in batch], now)
+        # As marked: the user may have edited, held or deleted some meanwhile.
+        batch = queue.mark_in_flight([e.id for e in batch], now)
+        if not batch:
+            return 0.0
         try:
             self._send(batch)
         except LastfmError as exc:

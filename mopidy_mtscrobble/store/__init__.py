@@ -13,6 +13,7 @@ from typing import Any
 from ..destinations import LASTFM
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
+from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
 from .love_queue import LoveQueue
 from .loves import LoveActions
@@ -41,6 +42,7 @@ __all__ = [
     "Corrections",
     "Database",
     "DestinationQueue",
+    "EntryRefused",
     "Job",
     "LocalMatch",
     "LoveAction",
@@ -48,6 +50,8 @@ __all__ = [
     "Loved",
     "NewScrobble",
     "Plays",
+    "QueueEditing",
+    "QueuedEntry",
     "Scrobble",
     "Song",
     "SongEntry",
@@ -103,6 +107,7 @@ class Store:
         self.delivery_status = DeliveryStatus(db)
         self.corrections = Corrections(db, self.plays)
         self.private = PrivateMode(db)
+        self.editing = QueueEditing(db)
 
     @classmethod
     def open(

@@ -17,6 +17,11 @@ from .songs import count_play
 __all__ = ["STATES", "DestinationQueue"]
 
 WAITING = ("pending", "in_flight")
+# Held plays (see `editing`) are kept but sent nowhere: every query that picks
+# what to send, or says when, leaves them out.
+NOT_HELD = "play_id NOT IN (SELECT id FROM plays WHERE held)"
+# A pending entry of a held play is counted apart, as "held".
+COUNTED_STATES = (*STATES, "held")
 
 
 class DestinationQueue:
@@ -42,12 +47,17 @@ class DestinationQueue:
         rows = self._db.read(sql, (self.destination, play_id))
         return scrobble_of(rows[0]) if rows else None
 
+    COUNTS = f"""
+    SELECT CASE WHEN state = 'pending' AND NOT {NOT_HELD} THEN 'held' ELSE state END,
+        count(*)
+    FROM deliveries WHERE destination = ? GROUP BY 1
+    """  # noqa: S608 - constants only
+
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATES, 0)
-        sql = """
-        SELECT state, count(*) FROM deliveries WHERE destination = ? GROUP BY state
-        """
-        rows = self._db.read(sql, (self.destination,))
+        """Entries in each state; "pending" counts those that may be sent,
+        "held" the pending ones of held plays."""
+        counts = dict.fromkeys(COUNTED_STATES, 0)
+        rows = self._db.read(self.COUNTS, (self.destination,))
         counts.update({row[0]: row[1] for row in rows})
         return counts
 
@@ -102,11 +112,12 @@ class DestinationQueue:
     SELECT * FROM scrobbles
     WHERE destination = ? AND state = 'pending'
         AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+        AND id NOT IN (SELECT id FROM plays WHERE held)
     ORDER BY timestamp, id LIMIT ?
     """
 
     def due(self, now_s: float, limit: int) -> list[Scrobble]:
-        """Pending entries whose time has come, oldest first."""
+        """Pending entries whose time has come, oldest first (none held)."""
         params = (self.destination, int(now_s), limit)
         return [scrobble_of(r) for r in self._db.read(self.DUE, params)]
 
@@ -124,26 +135,39 @@ class DestinationQueue:
         params = (self.destination, int(start), int(end))
         return [scrobble_of(r) for r in self._db.read(self.SENT_BETWEEN, params)]
 
-    NEXT_DUE = """
+    NEXT_DUE = f"""
     SELECT min(coalesce(next_attempt_at, 0)) FROM deliveries
-    WHERE destination = ? AND state = 'pending'
-    """
+    WHERE destination = ? AND state = 'pending' AND {NOT_HELD}
+    """  # noqa: S608 - constants only
 
     def next_due_at(self) -> int | None:
-        """When the earliest pending entry may be sent (0: now), None if none wait."""
+        """When the earliest pending entry may be sent (0: now), None if none
+        wait (held ones do not)."""
         value = self._db.read(self.NEXT_DUE, (self.destination,))[0][0]
         return None if value is None else int(value)
 
-    IN_FLIGHT = """
+    IN_FLIGHT = f"""
     UPDATE deliveries SET state = 'in_flight', in_flight_at = ?
-    WHERE play_id = ? AND destination = ? AND state = 'pending'
-    """
+    WHERE play_id = ? AND destination = ? AND state = 'pending' AND {NOT_HELD}
+    """  # noqa: S608 - constants only
 
-    def mark_in_flight(self, ids: list[int], now_s: float) -> None:
-        """Committed before the batch is sent: a lost answer is then recognizable."""
-        params = [(int(now_s), i, self.destination) for i in ids]
+    def mark_in_flight(self, ids: list[int], now_s: float) -> list[Scrobble]:
+        """Committed before the batch is sent: a lost answer is then recognizable.
+
+        Returns the entries marked, as they are now: send these. Between
+        `due` and here the user may have edited, held or deleted some (see
+        `editing`); those held or deleted are not marked, the edited ones
+        are returned with their new names.
+        """
+        sql = "SELECT * FROM scrobbles WHERE id = ? AND destination = ?"
+        marked = []
         with self._db.write() as db:
-            db.executemany(self.IN_FLIGHT, params)
+            for play_id in ids:
+                params = (int(now_s), play_id, self.destination)
+                if db.execute(self.IN_FLIGHT, params).rowcount:
+                    row = db.execute(sql, (play_id, self.destination)).fetchone()
+                    marked.append(scrobble_of(row))
+        return marked
 
     SENT = """
     UPDATE deliveries

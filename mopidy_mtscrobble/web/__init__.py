@@ -22,6 +22,7 @@ from .base import Context, origin_allowed
 from .corrections import CorrectionHandler, CorrectionsHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 from .private import PrivateHandler
+from .queue_api import QueueEntryHandler, QueueHoldHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 
@@ -37,6 +38,8 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/auth/callback/?", AuthCallbackHandler, given),
         (r"/api/status", StatusHandler, given),
         (r"/api/queue", QueueHandler, given),
+        (r"/api/queue/([0-9]{1,10})", QueueEntryHandler, given),
+        (r"/api/queue/([0-9]{1,10})/(hold|release)", QueueHoldHandler, given),
         (r"/api/recent", RecentHandler, given),
         (r"/api/login", LoginHandler, given),
         (r"/api/logout", LogoutHandler, given),

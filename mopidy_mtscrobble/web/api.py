@@ -17,6 +17,7 @@ from ..kinds import BY_API_PATH, KINDS
 from ..library import find_track
 from ..store import Scrobble, Store
 from .base import FRONTEND_TIMEOUT_S, LOOKUP_TIMEOUT_S, JsonHandler, cap
+from .queue_api import queued_entry
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -275,10 +276,13 @@ class QueueHandler(JsonHandler):
         limit, offset = self.paging()
         states = (state,) if state else QUEUE_STATES
 
-        def read(store: Store) -> tuple[dict[str, int], list[Scrobble]]:
-            return store.queue.counts(), store.queue.by_states(states, limit, offset)
+        def read(store: Store) -> tuple[dict[str, int], list[Scrobble], Any]:
+            # "plays": the editable queue, every destination (see queue_api).
+            plays = store.editing.entries(limit, offset), store.editing.count()
+            counts = store.queue.counts()
+            return counts, store.queue.by_states(states, limit, offset), plays
 
-        counts, entries = await self.context.in_store(read)
+        counts, entries, (plays, plays_total) = await self.context.in_store(read)
         self.answer(
             200,
             {
@@ -286,6 +290,8 @@ class QueueHandler(JsonHandler):
                 "total": sum(counts[s] for s in states),
                 "limit": limit,
                 "offset": offset,
+                "plays": [queued_entry(e) for e in plays],
+                "plays_total": plays_total,
             },
         )
 

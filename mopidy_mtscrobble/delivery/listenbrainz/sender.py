@@ -93,7 +93,11 @@ class ListenSender:
             return self._next_wake(now)
         first = batches(listens.values())[0]
         batch = [e for e in entries if e.id in listens][: len(first)]
-        queue.mark_in_flight([e.id for e in batch], now)
+        # As marked: the user may have edited, held or deleted some meanwhile.
+        batch = self._marked(batch, now)
+        if not batch:
+            return 0.0
+        listens = self._listens(batch)
         try:
             self._send(batch, listens)
         except _Paused:
@@ -104,6 +108,20 @@ class ListenSender:
             return link.backing_off()
         link.succeeded()
         return 0.0
+
+    def _marked(self, batch: list[Scrobble], now: float) -> list[Scrobble]:
+        """Mark `batch` in flight; the entries marked, as many as fit one
+        request with their names as marked (the rest go back to pending)."""
+        marked = self._queue.mark_in_flight([e.id for e in batch], now)
+        listens = self._listens(marked)
+        marked = [e for e in marked if e.id in listens]
+        if not marked:
+            return []
+        fits = len(batches(listens[e.id] for e in marked)[0])
+        if fits < len(marked):
+            ids = [e.id for e in marked[fits:]]
+            self._queue.retry_later(ids, None, None, count=False)
+        return marked[:fits]
 
     def _listens(self, entries: list[Scrobble]) -> dict[int, dict[str, object]]:
         """Each entry's listen; one that can never be valid is rejected here."""
