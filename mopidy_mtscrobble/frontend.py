@@ -13,7 +13,7 @@ import functools
 import logging
 import pathlib
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import mopidy
 import pykka
@@ -24,17 +24,18 @@ from mopidy.core import CoreListener
 from . import loving, sending
 from .datadir import prepare_data_dir
 from .delivery import Delivery as DeliveryWorker
-from .delivery.listenbrainz import ListenBrainzDelivery, start_listenbrainz
+from .delivery.listenbrainz import ListenBrainzDelivery
 from .errors import MTScrobbleError, NotReadyError
 from .favorites import Matcher
 from .library import Library
-from .listening import Listening, Play, Rules, Track
+from .listening import Listening, Play, Rules
 from .loving import LoveResult, TrackInfo
 from .private_gate import PrivateGate
 from .sanitize import (
     clean_text,
 )
 from .saving import PlaySaver, scrobble_from_play
+from .senders import Senders, Told
 from .settings import Settings
 from .store import Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
@@ -47,14 +48,6 @@ TIMER_DELAY_MARGIN_S = 0.05
 # How long an event may wait for a database another program has locked; after
 # that the play waits in memory and is saved on a timer.
 STORE_LOCK_WAIT_S = 1.0
-
-
-class Delivery(Protocol):
-    """What the frontend may ask of the delivery side. Both calls must not block."""
-
-    def now_playing(self, track: Track) -> None: ...
-
-    def queue_changed(self) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,8 +88,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         core: Any,
         clock: Clock | None = None,
         scheduler: Scheduler | None = None,
-        delivery: Delivery | None = None,
-        listenbrainz: tuple[Delivery, ...] = (),
+        delivery: Told | None = None,
+        listenbrainz: tuple[Told, ...] = (),
         store_lock_wait_s: float = STORE_LOCK_WAIT_S,
         match_library: bool = True,
         tz: datetime.tzinfo | None = None,
@@ -107,14 +100,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._core = core
         self._clock = clock or SystemClock()
         self._scheduler = scheduler or ThreadingScheduler()
-        self._delivery = delivery
-        self._owned_delivery: DeliveryWorker | None = None
-        # One thread per ListenBrainz-compatible destination: a slow server
-        # never holds back Last.fm or another destination.
-        self._listenbrainz: tuple[ListenBrainzDelivery, ...] = ()
-        # Told of plays and loves: those it started, or (with `delivery`
-        # given, as in tests) the `listenbrainz` ones it was given.
-        self._listenbrainz_told: tuple[Delivery, ...] = listenbrainz
+        given = (delivery, *listenbrainz) if delivery is not None else ()
+        self._senders = Senders(given)
         self._match_library = match_library
         self._matcher: Matcher | None = None
         self._store_lock_wait_s = store_lock_wait_s
@@ -169,22 +156,13 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
                 on_changed=favorites_changed,
             )
             self._matcher.start()
-        if self._delivery is None:
-            self._owned_delivery = DeliveryWorker(
-                self.settings,
-                self.data_dir,
-                proxy=httpclient.format_proxy(self._config.get("proxy") or {}),
-                on_imported=self._on_imported,
-            )
-            self._owned_delivery.start()
-            self._delivery = self._owned_delivery
-            self._listenbrainz = start_listenbrainz(
-                self.settings,
-                self.data_dir,
-                httpclient.format_proxy(self._config.get("proxy") or {}),
-                mopidy.__version__,
-            )
-            self._listenbrainz_told = self._listenbrainz
+        self._senders.start(
+            self.settings,
+            self.data_dir,
+            httpclient.format_proxy(self._config.get("proxy") or {}),
+            mopidy.__version__,
+            on_imported=self._on_imported,
+        )
         self._saver.save()
 
     def on_stop(self) -> None:
@@ -194,9 +172,10 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if self.data_dir is None or saver is None:
             return
         # Each part on its own: one failing must not keep the others from closing.
-        parts = (self._last_save, saver.keep, saver.close)
-        others = (self._owned_delivery, *self._listenbrainz, self._matcher)
-        for part in (*parts, *(o.stop for o in others if o is not None)):
+        parts = [self._last_save, saver.keep, saver.close, *self._senders.stops()]
+        if self._matcher is not None:
+            parts.append(self._matcher.stop)
+        for part in parts:
             try:
                 part()
             except Exception:
@@ -278,12 +257,12 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     @property
     def delivery(self) -> DeliveryWorker | None:
         """The delivery side this frontend started, for the web app and commands."""
-        return self._owned_delivery
+        return self._senders.lastfm
 
     @property
     def listenbrainz(self) -> tuple[ListenBrainzDelivery, ...]:
         """The ListenBrainz-compatible destinations' deliveries it started."""
-        return self._listenbrainz
+        return self._senders.listenbrainz
 
     # Love and unlove, asked by the web app.
 
@@ -319,9 +298,9 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     def start_import(self, kind: str) -> bool:
         """Start an import ("loved", "playcounts"); False if one runs already."""
-        if self._owned_delivery is None:
+        if self._senders.lastfm is None:
             raise NotReadyError
-        return self._owned_delivery.start_import(kind)
+        return self._senders.lastfm.start_import(kind)
 
     def _usable_store(self) -> Store:
         if self._saver is None:
@@ -343,10 +322,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         favorites_changed()
 
     def _queue_changed(self) -> None:
-        if self._delivery is not None:
-            self._delivery.queue_changed()
-        for worker in self._listenbrainz_told:
-            worker.queue_changed()
+        self._senders.queue_changed()
 
     def plays_waiting_in_memory(self) -> int:
         """Qualified plays not yet saved because the database was unusable."""
@@ -413,10 +389,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if self._private.why(play, self._clock.wall()) is not None:
             return
         track = sending.as_sent(play.track, self._name_steps)  # as it is scrobbled
-        if self._delivery is not None:
-            self._delivery.now_playing(track)
-        for worker in self._listenbrainz_told:
-            worker.now_playing(track)
+        self._senders.now_playing(track)
 
     def _reschedule(self) -> None:
         self._cancel_timer()
