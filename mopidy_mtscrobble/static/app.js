@@ -42,7 +42,9 @@ async function call(method, path, body) {
     data = { error: `HTTP ${answer.status}` };
   }
   if (!answer.ok) {
-    throw new Error(data.error || `HTTP ${answer.status}`);
+    const error = new Error(data.error || `HTTP ${answer.status}`);
+    error.status = answer.status;
+    throw error;
   }
   return data;
 }
@@ -359,12 +361,14 @@ function correctionFromEntry(values) {
   return correction;
 }
 
-// The one-off edit of a queued entry (not remembered) belongs to the editable
-// queue; until it is connected, the page says so and changes nothing.
+// The one-off edit of a queued entry (not remembered): the names in "send it
+// as", for this play only; an empty album means none. A play sent already is
+// refused (409) with the reason, shown as any error.
 async function editQueuedEntryOnce(entry, values) {
-  throw new Error(
-    "Editing only this scrobble is not available yet: tick “Remember for next time” to save a correction."
-  );
+  const body = { artist: values.artist ?? "", track: values.track ?? "", album: values.album ?? "" };
+  const edited = await call("PUT", `api/queue/${entry.id}`, body);
+  refreshQueue();
+  return `Edited only this scrobble: sent as ${namesText(edited.sent)}.`;
 }
 
 async function saveCorrection() {
@@ -458,8 +462,196 @@ for (const node of document.querySelectorAll("[data-pause]")) {
   });
 }
 
-refreshPrivate();
-setInterval(refreshPrivate, REFRESH_MS);
+// The editable queue: the plays still waiting somewhere, a page at a time,
+// each with its names (sent, and heard when they differ), its state at each
+// destination, and Edit, Hold / Release and Delete.
+const QUEUE_PAGE_SIZE = 10;
+const QUEUE_NAMES = ["artist", "track", "album", "album_artist"];
+const QUEUE_LABELS = { artist: "Artist", track: "Track", album: "Album", album_artist: "Album artist" };
+let queueOffset = 0;
+let queuePlays = [];
+let queueForm = null; // the inline edit form open, { id, node }, or null
+
+function namesText(names) {
+  const album = names.album ? ` · ${names.album}` : "";
+  const albumArtist =
+    names.album_artist && names.album_artist !== names.artist ? ` (album by ${names.album_artist})` : "";
+  return `${names.artist} – ${names.track}${album}${albumArtist}`;
+}
+
+// A button of an entry: the answer (or the error) goes to the message line,
+// and the queue is read again.
+function queueButton(text, action) {
+  const node = smallButton(text, async () => {
+    node.disabled = true;
+    try {
+      const said = await action();
+      if (said) {
+        message(said);
+      }
+    } catch (error) {
+      message(error.message);
+    } finally {
+      node.disabled = false;
+      refreshQueue();
+      refresh();
+    }
+  });
+  return node;
+}
+
+function queueEditForm(entry) {
+  const form = document.createElement("form");
+  form.className = "queue-edit";
+  for (const name of QUEUE_NAMES) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.name = name;
+    input.maxLength = MAX_TEXT_CHARS;
+    input.value = entry.sent[name] ?? "";
+    input.placeholder = name.startsWith("album") ? "none" : "";
+    label.append(`${QUEUE_LABELS[name]} `, input);
+    form.append(label);
+  }
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.className = "small";
+  save.textContent = "Save";
+  const cancel = smallButton("Cancel", () => {
+    queueForm = null;
+    renderQueue();
+  });
+  form.append(save, cancel);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(QUEUE_NAMES.map((n) => [n, form.elements[n].value]));
+    save.disabled = true;
+    try {
+      const edited = await call("PUT", `api/queue/${entry.id}`, body);
+      queueForm = null;
+      message(`Edited scrobble #${entry.id}: sent as ${namesText(edited.sent)}.`);
+    } catch (error) {
+      // What was typed stays to try again, unless the entry is gone.
+      if (error.status === 404) {
+        queueForm = null;
+      }
+      message(error.message);
+    } finally {
+      save.disabled = false;
+      refreshQueue();
+      refresh();
+    }
+  });
+  return form;
+}
+
+function queueEntry(entry) {
+  const item = document.createElement("li");
+  item.dataset.id = entry.id;
+  item.dataset.held = entry.held;
+  const name = document.createElement("span");
+  name.className = "names";
+  name.textContent = short(namesText(entry.sent));
+  item.append(name);
+  if (entry.edited) {
+    const heard = document.createElement("span");
+    heard.className = "heard muted";
+    heard.textContent = short(` heard as ${namesText(entry.heard)}`);
+    item.append(heard);
+  }
+  const started = document.createElement("span");
+  started.className = "muted";
+  started.textContent = ` ${when(entry.timestamp)}`;
+  item.append(started);
+  if (entry.held) {
+    const held = document.createElement("span");
+    held.className = "held-mark";
+    held.textContent = "held";
+    item.append(held);
+  }
+  for (const [destination, state] of Object.entries(entry.destinations)) {
+    const node = document.createElement("span");
+    node.className = `state state-${state}`;
+    node.dataset.destination = destination;
+    node.textContent = short(`${destination}: ${state.replace("_", " ")}`);
+    item.append(node);
+  }
+  item.append(
+    smallButton("Edit", () => {
+      queueForm = { id: entry.id, node: queueEditForm(entry) };
+      renderQueue();
+      queueForm.node.elements.artist.focus();
+    }),
+    entry.held
+      ? queueButton("Release", async () => {
+          await call("POST", `api/queue/${entry.id}/release`);
+          return `Released scrobble #${entry.id}: it is sent again.`;
+        })
+      : queueButton("Hold", async () => {
+          await call("POST", `api/queue/${entry.id}/hold`);
+          return `Held scrobble #${entry.id}: it is kept, and sent nowhere until released.`;
+        }),
+    queueButton("Delete", async () => {
+      if (!window.confirm(`Delete the scrobble ${short(namesText(entry.sent))}? It is gone for good.`)) {
+        return null;
+      }
+      await call("DELETE", `api/queue/${entry.id}?confirm=1`);
+      if (queueForm && queueForm.id === entry.id) {
+        queueForm = null;
+      }
+      return `Deleted scrobble #${entry.id}.`;
+    }),
+  );
+  // The form open on this entry moves with it, with what was typed.
+  if (queueForm && queueForm.id === entry.id) {
+    item.append(queueForm.node);
+  }
+  return item;
+}
+
+function renderQueue(total) {
+  if (total !== undefined) {
+    $("queue-range").dataset.total = total;
+  }
+  const count = Number($("queue-range").dataset.total || 0);
+  $("queue-plays").start = queueOffset + 1;
+  $("queue-plays").replaceChildren(...queuePlays.map(queueEntry));
+  setText(
+    "queue-range",
+    count ? `${queueOffset + 1}–${queueOffset + queuePlays.length} of ${count}` : "Nothing waits to be sent."
+  );
+  show("queue-paging", count > QUEUE_PAGE_SIZE);
+  $("queue-previous").disabled = queueOffset === 0;
+  $("queue-next").disabled = queueOffset + QUEUE_PAGE_SIZE >= count;
+}
+
+async function refreshQueue() {
+  try {
+    const answer = await call("GET", `api/queue?limit=${QUEUE_PAGE_SIZE}&offset=${queueOffset}`);
+    if (!answer.plays.length && queueOffset > 0 && answer.plays_total > 0) {
+      // The last page emptied (sent or deleted): show the one before it.
+      queueOffset = Math.floor((answer.plays_total - 1) / QUEUE_PAGE_SIZE) * QUEUE_PAGE_SIZE;
+      return refreshQueue();
+    }
+    queuePlays = answer.plays;
+    renderQueue(answer.plays_total);
+  } catch (error) {
+    message(error.message);
+  }
+}
+
+function turnQueuePage(step) {
+  queueOffset = Math.max(0, queueOffset + step * QUEUE_PAGE_SIZE);
+  queueForm = null;
+  refreshQueue();
+}
+
+$("queue-previous").addEventListener("click", () => turnQueuePage(-1));
+$("queue-next").addEventListener("click", () => turnQueuePage(1));
+
+refreshQueue();
+// An open edit form is not redrawn under the user's typing.
+setInterval(() => queueForm || refreshQueue(), REFRESH_MS);
 
 refreshCorrections();
 refresh();

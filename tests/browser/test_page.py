@@ -302,13 +302,17 @@ def test_corrections_are_made_from_the_page_and_from_a_recent_scrobble(
     expect(entry).to_contain_text(f"The Tester \u2013 {EVIL_TITLE}", timeout=WAIT_MS)
     expect(entry).to_have_attribute("data-state", "scrobbled", timeout=WAIT_MS)
     assert [s["artist"] for s in lastfm.state()["scrobbles"]] == ["The Tester"]
-    # Edit on the entry: without "remember", the one-off edit is not there yet.
+    # Edit on the entry: without "remember", a scrobble sent already is not
+    # edited, and the page says why.
     entry.get_by_role("button", name="Edit").click()
     expect(page.locator("#to-artist")).to_have_value("The Tester")
     page.fill("#to-track", "Renamed")
     page.uncheck("#correction-remember")
     page.click("#correction-save")
-    expect(page.locator("#message")).to_contain_text("not available yet")
+    expect(page.locator("#message")).to_contain_text(
+        "cannot be edited: it was sent already to lastfm"
+    )
+    expect(page.locator("#correction-form")).to_be_visible()
     page.check("#correction-remember")
     page.click("#correction-save")
     expect(page.locator("#message")).to_have_text(
