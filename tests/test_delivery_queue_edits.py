@@ -11,10 +11,10 @@ from collections.abc import Callable
 import pytest
 
 from mopidy_mtscrobble import queue_edits
+from mopidy_mtscrobble.delivery.connection import HELD_POLL_S
 from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.store import NewScrobble
 
-from . import delivery_harness, listenbrainz_harness
 from .delivery_harness import NOW
 
 
@@ -26,7 +26,11 @@ class Destination:
     worker: object
     received: Callable[[], list[tuple[str, str]]]
     server: object
-    run: Callable[[], None]
+    round: Callable[[], float | None]  # one round, as the thread runs it
+    clock: object
+
+    def run(self) -> None:
+        until_idle(self.round, self.clock)
 
     def outage(self) -> Callable[[], None]:
         """Stop the server; returns what starts it again on the same port."""
@@ -44,7 +48,7 @@ def lastfm_destination(request) -> Destination:
 
     return Destination(
         LASTFM, worker, server=lastfm, received=received,
-        run=lambda: delivery_harness.run_until_idle(worker, clock),
+        round=worker.step, clock=clock,
     )  # fmt: skip
 
 
@@ -62,8 +66,19 @@ def listenbrainz_destination(request) -> Destination:
 
     return Destination(
         "lb", worker, server=fake, received=received,
-        run=lambda: listenbrainz_harness.run_until_idle(worker, clock),
+        round=worker.run_round, clock=clock,
     )  # fmt: skip
+
+
+def until_idle(round_: Callable[[], float | None], clock, max_rounds=100) -> None:
+    """Rounds, the clock moved by the delays asked, until delivery waits for
+    nothing but a wake-up or a release (see HELD_POLL_S)."""
+    for _ in range(max_rounds):
+        delay = round_()
+        if delay is None or delay >= HELD_POLL_S - 1:
+            return
+        clock.advance(delay)
+    raise AssertionError("delivery never became idle")
 
 
 @pytest.fixture(params=["lastfm", "listenbrainz"])
@@ -144,3 +159,24 @@ def test_a_deleted_play_is_never_sent(store, destination):
     assert destination.received() == [("Artist", "Track 1")]
     assert store.editing.get(deleted) is None
     assert state(store, destination, kept) == "sent"
+
+
+def test_a_release_from_another_process_is_noticed_within_a_minute(
+    store, destination, clock
+):
+    [play_id] = queued(store, destination, 1)
+    store.editing.hold(play_id)
+    destination.run()
+    store.editing.release(play_id)  # as the CLI does: nothing wakes delivery
+    delay = destination.round()
+    assert delay is not None
+    assert delay <= HELD_POLL_S
+    clock.advance(delay)
+    destination.run()
+    assert destination.received() == [("Artist", "Track 0")]
+
+
+def test_delivery_without_held_plays_waits_for_a_wake_up(store, destination):
+    queued(store, destination, 1)
+    destination.run()
+    assert destination.round() is None
