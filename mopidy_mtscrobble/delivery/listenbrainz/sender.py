@@ -196,7 +196,9 @@ class ListenSender:
         self._queue.retry_later(ids, reason, None, count=counts)
 
     def _next_wake(self, now: float) -> float | None:
-        times = [e.next_attempt_at or 0 for e in self._queue.in_flight(CHECK_LIMIT)]
+        times: list[float] = [
+            e.next_attempt_at or 0 for e in self._queue.in_flight(CHECK_LIMIT)
+        ]
         next_due = self._queue.next_due_at()
         if next_due is not None:
             times.append(next_due)
