@@ -324,6 +324,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def _queue_changed(self) -> None:
         self._senders.queue_changed()
 
+    def plays_released(self) -> None:
+        """Held plays were released (the page, the API, the CLI through the
+        API): they are due again, so delivery tries now."""
+        self._queue_changed()
+
     def plays_waiting_in_memory(self) -> int:
         """Qualified plays not yet saved because the database was unusable."""
         return len(self._saver.waiting) if self._saver is not None else 0

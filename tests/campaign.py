@@ -59,6 +59,7 @@ from .campaign_user import (
     ACT_BEFORE_ROUND_RATE,
     ACT_BETWEEN_PLAYS_RATE,
     ACT_IN_FLIGHT_RATE,
+    ACT_ON_QUEUED_RATE,
     QueueUser,
 )
 from .fake_lastfm import FakeLastfm
@@ -79,6 +80,7 @@ LOVE_RATE = 0.01  # after a play: a love, or an unlove of one loved before
 UNLOVE_SHARE = 0.4
 UNKNOWN_RECORDING_SHARE = 0.2  # loved tracks ListenBrainz's lookup does not know
 DESTINATIONS = (LASTFM, LISTENBRAINZ)
+USER_ACTIONS = ("edit", "hold", "release", "delete")
 
 
 @dataclasses.dataclass
@@ -148,12 +150,14 @@ class DeliveryHandle:
 
     def __init__(self) -> None:
         self.worker: Any = None
+        self.changed = False  # the queue changed since the campaign last looked
 
     def now_playing(self, track) -> None:
         if self.worker is not None:
             self.worker.now_playing(track)
 
     def queue_changed(self) -> None:
+        self.changed = True
         if self.worker is not None:
             self.worker.queue_changed()
 
@@ -206,11 +210,11 @@ class Campaign:
             self.outcome.at[LASTFM].faults["kill " + where.split()[0]] += 1
             raise SimulatedKill(where)
 
-    def user_acts(self, rate: float) -> None:
-        """Now and then (before a round, or while a request is out), the
-        user acts on the queue."""
+    def user_acts(self, rate: float, newest: bool = False) -> None:
+        """Now and then (before a round, while a request is out, or when a
+        play was just queued), the user acts on the queue."""
         if self.listening and self.lock_holder is None:
-            self.user.maybe_act(rate, self.clock.wall())
+            self.user.maybe_act(rate, self.clock.wall(), newest)
 
     def _copies(self, n: int) -> dict[str, int]:
         at_lastfm = [s for s in self.server.scrobbles_of(USER)
@@ -355,6 +359,9 @@ class Campaign:
             self._world_events(now)
             if self.scheduler.fire_due():
                 self.player.sync()
+            if self.handle.changed:  # a play was just queued: still editable
+                self.handle.changed = False
+                self.user_acts(ACT_ON_QUEUED_RATE, newest=True)
             again = self._lastfm_round(now)
             if self.lb.act(self.clock.monotonic()) or again:
                 busy_rounds += 1
@@ -749,6 +756,14 @@ def rows(outcome: Outcome) -> list[str]:
     return lines
 
 
+def user_changes(outcome: Outcome) -> str:
+    """What the user changed in the queue, and how often a change was refused."""
+    done = {a: outcome.faults[f"user {a}"] for a in USER_ACTIONS}
+    refused = sum(n for k, n in outcome.faults.items() if " refused (" in k)
+    shown = ", ".join(f"{n} {a}s" for a, n in done.items())
+    return f"the user's queue changes: {shown}; refused {refused}"
+
+
 def table(outcomes: list[Outcome]) -> str:
     """The campaign's results, a row per seed and destination, and totals."""
     lines = [
@@ -779,6 +794,8 @@ def table(outcomes: list[Outcome]) -> str:
             f"{sum(r.after_clear_answer for r in resends)}, though listed "
             f"{sum(r.seen_before for r in resends)}"
         )
+    for o in outcomes:
+        lines.append(f"seed {o.seed}: {user_changes(o)}")
     for o in outcomes:
         for problem in o.problems[:20]:
             lines.append(f"seed {o.seed}: {problem}")

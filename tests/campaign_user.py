@@ -1,7 +1,10 @@
-"""The campaign's user of the editable queue: at random steps, between plays
-and while a delivery has a request out (entries in flight), edits, holds,
-releases and deletes queued entries through the store, as the CLI and the
-API do, and keeps what succeeded to judge by.
+"""The campaign's user of the editable queue: at random steps (when a play was
+just queued, between plays, before a delivery round and while a delivery has a
+request out), edits, holds, releases and deletes queued entries through the
+store, as the CLI and the API do, and keeps what succeeded to judge by. It
+mostly picks what the page would offer (an entry no destination has in flight
+or sent, a held one to release), and now and then any waiting entry, to be
+refused.
 
 The verdict: an edited play is at each server once, with the names of its
 last successful edit; a held play gets no copy at a server while held; a
@@ -17,14 +20,18 @@ from typing import Any
 
 from mopidy_mtscrobble import queue_edits
 from mopidy_mtscrobble.errors import MTScrobbleError
-from mopidy_mtscrobble.store import Store
+from mopidy_mtscrobble.store import QueuedEntry, Store
 
 ACT_BETWEEN_PLAYS_RATE = 0.1
 ACT_IN_FLIGHT_RATE = 0.02  # per request a delivery makes
 ACT_BEFORE_ROUND_RATE = 0.03  # per delivery round
 LOCK_WAIT_S = 0.05  # the campaign's own lock holder may be in the way
+ACT_ON_QUEUED_RATE = 0.3  # when the frontend has just queued a play
 PAGE = 50
-UNTOUCHED_SHARE = 0.8
+ACTIONS = ("edit", "edit", "hold", "delete")
+HELD_ACTIONS = ("release", "release", "release", "edit", "delete")
+ANY_ENTRY_SHARE = 0.15  # tries on any waiting entry, editable or not
+RELEASE_SHARE = 0.7  # when some are held: release one
 
 
 class QueueUser:
@@ -47,32 +54,42 @@ class QueueUser:
         self.deleted: set[int] = set()
         self.problems: list[str] = []
 
-    def maybe_act(self, rate: float, now_s: float) -> None:
+    def maybe_act(self, rate: float, now_s: float, newest: bool = False) -> None:
         if self.rng.random() < rate:
-            self.act(now_s)
+            self.act(now_s, newest)
 
-    def act(self, now_s: float) -> None:
+    def act(self, now_s: float, newest: bool = False) -> None:
+        """One change to an entry the user would pick for it (`newest`: among
+        the plays queued last), or now and then to any waiting entry, to be
+        refused if a destination has it."""
         try:
             store = Store.open(self.folder, now_s, LOCK_WAIT_S, checkpoints=False)
         except MTScrobbleError:
             self.counts["locked"] += 1
             return
         try:
-            entries = store.editing.entries(PAGE, self.rng.randrange(3) * PAGE)
+            total = store.editing.count()
+            pages = max(1, -(-total // PAGE))
+            first = (pages - 1 if newest else self.rng.randrange(pages)) * PAGE
+            entries = store.editing.entries(PAGE, first)
             if not entries:
                 return
-            # Mostly those a user would pick on the page: waiting everywhere.
-            untouched = [e for e in entries if _untouched(e.states.values())]
-            if untouched and self.rng.random() < UNTOUCHED_SHARE:
-                entries = untouched
-            entry = self.rng.choice(entries)
+            held = [e for e in entries if e.held]
+            if held and self.rng.random() < RELEASE_SHARE:
+                # Released soon: while a play is held, delivery looks for
+                # its release every minute (rounds that cost the campaign).
+                entry, action = self.rng.choice(held), "release"
+            elif self.rng.random() < ANY_ENTRY_SHARE:
+                entry = self.rng.choice(entries)
+                action = self.rng.choice(ACTIONS)
+            else:
+                offered = [e for e in entries if _offered(e)]
+                if not offered:
+                    self.counts["nothing editable"] += 1
+                    return
+                entry = self.rng.choice(offered)
+                action = self.rng.choice(_offered(entry))
             n = self.play_number(entry.heard_track)
-            actions = ("edit", "edit", "hold", "release", "delete")
-            if _untouched(entry.states.values()):
-                actions = ("edit", "edit", "edit", "hold", "delete")
-            action = self.rng.choice(actions)
-            if entry.held and self.rng.random() < 0.7:
-                action = "release"
             self._do(store, action, entry.id, n)
         finally:
             store.close()
@@ -139,3 +156,13 @@ class QueueUser:
 
 def _untouched(states: Any) -> bool:
     return all(state in ("pending", "rejected") for state in states)
+
+
+def _offered(entry: QueuedEntry) -> list[str]:
+    """What the page would offer for `entry` (an action twice: likelier)."""
+    untouched = _untouched(entry.states.values())
+    if entry.held:
+        return [a for a in HELD_ACTIONS if untouched or a == "release"]
+    if untouched:
+        return list(ACTIONS)
+    return [] if "in_flight" in entry.states.values() else ["hold"]

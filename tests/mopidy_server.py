@@ -101,6 +101,22 @@ class LogWatcher:
                     )
                 self._changed.wait(remaining)
 
+    def wait_for_count(
+        self, pattern: str, count: int, timeout: float = START_TIMEOUT_SECONDS
+    ) -> None:
+        """Wait until `count` lines match `pattern`."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while sum(bool(regex.search(line)) for line in self.lines) < count:
+                remaining = deadline - time.monotonic()
+                if self.closed or remaining <= 0:
+                    raise AssertionError(
+                        f"fewer than {count} log lines matched {pattern!r}; "
+                        "log was:\n" + self.text
+                    )
+                self._changed.wait(remaining)
+
     @property
     def text(self) -> str:
         return "\n".join(self.lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .campaign import DESTINATIONS, run_seed, table
+from .campaign import DESTINATIONS, USER_ACTIONS, run_seed, table
 
 
 @pytest.mark.parametrize("seed", [1])
@@ -21,6 +21,8 @@ def test_a_seeded_campaign_loses_nothing_and_sends_nothing_twice(tmp_path, seed)
         assert at.accepted + at.rejected.total() == outcome.qualified, name
         assert at.faults.total() > 100, name
         assert at.loves_as_left > 0, name
+    for action in USER_ACTIONS:  # the user changed tens of queued plays
+        assert outcome.faults[f"user {action}"] >= 10, action
     listenbrainz = outcome.at["lb"]
     assert listenbrainz.resends.seen_before == 0
     assert listenbrainz.resends.after_clear_answer == 0

@@ -1,6 +1,7 @@
 """`mopidy mtscrobble queue edit|hold|release|delete ID`: the editable queue
 (see `store.editing`), changed in the database directly, as a running Mopidy
-sees it at its next round."""
+sees it at its next round; after a release, a running Mopidy is asked to send
+at once (else its delivery notices within a minute)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from .. import queue_edits
 from ..datadir import prepare_data_dir
 from ..store import Scrobble, Store
-from .common import EXIT_FAILED, EXIT_OK, Config
+from .common import EXIT_FAILED, EXIT_OK, Config, ask_running_mopidy
 
 ACTIONS = ("edit", "hold", "release", "delete")
 # `queue edit` options, each a name of the play.
@@ -87,6 +88,7 @@ def change_entry(
             print(f"Scrobble #{args.id} is held: it is sent nowhere until released.")
         elif args.action == "release":
             store.editing.release(args.id)
+            ask_running_mopidy(config, f"queue/{args.id}/release")
             print(f"Scrobble #{args.id} is released: it is sent with the queue.")
         else:
             store.editing.delete(args.id)

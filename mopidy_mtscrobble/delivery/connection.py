@@ -40,6 +40,9 @@ RATE_LIMITED_PAUSE_S = 60.0
 REQUEST_ERROR_PAUSE_S = 60 * 60.0
 # While waiting for a login: how often to look for a new session file.
 SESSION_POLL_S = 5.0
+# While plays are held: how often to look for a release (the CLI releases
+# from another process, and nothing wakes delivery then).
+HELD_POLL_S = 60.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ..errors import (
 from ..lastfm import DAILY_LIMIT_CODE, IGNORED_REASONS, MAX_BATCH, ItemResult
 from ..reconcile import SLACK_S, landed_ids
 from ..store import Scrobble, Store
-from .connection import Connection, Verdict, network_level
+from .connection import HELD_POLL_S, Connection, Verdict, network_level
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,9 @@ class ScrobbleSender:
             return 0.0 if self._check(uncertain) else connection.wait_after_failure()
         if not batch:
             next_due = queue.next_due_at()
-            return None if next_due is None else max(0.0, next_due - now)
+            if next_due is None:
+                return HELD_POLL_S if queue.has_held() else None
+            return max(0.0, next_due - now)
         # As marked: the user may have edited, held or deleted some meanwhile.
         batch = queue.mark_in_flight([e.id for e in batch], now)
         if not batch:

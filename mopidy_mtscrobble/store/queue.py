@@ -146,6 +146,16 @@ class DestinationQueue:
         value = self._db.read(self.NEXT_DUE, (self.destination,))[0][0]
         return None if value is None else int(value)
 
+    HELD = """
+    SELECT EXISTS (SELECT 1 FROM deliveries
+    WHERE destination = ? AND state = 'pending'
+        AND play_id IN (SELECT id FROM plays WHERE held))
+    """
+
+    def has_held(self) -> bool:
+        """Whether a pending entry waits for its play's release."""
+        return bool(self._db.read(self.HELD, (self.destination,))[0][0])
+
     IN_FLIGHT = f"""
     UPDATE deliveries SET state = 'in_flight', in_flight_at = ?
     WHERE play_id = ? AND destination = ? AND state = 'pending' AND {NOT_HELD}

@@ -206,8 +206,19 @@ class JsonHandler(SecureHandler):
 
     SUPPORTED_METHODS = ("GET", "POST", "OPTIONS", "HEAD")
     guarded_methods: frozenset[str] = frozenset({"POST"})
-    # What the CORS preflight says an allowed origin may send.
-    allowed_methods = "GET, POST, OPTIONS"
+
+    @property
+    def allowed_methods(self) -> str:
+        """What the CORS preflight says an allowed origin may send: the
+        methods this route implements (HEAD is Tornado's, never ours)."""
+        base = tornado.web.RequestHandler
+        own = (m for m in self.SUPPORTED_METHODS if m != "HEAD")
+        implemented = (
+            m
+            for m in own
+            if getattr(type(self), m.lower()) is not getattr(base, m.lower())
+        )
+        return ", ".join(implemented)
 
     def initialize(self, context: Context) -> None:
         self.context = context

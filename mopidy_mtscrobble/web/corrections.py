@@ -62,7 +62,6 @@ class CorrectionHandler(JsonHandler):
 
     SUPPORTED_METHODS = ("PUT", "DELETE", "OPTIONS", "HEAD")
     guarded_methods = frozenset({"PUT", "DELETE"})
-    allowed_methods = "PUT, DELETE, OPTIONS"
 
     async def put(self, correction_id: str) -> None:
         body = self.json_body(FIELDS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import queue_edits
-from ..errors import RequestRefused
+from ..errors import NotReadyError, RequestRefused
 from ..sending import NAMES
 from ..store import QueuedEntry, Store
 from .base import JsonHandler, cap
@@ -81,4 +81,15 @@ class QueueHoldHandler(JsonHandler):
                 store.editing.release(int(play_id))
             return store.editing.require(int(play_id))
 
-        self.answer(200, queued_entry(await self.context.in_store(change)))
+        entry = await self.context.in_store(change)
+        if action == "release":
+            await self._wake_delivery()
+        self.answer(200, queued_entry(entry))
+
+    async def _wake_delivery(self) -> None:
+        """Released: sent now, not at delivery's next look (a minute at most)."""
+        try:
+            frontend = await self.context.frontend()
+        except NotReadyError:
+            return  # no delivery runs: it sends the play when it starts
+        frontend.plays_released()  # told, not awaited

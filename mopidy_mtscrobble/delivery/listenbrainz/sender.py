@@ -30,7 +30,7 @@ from ...errors import (
 from ...listenbrainz import MAX_IMPORT_LISTENS, Play, batches, fitted, listen_of
 from ...listenbrainz.client import MAX_LISTENS_COUNT
 from ...store import DestinationQueue, Scrobble
-from ..connection import Verdict
+from ..connection import HELD_POLL_S, Verdict
 from .link import Link
 
 logger = logging.getLogger(__name__)
@@ -196,10 +196,14 @@ class ListenSender:
         self._queue.retry_later(ids, reason, None, count=counts)
 
     def _next_wake(self, now: float) -> float | None:
-        times = [e.next_attempt_at or 0 for e in self._queue.in_flight(CHECK_LIMIT)]
+        times: list[float] = [
+            e.next_attempt_at or 0 for e in self._queue.in_flight(CHECK_LIMIT)
+        ]
         next_due = self._queue.next_due_at()
         if next_due is not None:
             times.append(next_due)
+        elif self._queue.has_held():
+            times.append(now + HELD_POLL_S)
         return max(0.0, min(times) - now) if times else None
 
     # Entries whose outcome is uncertain: looked for, not resent blind.
