@@ -3,9 +3,10 @@
 Every Mopidy client sees them: the playlists "Loved on Last.fm" and "Most
 played on Last.fm" list the matched local tracks by their own URIs (so MPD
 clients can load and play them), and the "Last.fm" directory holds "Loved
-tracks", "Loved but not in your library" and "Most played". Read-only: the
-content comes from the database on every call, so a love, an import or a
-scrobble shows at once.
+tracks", "Loved but not in your library" and "Most played". The content comes
+from the database on every call, so a love, an import or a scrobble shows at
+once. "Loved" is edited from any client (see `loved_edits`): a track added is
+loved, one removed unloved; "Most played" is read-only.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 import pykka
 from mopidy import backend
-from mopidy.models import Album, Artist, Playlist, Ref, Track
+from mopidy.models import Album, Artist, Playlist, Ref, SearchResult, Track
 
+from . import loved_edits
 from .datadir import prepare_data_dir
 from .errors import MTScrobbleError
 from .settings import Settings
@@ -38,6 +40,15 @@ READ_ONLY_HINT = (
     "it comes from Last.fm: love or unlove tracks instead "
     "('mopidy mtscrobble love' / 'unlove', or the MTScrobble web page)"
 )
+MOST_PLAYED_HINT = (
+    "it lists your most played tracks by their play counts on Last.fm, "
+    "so it cannot be edited; add the tracks to another playlist instead"
+)
+LOVED_HINT = (
+    "add a track to it to love that track, remove one to unlove it; "
+    "the playlist itself cannot be created, renamed or deleted"
+)
+SEARCH_URI = "mtscrobble:search"
 
 
 def network_label(settings: Settings) -> str:
@@ -187,6 +198,13 @@ class FavoritesLibrary(backend.LibraryProvider):
             return [track] if track is not None else []
         return []
 
+    def search(
+        self, query: Any = None, uris: Any = None, exact: bool = False
+    ) -> SearchResult:
+        """Nothing of ours to find: the loved tracks are found through their
+        own backends. Empty, as Mopidy expects (a list would be an error)."""
+        return SearchResult(uri=SEARCH_URI)
+
 
 class FavoritesPlaylists(backend.PlaylistsProvider):
     def __init__(self, backend_: MTScrobbleBackend) -> None:
@@ -215,21 +233,44 @@ class FavoritesPlaylists(backend.PlaylistsProvider):
     def refresh(self) -> None:
         pass  # read from the database on every call
 
+    def hint(self, uri: str) -> str:
+        return LOVED_HINT if uri == PLAYLIST_URI else MOST_PLAYED_HINT
+
     def create(self, name: str) -> Playlist | None:
+        # Mopidy asks every backend in turn: only our own names are refused aloud.
+        if name in self.names.values():
+            logger.warning(
+                "No playlist %r was created: ours exists already (%s)",
+                name,
+                READ_ONLY_HINT,
+            )
         return None  # another backend (such as M3U) creates playlists
 
     def delete(self, uri: str) -> bool:
         if uri in self.names:
             logger.warning(
-                "The playlist %r cannot be deleted: %s", self.names[uri], READ_ONLY_HINT
+                "The playlist %r cannot be deleted: %s",
+                self.names[uri],
+                self.hint(uri),
             )
         return False
 
     def save(self, playlist: Playlist) -> Playlist | None:
+        """ "Loved": love what was added, unlove what was removed, and answer
+        the playlist as it is now. None (the client's save fails) for "Most
+        played", or when a track added cannot be loved (logged at WARNING)."""
+        if playlist.uri == PLAYLIST_URI:
+            if self.backend.store() is None:
+                return None  # why was logged when it failed to open
+            saved = [str(t.uri) for t in playlist.tracks if t.uri]
+            schemes = self.backend.settings.favorites_uri_schemes
+            if not loved_edits.apply(self.backend.loved_matches(), saved, schemes):
+                return None
+            return self.lookup(PLAYLIST_URI)
         if playlist.uri in self.names:
             logger.warning(
-                "The playlist %r is read-only: %s",
+                "The playlist %r was not changed: %s",
                 self.names[playlist.uri],
-                READ_ONLY_HINT,
+                self.hint(playlist.uri),
             )
         return None
