@@ -1,0 +1,83 @@
+"""End to end: MPD clients love and unlove by editing the loved playlist.
+
+`mpc save` overwrites a stored playlist with the tracklist (MPD `save`);
+mpc 0.34 has no `playlistadd`/`playlistdelete` (newer ones call them
+`addplaylist`/`delplaylist`), so those two go over MPD's protocol as any
+client sends them.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+
+from .mopidy_mpd import mpc, start
+
+PLAYLIST = "Loved on Last.fm"
+
+
+def mpd(port: int, *words: str) -> str:
+    """One MPD command, as a client sends it; its answer ("OK" or "ACK ...")."""
+    quoted = " ".join(
+        '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in words[1:]
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        answer = connection.makefile("r", encoding="utf-8")
+        assert answer.readline().startswith("OK MPD")
+        connection.sendall(f"{words[0]} {quoted}\n".encode())
+        while True:
+            line = answer.readline().strip()
+            if line == "OK" or line.startswith("ACK"):
+                return line
+
+
+def test_mpd_playlistadd_loves_and_playlistdelete_unloves(tmp_path, lastfm, song):
+    folder, uri = song
+    broken = folder / "broken.ogg"
+    broken.write_bytes(b"not a sound file")  # Mopidy knows only its file name
+    context, port = start(tmp_path, lastfm, folder)
+    with context as mopidy:
+        mopidy.log.wait_for(r"Loved tracks: 0 in your library, 0 not found")
+
+        assert mpd(port, "playlistadd", PLAYLIST, uri) == "OK"
+        assert mpc(port, "playlist", PLAYLIST).splitlines() == [
+            "Test Artist - Real Song"
+        ]
+        request = lastfm.wait_for_request("track.love")
+        assert (request["params"]["artist"], request["params"]["track"]) == (
+            "Test Artist",
+            "Real Song",
+        )
+
+        refused = mpd(port, "playlistadd", PLAYLIST, broken.as_uri())
+        assert refused.startswith("ACK")
+        mopidy.log.wait_for(r"broken\.ogg has no artist or title")
+        assert mpc(port, "playlist", PLAYLIST).splitlines() == [
+            "Test Artist - Real Song"
+        ]
+
+        assert mpd(port, "playlistdelete", PLAYLIST, "0") == "OK"
+        assert mpc(port, "playlist", PLAYLIST).splitlines() == []
+        request = lastfm.wait_for_request("track.unlove")
+        assert request["params"]["track"] == "Real Song"
+
+        assert mpd(port, "playlistadd", "Most played on Last.fm", uri).startswith("ACK")
+        mopidy.log.wait_for(r"'Most played on Last.fm' was not changed")
+
+
+def test_mpc_save_over_the_loved_playlist_loves_the_tracklist(tmp_path, lastfm, song):
+    folder, uri = song
+    context, port = start(tmp_path, lastfm, folder)
+    with context as mopidy:
+        mopidy.log.wait_for(r"Loved tracks: 0 in your library, 0 not found")
+        mpc(port, "clear")
+        mpc(port, "add", uri)
+        mpc(port, "save", PLAYLIST)
+        assert mpc(port, "playlist", PLAYLIST).splitlines() == [
+            "Test Artist - Real Song"
+        ]
+        assert lastfm.wait_for_request("track.love")["params"]["track"] == "Real Song"
+        with pytest.raises(subprocess.CalledProcessError):
+            mpc(port, "save", "Most played on Last.fm")
