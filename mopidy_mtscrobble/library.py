@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import pykka
@@ -39,14 +39,7 @@ def find_track(
             if model is None:
                 raise TrackError("Nothing is playing: play a track or give a URI", 409)
         else:
-            scheme = uri.partition(":")[0].lower()
-            if ":" not in uri or scheme not in schemes:
-                raise TrackError(
-                    f"Only tracks of your library can be looked up here (URIs "
-                    f"starting with {', '.join(s + ':' for s in schemes) or 'nothing'};"
-                    " see mtscrobble/favorites_uri_schemes)",
-                    400,
-                )
+            check_scheme(uri, schemes)
             models = core.library.lookup(uris=[uri]).get(timeout=timeout_s).get(uri)
             # Mopidy 3's file backend answers a file it cannot read with only
             # its URI and file name.
@@ -65,6 +58,44 @@ def find_track(
             400,
         )
     return track
+
+
+def check_scheme(uri: str, schemes: Collection[str]) -> None:
+    """TrackError unless `uri` is of the library's schemes: a lookup makes
+    backends work (Mopidy-Stream would fetch a URL)."""
+    scheme = uri.partition(":")[0].lower()
+    if ":" not in uri or scheme not in schemes:
+        raise TrackError(
+            f"Only tracks of your library can be looked up here (URIs "
+            f"starting with {', '.join(s + ':' for s in schemes) or 'nothing'};"
+            " see mtscrobble/favorites_uri_schemes)",
+            400,
+        )
+
+
+def find_tracks(
+    core: Any, uris: Sequence[str], schemes: Collection[str], timeout_s: float
+) -> dict[str, LocalTrack | None]:
+    """The library tracks of `uris` (None: unknown, or without artist or
+    title), looked up LOOKUP_CHUNK at a time; TrackError if any URI is not
+    of the library's schemes, before anything is looked up. Waits for the
+    core, as `find_track` does."""
+    for uri in uris:
+        check_scheme(uri, schemes)
+    found: dict[str, LocalTrack | None] = dict.fromkeys(uris)
+    try:
+        for start in range(0, len(uris), LOOKUP_CHUNK):
+            chunk = list(uris[start : start + LOOKUP_CHUNK])
+            answers = core.library.lookup(uris=chunk).get(timeout=timeout_s)
+            for uri in chunk:
+                models = answers.get(uri)
+                if models and (models[0].length or models[0].artists):
+                    found[uri] = local_track(models[0])
+    except pykka.Timeout:
+        raise NotReadyError("Mopidy did not answer in time; try again") from None
+    except pykka.ActorDeadError:
+        raise NotReadyError("Mopidy is stopping") from None
+    return found
 
 
 class Library:

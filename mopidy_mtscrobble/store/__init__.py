@@ -31,6 +31,7 @@ from .rows import (
     SongEntry,
 )
 from .songs import Songs
+from .track_states import TrackState, TrackStates
 
 __all__ = [
     "DB_FILENAME",
@@ -56,6 +57,7 @@ __all__ = [
     "Song",
     "SongEntry",
     "Store",
+    "TrackState",
 ]  # fmt: skip
 
 
@@ -108,6 +110,7 @@ class Store:
         self.corrections = Corrections(db, self.plays)
         self.private = PrivateMode(db)
         self.editing = QueueEditing(db)
+        self.track_states = TrackStates(db)
 
     @classmethod
     def open(

@@ -23,6 +23,7 @@ from .corrections import CorrectionHandler, CorrectionsHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 from .private import PrivateHandler
 from .queue_api import QueueEntryHandler, QueueHoldHandler
+from .tracks_api import TracksHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 
@@ -48,6 +49,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/love", LoveHandler, given),
         (r"/api/unlove", UnloveHandler, given),
         (r"/api/track", TrackHandler, given),
+        (r"/api/tracks", TracksHandler, given),
         (r"/api/corrections", CorrectionsHandler, given),
         (r"/api/corrections/([0-9]{1,10})", CorrectionHandler, given),
         (r"/api/private", PrivateHandler, given),
