@@ -116,3 +116,15 @@ def _cyclopts_app(help_text: str, subcommands: Sequence[Subcommand]) -> Any:
     for spec in subcommands:
         register(spec)
     return app
+
+
+def backend_lookup(library: Any, uri: str, timeout_s: float) -> list[Any]:
+    """One URI's tracks, asked of a backend's library provider (a proxy).
+
+    Mopidy 4 calls `lookup_many` (a backend may implement only that; the
+    default calls `lookup`); Mopidy 3 knows only `lookup`.
+    """
+    if MOPIDY_MAJOR >= 4:
+        found = library.lookup_many([uri]).get(timeout=timeout_s) or {}
+        return list(found.get(uri) or [])
+    return list(library.lookup(uri).get(timeout=timeout_s) or [])

@@ -21,6 +21,7 @@ from typing import Any
 import pykka
 from mopidy import backend
 
+from .compat import backend_lookup
 from .errors import MTScrobbleError, NotReadyError, TrackError
 from .store import LocalMatch
 from .tracks import LocalTrack, local_track
@@ -74,7 +75,7 @@ def resolve(uri: str, schemes: Collection[str], timeout_s: float) -> LocalTrack:
             "loved; enable that backend or fix mtscrobble/favorites_uri_schemes"
         )
     try:
-        models = found.library.lookup(uri).get(timeout=timeout_s) or []
+        models = backend_lookup(found.library, uri, timeout_s)
     except pykka.Timeout:
         raise NotReadyError(
             f"The library did not answer in time about {uri}; try again"
