@@ -4,16 +4,23 @@ Last.fm server, in fake time; the conflict rule on its own."""
 from __future__ import annotations
 
 import logging
+import time
 
+import pylast
 import pytest
 from mopidy import config as mopidy_config
 from mopidy.__main__ import check_config_errors
 
+from mopidy_mtscrobble.commands.common import utc
+from mopidy_mtscrobble.delivery.loved_sync import sync_status
 from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.loved_sync import OurAction, keep_local_love, take_server_love
+from mopidy_mtscrobble.store import LocalMatch, Store, SyncState
 
 from .conftest import section
 from .delivery_harness import NOW
+from .lastfm_process import LastfmProcess
+from .test_commands import data_dir, run_command, settings_for
 from .test_loved import loved_names, loved_tracks
 
 HOUR = 3600
@@ -109,8 +116,6 @@ def test_an_unlove_made_on_the_server_goes_at_the_daily_comparison(
 
 def test_loved_here_then_unloved_there_later_is_unloved(synced, store, lastfm, clock):
     worker, _ = synced(loved_tracks(5))
-    from mopidy_mtscrobble.store import LocalMatch
-
     store.loves.love(
         "Björk", "Jóga", LocalMatch("local:joga", "Jóga"), LASTFMS, clock.wall()
     )
@@ -220,3 +225,51 @@ def test_an_interval_below_the_minimum_is_refused_at_startup_naming_the_key(
         "mtscrobble/loved_sync_interval must be 0 (off) or at least 15" in caplog.text
     )
     assert "Last.fm limits how often" in caplog.text
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The fake server in a process of its own, as the commands' tests use."""
+    process = LastfmProcess(tmp_path)
+    pylast.SSL_CONTEXT.load_verify_locations(str(process.ca_file))
+    yield process
+    process.stop()
+
+
+def status_of(tmp_path, server, **overrides):
+    return run_command(tmp_path, settings_for(server, **overrides), "status").stdout
+
+
+def test_status_says_the_sync_is_off_and_how_to_turn_it_on(tmp_path, server):
+    assert (
+        "Loved tracks sync: off (imported once and on demand; set "
+        "mtscrobble/loved_sync_interval to keep them in sync)"
+    ) in status_of(tmp_path, server)
+
+
+def test_status_shows_the_last_sync_and_the_next(tmp_path, server):
+    folder = data_dir(tmp_path)
+    folder.mkdir(parents=True)
+    store = Store.open(folder, time.time())
+    last = int(time.time()) - 600
+    store.loved_sync.save(SyncState("alice", last, last - 3600, last - 9000))
+    store.close()
+    text = status_of(tmp_path, server, loved_sync_interval=60)
+    assert (
+        f"Loved tracks sync: every 60 minutes; last {utc(last)} (whole list "
+        f"{utc(last - 3600)}), next {utc(last + 3600)}"
+    ) in text
+
+
+def test_sync_status_for_the_api():
+    state = SyncState("alice", 1000, 900, 800)
+    assert sync_status(0, state, 2000) == dict.fromkeys(
+        ("interval_minutes", "last_check_at", "last_full_at", "next_check_at")
+    )
+    assert sync_status(15, state, 1100) == {
+        "interval_minutes": 15,
+        "last_check_at": 1000,
+        "last_full_at": 900,
+        "next_check_at": 1900,
+    }
+    assert sync_status(15, SyncState(), 1100)["next_check_at"] == 1100  # at once
