@@ -18,6 +18,7 @@ from .destinations import (
 from .exclusions import Exclusions
 from .exclusions_config import add_to_schema, check, exclusions_from
 from .listening import Rules
+from .loved_sync import MIN_SYNC_INTERVAL_MINUTES
 from .sending.cleanup import DEFAULT_RULE_SETS, RULE_SETS
 from .sending.credit import ALL, ARTIST_CREDITS
 
@@ -92,6 +93,24 @@ class RuleSetList(config.List):
         return ", ".join(value) if value else "none"
 
 
+class SyncInterval(config.Integer):
+    """`loved_sync_interval`: minutes between checks of the loved tracks on
+    the server; 0 (or empty) = off."""
+
+    def __init__(self) -> None:
+        super().__init__(minimum=0, optional=True)
+
+    def deserialize(self, value: Any) -> int:
+        minutes = super().deserialize(value) or 0
+        if 0 < minutes < MIN_SYNC_INTERVAL_MINUTES:
+            raise ValueError(
+                f"must be 0 (off) or at least {MIN_SYNC_INTERVAL_MINUTES} minutes, "
+                f"not {minutes}: Last.fm limits how often a client may ask, and "
+                "a few hours is usual (e.g. 180)"
+            )
+        return int(minutes)
+
+
 class SectionSchema(config.ConfigSchema):
     """The schema, plus the rules that involve more than one key."""
 
@@ -147,6 +166,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["name_cleanup"] = RuleSetList()
     schema["artist_credit"] = config.String(choices=ARTIST_CREDITS)
     add_to_schema(schema)
+    schema["loved_sync_interval"] = SyncInterval()
     return schema
 
 
@@ -174,6 +194,7 @@ class Settings:
     artist_credit: str = ALL
     exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
     private_default: str = "1h"
+    loved_sync_interval: int = 0  # minutes; 0 = off
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

@@ -117,8 +117,9 @@ class WebTest(WebCase):
         assert set(body) == {
             "connection", "network", "settings", "queue", "last_error",
             "next_retry_at", "imports", "loved", "playcounts", "listening",
-            "destinations",
+            "destinations", "loved_sync",
         }  # fmt: skip
+        assert body["loved_sync"]["interval_minutes"] is None  # off by default
         [lastfm] = body["destinations"]
         assert set(lastfm) == {
             "name", "kind", "server", "state", "connected", "message", "username",

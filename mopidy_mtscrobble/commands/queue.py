@@ -11,6 +11,7 @@ from mopidy import httpclient
 from ..datadir import prepare_data_dir
 from ..delivery import MAX_AGE_S, Delivery, State, Status, describe
 from ..delivery.listenbrainz import ListenBrainzDelivery
+from ..delivery.loved_sync import describe_sync, sync_status
 from ..delivery.overview import LASTFM_KIND, overview
 from ..destinations import LASTFM
 from ..errors import StorageError
@@ -56,6 +57,9 @@ def status(config: Config, _args: argparse.Namespace) -> int:
         }
         username = session.username if session else None
         destinations = overview(settings, store, now, saved, username)
+        synced = sync_status(
+            settings.loved_sync_interval, store.loved_sync.state(), now
+        )
     finally:
         store.close()
     connected, text = describe(
@@ -92,6 +96,8 @@ def status(config: Config, _args: argparse.Namespace) -> int:
                 f"library, {songs['missing']} not found"
                 + (f", {songs['waiting']} still to match" if songs["waiting"] else "")
             )
+    if settings.network != "off":
+        print(describe_sync(synced, utc))
     for name, c in loves.items():
         if c["pending"] or c["rejected"] or c["unidentified"]:
             print(

@@ -19,6 +19,7 @@ from ..listening import Track
 from ..store import Job, Store
 from .connection import Connection
 from .imports import ImportSender
+from .loved_sync import LovedSyncer
 from .loves import LoveSender
 from .nowplaying import NowPlaying
 from .scrobbles import ScrobbleSender
@@ -27,7 +28,7 @@ from .thread import StatusSaver, sooner
 
 logger = logging.getLogger(__name__)
 
-Parts = tuple[ScrobbleSender, LoveSender, ImportSender]
+Parts = tuple[ScrobbleSender, LoveSender, ImportSender, LovedSyncer]
 # The write-ahead log is copied into the database after a round at most this often.
 CHECKPOINT_INTERVAL_S = 60.0
 
@@ -83,9 +84,7 @@ class Rounds:
             self._parts = None
             store.close()
 
-    def _parts_of(
-        self, store: Store
-    ) -> tuple[ScrobbleSender, LoveSender, ImportSender]:
+    def _parts_of(self, store: Store) -> Parts:
         if self._parts is None:
             self._parts = (
                 ScrobbleSender(self._connection, store),
@@ -93,6 +92,7 @@ class Rounds:
                 ImportSender(
                     self._connection, store, self._set_importing, self._on_imported
                 ),
+                LovedSyncer(self._connection, store, self._on_imported),
             )
         return self._parts
 
@@ -114,7 +114,7 @@ class Rounds:
     def step(self, asked: Requests) -> float | None:
         """One round: returns seconds until the next round is wanted (None: on wake)."""
         store = self.store()
-        scrobbles, loves, imports = self._parts_of(store)
+        scrobbles, loves, imports, loved_sync = self._parts_of(store)
         connection = self._connection
         self._notice_clock_step(store)
         for token, future in asked.logins:
@@ -138,8 +138,9 @@ class Rounds:
         if connection.logins.session is None:  # refused just now: logging in again
             return self._end(store, connection.wait_after_failure())
         delay = scrobbles.step()
-        # Scrobbles first; loves, then import pages, when none is due.
-        for part in (loves, imports):
+        # Scrobbles first; loves, then import pages, then the loved tracks'
+        # sync (when on), when none is due.
+        for part in (loves, imports, loved_sync):
             if delay != 0.0 and connection.may_call():
                 delay = sooner(delay, part.step())
         return self._end(store, delay)

@@ -16,6 +16,7 @@ from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
 from .love_queue import LoveQueue
+from .loved_sync import LovedSync, SyncState
 from .loves import LoveActions
 from .plays import STATES, Plays
 from .private import PrivateMode
@@ -57,6 +58,7 @@ __all__ = [
     "Song",
     "SongEntry",
     "Store",
+    "SyncState",
     "TrackState",
 ]  # fmt: skip
 
@@ -111,6 +113,7 @@ class Store:
         self.private = PrivateMode(db)
         self.editing = QueueEditing(db)
         self.track_states = TrackStates(db)
+        self.loved_sync = LovedSync(db)
 
     @classmethod
     def open(

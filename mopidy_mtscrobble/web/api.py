@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from ..delivery.loved_sync import sync_status
 from ..delivery.overview import DestinationStatus, overview
 from ..errors import RequestRefused
 from ..kinds import BY_API_PATH, KINDS
@@ -234,6 +235,9 @@ class StatusHandler(JsonHandler):
                 },
                 "imports": {k.name: _job(store.jobs.get(k)) for k in KINDS},
                 **{k.name: store.songs.match_counts(k) for k in KINDS},
+                "loved_sync": sync_status(
+                    settings.loved_sync_interval, store.loved_sync.state(), now
+                ),
             }
 
         stored = await self.context.in_store(read)
@@ -262,6 +266,7 @@ class StatusHandler(JsonHandler):
                 **{k.name: stored[k.name] for k in KINDS},
                 "listening": _listening(listening),
                 "destinations": stored["destinations"],
+                "loved_sync": stored["loved_sync"],
             },
         )
 
