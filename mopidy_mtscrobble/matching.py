@@ -41,7 +41,9 @@ Key = tuple[str, str, str]
 PUNCTUATION_TO_SPACE = re.compile(r"[^\w'&+]+")
 # "R.E.M." and "L.A.": single letters with dots are one word.
 INITIALS = re.compile(r"\b((?:[^\W\d_]\.)+[^\W\d_])\b\.?")
-ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
+_UNITS = ("", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix")
+_TENS = ("", "x", "xx", "xxx", "xl", "l", "lx", "lxx", "lxxx")
+ROMAN = {_TENS[n // 10] + _UNITS[n % 10]: n for n in range(1, 90)}
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight",
                 "nine", "ten")  # fmt: skip
 PART = re.compile(
@@ -83,27 +85,13 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def _roman(numeral: str) -> int | None:
-    values = [ROMAN[c] for c in numeral]
-    total = sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0]))
-    return total if 0 < total < 90 and _is_roman(numeral, total) else None
-
-
-def _is_roman(numeral: str, value: int) -> bool:
-    tens, ones = divmod(value, 10)
-    units = ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix"]
-    tens_ = ["", "x", "xx", "xxx", "xl", "l", "lx", "lxx", "lxxx"]
-    return tens_[tens] + units[ones] == numeral
-
-
 def _part(match: re.Match[str]) -> str:
     number = match.group(1)
     if number.isdigit():
         return f"part {int(number)}"
     if number in NUMBER_WORDS:
         return f"part {NUMBER_WORDS.index(number) + 1}"
-    value = _roman(number)
-    return f"part {value}" if value else match.group(0)
+    return f"part {ROMAN[number]}" if number in ROMAN else match.group(0)
 
 
 def _words(text: str) -> str:
