@@ -54,6 +54,7 @@ ARTICLES = frozenset({"the", "a", "an"})
 CREDIT_SEPARATOR = re.compile(
     r"\s*[,&+]\s*|\s+(?:x|and|with|vs\.?|feat\.?|ft\.?|featuring)\s+"
 )
+CREDIT_SEPARATOR_ANY_CASE = re.compile(CREDIT_SEPARATOR.pattern, re.IGNORECASE)
 
 TRANSLATE = str.maketrans(
     {
@@ -113,7 +114,7 @@ def _without_featuring(text: str) -> str:
 
 
 def _only_articles(text: str) -> bool:
-    return set(_words(text).split()) <= ARTICLES
+    return set(_words(fold(text)).split()) <= ARTICLES
 
 
 def artist_key(name: str) -> str:
@@ -206,12 +207,16 @@ def search_terms(artist: str) -> list[str]:
 
     The name as written (without featured artists) and its folded form, so a
     library that writes it without diacritics or with "Beatles, The" is found,
-    and each artist of a collaboration.
+    then each artist of a collaboration, as written and folded.
     """
     written = " ".join(artist.split())
     match = FEATURING_ANY_CASE.search(written + " ")
-    if match:
-        written = written[: match.start()].strip(" -,(")
-    terms = [t for t in (written, artist_key(artist)) if t]
-    terms += sorted(artist_keys(artist) - {artist_key(artist)})
+    whole = written[: match.start()].strip(" -,(") if match else written
+    terms = [t for t in (whole, artist_key(artist)) if t]
+    if _symbols(written) is None:
+        text = re.sub(r"[()\[\]]", " ", written)
+        text = re.sub(r",\s*the$", "", text, flags=re.IGNORECASE)
+        parts = (p.strip() for p in CREDIT_SEPARATOR_ANY_CASE.split(text))
+        terms += [p for p in parts if not _only_articles(p)]
+    terms += sorted(artist_keys(artist))
     return list(dict.fromkeys(terms))
