@@ -10,7 +10,7 @@ from mopidy import core
 from mopidy_mtscrobble.backend import MTScrobbleBackend
 from mopidy_mtscrobble.kinds import LOVED, PLAYCOUNTS
 from mopidy_mtscrobble.matching import RULE_VERSION, key_parts
-from mopidy_mtscrobble.store import Store
+from mopidy_mtscrobble.store import SongEntry, Store
 from mopidy_mtscrobble.store.rekeying import STATUS_KEY
 
 from .builders import model_track
@@ -139,3 +139,22 @@ def test_songs_are_keyed_again_only_once(data_dir):
     store.songs.save_matches(LOVED, {s.id: [] for s in store.songs.loved()}, NOW + 2)
     assert store.rekeying.rekey_if_changed(NOW + 3) == 0
     assert store.songs.match_counts(LOVED)["waiting"] == 0
+
+
+def test_an_import_staged_under_the_older_rule_finishes_under_the_new_keys(data_dir):
+    old_rule_database(data_dir)
+    store = Store.open(data_dir, NOW)
+    store.jobs.start(LOVED, "alice", NOW)
+    old_key = ("the", "uncertain smile", "")
+    staged = SongEntry("The The", "Uncertain Smile", int(NOW), *old_key)
+    store.jobs.save_page(LOVED, 1, 2, 2, [staged])
+    with store.db.write() as db:
+        db.execute(
+            "UPDATE delivery_status SET value = '1' WHERE key = ?", (STATUS_KEY,)
+        )
+    store.close()
+    store = Store.open(data_dir, NOW + 1)
+    store.jobs.finish(LOVED, NOW + 1)
+    assert [(s.artist, s.artist_key) for s in store.songs.loved()] == [
+        ("The The", "the the")
+    ]
