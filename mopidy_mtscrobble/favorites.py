@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from .errors import StorageError
 from .kinds import KINDS, LOVED
 from .library import Library
-from .matching import artist_key, search_terms
+from .matching import artist_keys, match_keys, search_terms
 from .store import LocalMatch, Song, Store
 from .timing import Clock, SystemClock
 from .tracks import LocalTrack
@@ -49,11 +49,13 @@ class LibraryIndex:
         self.scans = 0
 
     def find(self, song: Song) -> list[LocalMatch]:
-        key = (song.artist_key, song.title_key, song.recording)
+        # One artist of a collaboration on either side is enough.
+        keys = {(song.artist_key, song.title_key, song.recording)}
+        keys |= match_keys(song.artist, song.track)
         found: dict[str, LocalMatch] = {}
         for scheme in self._schemes:
             for track in self._candidates(scheme, song.artist):
-                if key in track.match_keys:
+                if not keys.isdisjoint(track.match_keys):
                     found.setdefault(track.uri, track.as_match())
         return list(found.values())
 
@@ -76,7 +78,9 @@ class LibraryIndex:
         return tracks
 
     def _from_scan(self, scheme: str, artist: str) -> list[LocalTrack]:
-        return self._scanned[scheme].get(artist_key(artist), [])
+        by_artist = self._scanned[scheme]
+        found = {t.uri: t for a in artist_keys(artist) for t in by_artist.get(a, [])}
+        return list(found.values())
 
     def _scan(self, scheme: str) -> None:
         self.scans += 1

@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from .listening import Track
-from .matching import key_parts
+from .matching import match_keys
 from .sanitize import MAX_LENGTH_MS, MAX_TRACK_NUMBER, clean_int, clean_mbid, clean_text
 from .store import LocalMatch
 
@@ -29,11 +29,12 @@ class LocalTrack:
 
     @functools.cached_property
     def match_keys(self) -> frozenset[Key]:
-        """The match keys this track answers to: its artists together, and each."""
+        """The match keys this track answers to: its artists together, and each
+        (and each of a collaboration tagged as one artist, "A & B")."""
         names = [", ".join(self.artists), *self.artists]
         if len(self.artists) > 1:
             names.append(" & ".join(self.artists))
-        return frozenset(key_parts(name, self.name) for name in names if name)
+        return frozenset().union(*(match_keys(n, self.name) for n in names if n))
 
     def as_match(self) -> LocalMatch:
         return LocalMatch(

@@ -204,3 +204,15 @@ def test_a_release_qualifier_after_any_name_is_removed(name):
     name = name.strip()
     assert clean(f"{name} - 2011 Remaster", DEFAULT) == name
     assert clean(f"{name} (Deluxe Edition) [Explicit]", DEFAULT) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Love Buzz (Sub Pop Version)", "Love Buzz - Sub Pop Version",
+     "Red (Taylor's Version)", "Tainted Love (Extended Version)",
+     "Hand in Glove (Peel Session)", "Teardrop (Dub Mix)", "Kiss (Extended Edit)",
+     "Love Buzz (Remastered Night Version)"],
+)  # fmt: skip
+def test_a_named_version_is_another_recording_and_never_removed(name):
+    assert clean(name, EVERY_SET) == name
+    assert title_key(name) != title_key(name.split(" (")[0].split(" - ")[0])

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..matching import fold
 from ..qualifiers import (
+    COMPANION_WORDS,
     FEATURING,
     GENERIC_RELEASE_WORDS,
     QUALIFIER_IN_BRACKETS,
@@ -36,12 +37,6 @@ RULE_SETS = tuple(RELEASE_VARIANT_WORDS)
 # Radio edits, single versions and mono/stereo mixes are other edits or mixes
 # of the recording, often listed apart: kept unless asked.
 DEFAULT_RULE_SETS = ("remaster", "album_version", "explicit", "editions")
-# Words that may stand beside a release word in a qualifier cleanup removes
-# ("2009 Digital Remaster", "25th Anniversary Edition"), never alone.
-COMPANION_WORDS = (
-    r"digital(ly)?", r"\d+(st|nd|rd|th)", "tracks?", "original", "super",
-    "special", "limited", "and",
-)  # fmt: skip
 # "Song - 2011 Remaster": the parts after a dash between spaces.
 DASH = re.compile(r"\s+[-\u2010-\u2015\u2212]\s+")
 BRACKETS = frozenset("()[]")

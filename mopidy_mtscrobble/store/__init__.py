@@ -21,6 +21,7 @@ from .loves import LoveActions
 from .plays import STATES, Plays
 from .private import PrivateMode
 from .queue import DestinationQueue
+from .rekeying import Rekeying
 from .rows import (
     Job,
     LocalMatch,
@@ -114,13 +115,21 @@ class Store:
         self.editing = QueueEditing(db)
         self.track_states = TrackStates(db)
         self.loved_sync = LovedSync(db)
+        self.rekeying = Rekeying(db)
 
     @classmethod
     def open(
         cls, directory: pathlib.Path, now_s: float, *args: Any, **options: Any
     ) -> Store:
-        """Open the database in `directory` (see `Database.open`)."""
-        return cls(Database.open(directory, now_s, *args, **options))
+        """Open the database in `directory` (see `Database.open`), its songs
+        keyed by the matching rule in use."""
+        store = cls(Database.open(directory, now_s, *args, **options))
+        try:
+            store.rekeying.rekey_if_changed(now_s)
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def queue_to(self, destination: str) -> DestinationQueue:
         """The queue of one destination. Last.fm's accepted plays count on the
