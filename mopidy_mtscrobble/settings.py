@@ -27,6 +27,10 @@ MIN_THRESHOLD_PERCENT = 50
 MAX_THRESHOLD_PERCENT = 100
 MIN_RADIO_SECONDS = 30
 MAX_MOST_PLAYED_SIZE = 10_000
+# Mopidy tells no one its library changed: matches follow it at startup,
+# on demand, and every this many minutes (a browse of the library each time).
+DEFAULT_REMATCH_INTERVAL_MIN = 360
+MAX_REMATCH_INTERVAL_MIN = 7 * 24 * 60
 API_ACCOUNT_URL = "https://www.last.fm/api/account/create"
 
 
@@ -147,6 +151,9 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["name_cleanup"] = RuleSetList()
     schema["artist_credit"] = config.String(choices=ARTIST_CREDITS)
     add_to_schema(schema)
+    schema["rematch_interval"] = config.Integer(
+        minimum=0, maximum=MAX_REMATCH_INTERVAL_MIN, optional=True
+    )
     return schema
 
 
@@ -174,6 +181,7 @@ class Settings:
     artist_credit: str = ALL
     exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
     private_default: str = "1h"
+    rematch_interval: int = DEFAULT_REMATCH_INTERVAL_MIN  # minutes, 0: off
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

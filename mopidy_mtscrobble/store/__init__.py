@@ -15,6 +15,7 @@ from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
+from .library_tracks import LibraryTracks
 from .love_queue import LoveQueue
 from .loves import LoveActions
 from .plays import STATES, Plays
@@ -108,6 +109,7 @@ class Store:
         self.corrections = Corrections(db, self.plays)
         self.private = PrivateMode(db)
         self.editing = QueueEditing(db)
+        self.library_tracks = LibraryTracks(db)
 
     @classmethod
     def open(
