@@ -48,7 +48,9 @@ class SearchingLibrary(backend.LibraryProvider):
     def browse(self, uri):
         self.calls["browse"] += 1
         if uri == self.root_directory.uri:
-            return [Ref.track(uri=t.uri, name=t.name or t.uri) for t in self.tracks.values()]
+            return [
+                Ref.track(uri=t.uri, name=t.name or t.uri) for t in self.tracks.values()
+            ]
         return []
 
     def get_distinct(self, field, query=None):
@@ -97,7 +99,9 @@ class BrowsingLibrary(backend.LibraryProvider):
         if uri == "file:root":
             return [Ref.directory(uri="file:root/music", name="music")]
         if uri == "file:root/music":
-            return [Ref.track(uri=t.uri, name=t.name or t.uri) for t in self.tracks.values()]
+            return [
+                Ref.track(uri=t.uri, name=t.name or t.uri) for t in self.tracks.values()
+            ]
         return []
 
     def lookup(self, uri):
