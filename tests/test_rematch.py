@@ -180,7 +180,7 @@ def test_the_rematch_interval_is_read_in_minutes(value, minutes):
 @pytest.mark.parametrize("value", ["-1", "10081", "hourly"])
 def test_a_wrong_rematch_interval_is_refused(value):
     schema = Extension().get_config_schema()
-    with pytest.raises(ValueError, match="must be|invalid"):
+    with pytest.raises(ValueError, match=r"must be|invalid"):
         schema["rematch_interval"].deserialize(value)
 
 
