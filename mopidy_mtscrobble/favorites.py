@@ -160,6 +160,8 @@ class Matcher:
         self._on_changed = on_changed
         self._clock = clock or SystemClock()
         self._wanted = threading.Event()
+        self._idle = threading.Event()  # the thread waits with nothing to do
+        self._asking = threading.Lock()  # work wanted and idle: never both
         self._rematch_wanted = True  # at startup: the library may have changed
         self._rematcher = Rematcher(library, self._schemes)
         self.last_rematch: RematchResult | None = None
@@ -169,12 +171,21 @@ class Matcher:
 
     def wake(self) -> None:
         """Something waits to be matched (an import ended, a love was made)."""
-        self._wanted.set()
+        self._want()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until nothing is left to match; False if still busy."""
+        return self._idle.wait(timeout_s)
 
     def rematch(self) -> None:
         """The library may have changed: rematch it, then match what waits."""
         self._rematch_wanted = True
-        self._wanted.set()
+        self._want()
+
+    def _want(self) -> None:
+        with self._asking:
+            self._idle.clear()
+            self._wanted.set()
 
     def start(self) -> None:
         self._wanted.set()  # songs left unmatched by an earlier run or the CLI
@@ -191,7 +202,11 @@ class Matcher:
 
     def _run(self) -> None:
         while True:
+            with self._asking:
+                if not self._wanted.is_set():
+                    self._idle.set()
             self._wanted.wait()
+            self._idle.clear()
             self._wanted.clear()
             if self._stopping:
                 return

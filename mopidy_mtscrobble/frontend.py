@@ -325,6 +325,11 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if self._matcher is not None:
             self._matcher.wake()
 
+    @property
+    def matcher(self) -> Matcher | None:
+        """The matching of songs to library tracks, if it runs."""
+        return self._matcher
+
     def rematch(self) -> None:
         """The library changed (the CLI, the API say so): rematch it now."""
         if self._matcher is None:

@@ -63,6 +63,7 @@ def section(**overrides: str) -> dict[str, str]:
         "exclude_longer_than": "0",
         "exclude_podcasts_and_audiobooks": "true",
         "private_default": "1h",
+        "rematch_interval": "360",
     }
     values.update(overrides)
     return values

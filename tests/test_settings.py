@@ -29,7 +29,7 @@ def test_schema_has_every_documented_key(schema):
         "name_cleanup", "artist_credit",
         "exclude_artists", "exclude_albums", "exclude_titles", "exclude_genres",
         "exclude_uri_prefixes", "exclude_shorter_than", "exclude_longer_than",
-        "exclude_podcasts_and_audiobooks", "private_default",
+        "exclude_podcasts_and_audiobooks", "private_default", "rematch_interval",
     ]  # fmt: skip
 
 
