@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 50  # URIs per lookup: other work on the core gets a turn between
 MAX_BROWSE_DIRECTORIES = 100_000  # a guard against backends with endless trees
+# Directories listing every track of a backend at once: Mopidy-Local's "Tracks".
+ALL_TRACKS_DIRECTORIES = {"local": "local:directory?type=track"}
 
 
 def find_track(
@@ -104,6 +106,12 @@ class Library:
 
     def track_uris(self, scheme: str) -> list[str]:
         """The URIs of every track of one backend, by browsing it (no lookups)."""
+        everything = ALL_TRACKS_DIRECTORIES.get(scheme)
+        if everything is not None:
+            refs = self._core.library.browse(everything).get()
+            uris = [str(r.uri) for r in refs or () if r.type == Ref.TRACK]
+            if uris:
+                return uris  # else not Mopidy-Local, or an empty library: walk it
         roots = [
             ref
             for ref in self._core.library.browse(None).get()
