@@ -112,3 +112,48 @@ def test_a_scanned_library_matches_every_promised_spelling(tmp_path):
     decoy_uri = "local:track:" + f"{len(tags) - 1}.ogg"
     assert decoy_uri not in found.values()  # precision: the other "Halo" is not
     assert counts["matched"] == len(PROMISED)
+
+
+def test_a_rescan_is_followed_by_the_next_rematch(tmp_path):
+    from mopidy_local.actor import LocalBackend
+    from mopidy_local.commands import ScanCommand
+
+    config = local_config(tmp_path)
+    music = tmp_path / "music"
+    write_track(music / "halo.ogg", "Beyoncé", "Album", "Halo", 1, 2)
+    write_track(music / "other.ogg", "Depeche Mode", "Album", "Enjoy", 1, 2)
+    scan = argparse.Namespace(force=False, limit=None)
+    assert ScanCommand().run(scan, config) == 0
+    data_dir = tmp_path / "mtscrobble"
+    data_dir.mkdir()
+    store = Store.open(data_dir, NOW)
+    store.jobs.start(LOVED, "alice", NOW)
+    loved = [("Beyonce", "Halo"), ("Sigur Ros", "Hoppipolla")]
+    entries = [SongEntry(a, t, int(NOW), *key_parts(a, t)) for a, t in loved]
+    store.jobs.save_page(LOVED, 1, 1, len(entries), entries)
+    store.jobs.finish(LOVED, NOW)
+    store.close()
+
+    audio = TestAudio.start().proxy()
+    backend = LocalBackend.start(config=config, audio=audio).proxy()
+    mopidy = core.Core.start(
+        config=config, mixer=None, backends=[backend], audio=audio
+    ).proxy()
+    try:
+        matcher = Matcher(data_dir, Library(mopidy), ("local",), clock=FakeClock(NOW))
+        matcher.rematch_once()
+        matcher.run_once()
+        # `mopidy local scan` while Mopidy runs: one file added, one removed
+        write_track(music / "hoppipolla.ogg", "Sigur Rós", "Takk", "Hoppípolla", 1, 2)
+        (music / "halo.ogg").unlink()
+        assert ScanCommand().run(scan, config) == 0
+        result = matcher.rematch_once()
+    finally:
+        pykka.ActorRegistry.stop_all()
+
+    assert (result.tracks, result.new, result.gone) == (2, 1, 1)
+    assert (result.matches_made, result.matches_dropped) == (1, 1)
+    store = Store.open(data_dir, NOW)
+    rows = store.db.read("SELECT uri FROM loved_matches")
+    store.close()
+    assert [r[0] for r in rows] == ["local:track:hoppipolla.ogg"]
