@@ -83,6 +83,7 @@ bench: venv
 	$(VENV)/bin/python bench/bench_destinations.py
 	$(VENV)/bin/python bench/bench_loved.py
 	$(VENV)/bin/python bench/bench_sync.py
+	$(VENV)/bin/python bench/bench_rematch.py
 	$(VENV)/bin/python bench/bench_playcounts.py
 	$(VENV)/bin/python bench/bench_recovery.py
 

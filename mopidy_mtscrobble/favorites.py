@@ -5,6 +5,13 @@ at startup, after an import and when asked, and matches every loved or counted
 song not matched yet. A run asks each backend's search once per artist (or, for a
 backend without search such as Mopidy-File, browses it once), so it never
 walks the whole library once per loved song.
+
+Mopidy-Local's full-text search folds only ASCII case: "Beyonce" does not find
+"Beyoncé", nor "Guns N' Roses" "Guns N\u2019 Roses". So the artist is searched as
+the library writes it (its artist names, folded, give the spellings of each
+loved artist), and a song its artist did not find is searched by title; the
+match keys then decide. At startup and when asked (see `rematch`), the library
+is first rematched: new tracks joined to their songs, tracks gone unmatched.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from collections.abc import Callable, Iterable
 from .errors import StorageError
 from .kinds import KINDS, LOVED
 from .library import Library
-from .matching import artist_keys, match_keys, search_terms
+from .matching import artist_key, artist_keys, match_keys, search_terms
+from .qualifiers import QUALIFIER_IN_BRACKETS
+from .rematch import Rematcher, RematchResult
 from .store import LocalMatch, Song, Store
 from .timing import Clock, SystemClock
 from .tracks import LocalTrack
@@ -43,10 +52,14 @@ class LibraryIndex:
                 logger.debug(
                     "No backend for %s: loved songs are not looked for there", scheme
                 )
-        self._searched: dict[tuple[str, str], list[LocalTrack]] = {}
+        self._searched: dict[tuple[str, str, str], list[LocalTrack] | None] = {}
         self._scanned: dict[str, dict[str, list[LocalTrack]]] = {}  # by artist key
+        self._spellings: dict[str, list[str]] | None = None  # by artist key
+        self._credits = ""  # the library's artist keys, one a line
         self.searches = 0
+        self.title_searches = 0
         self.scans = 0
+        self.listings = 0  # requests for the library's artist names
 
     def find(self, song: Song) -> list[LocalMatch]:
         # One artist of a collaboration on either side is enough.
@@ -57,6 +70,13 @@ class LibraryIndex:
             for track in self._candidates(scheme, song.artist):
                 if not keys.isdisjoint(track.match_keys):
                     found.setdefault(track.uri, track.as_match())
+            if found or scheme in self._scanned or not self._may_credit(song.artist):
+                continue
+            for term in _title_terms(song):
+                # The artist as the library writes it may differ beyond folding.
+                for track in self._search(scheme, "track_name", term) or ():
+                    if not keys.isdisjoint(track.match_keys):
+                        found.setdefault(track.uri, track.as_match())
         return list(found.values())
 
     def _candidates(self, scheme: str, artist: str) -> list[LocalTrack]:
@@ -65,17 +85,43 @@ class LibraryIndex:
         if scheme in self._scanned:
             return self._from_scan(scheme, artist)
         tracks: list[LocalTrack] = []
-        for term in search_terms(artist):
-            cached = self._searched.get((scheme, term))
-            if cached is None:
-                self.searches += 1
-                result = self._library.search_artist(scheme, term)
-                if result is None:
-                    self._scan(scheme)
-                    return self._from_scan(scheme, artist)
-                cached = self._searched[(scheme, term)] = result
-            tracks.extend(cached)
+        for term in self._artist_terms(artist):
+            result = self._search(scheme, "artist", term)
+            if result is None:
+                self._scan(scheme)
+                return self._from_scan(scheme, artist)
+            tracks.extend(result)
         return tracks
+
+    def _artist_terms(self, artist: str) -> list[str]:
+        """The library's own spellings of the artist if it lists its artists,
+        else the name as written and folded."""
+        return self._spelled().get(artist_key(artist)) or search_terms(artist)
+
+    def _may_credit(self, artist: str) -> bool:
+        """Whether a library artist other than this one's spellings may credit it
+        ("A & B", "A x B" for "A"): always, when the library lists no artists."""
+        key = artist_key(artist)
+        exact = 1 if key in self._spelled() else 0
+        return not self._credits or self._credits.count(f" {key} ") > exact
+
+    def _spelled(self) -> dict[str, list[str]]:
+        if self._spellings is None:
+            self.listings += 1
+            self._spellings = defaultdict(list)
+            for name in sorted(self._library.artist_names()):
+                self._spellings[artist_key(name)].append(name)
+            self._credits = "\n".join(f" {key} " for key in self._spellings)
+        return self._spellings
+
+    def _search(self, scheme: str, field: str, term: str) -> list[LocalTrack] | None:
+        cached = self._searched.get((scheme, field, term))
+        if cached is None and (scheme, field, term) not in self._searched:
+            self.searches += 1
+            self.title_searches += field == "track_name"
+            cached = self._library.search(scheme, field, term)
+            self._searched[(scheme, field, term)] = cached
+        return cached
 
     def _from_scan(self, scheme: str, artist: str) -> list[LocalTrack]:
         by_artist = self._scanned[scheme]
@@ -95,6 +141,14 @@ class LibraryIndex:
         self._scanned[scheme] = by_artist
 
 
+def _title_terms(song: Song) -> list[str]:
+    """The title folded, and as written (no bracketed qualifiers) when that has
+    more than ASCII: the library may write it the same."""
+    written = " ".join(QUALIFIER_IN_BRACKETS.sub(" ", song.track).split())
+    terms = [song.title_key, *([written] if not written.isascii() else [])]
+    return [t for t in dict.fromkeys(terms) if t.strip()]
+
+
 class Matcher:
     def __init__(
         self,
@@ -110,13 +164,32 @@ class Matcher:
         self._on_changed = on_changed
         self._clock = clock or SystemClock()
         self._wanted = threading.Event()
+        self._idle = threading.Event()  # the thread waits with nothing to do
+        self._asking = threading.Lock()  # work wanted and idle: never both
+        self._rematch_wanted = True  # at startup: the library may have changed
+        self._rematcher = Rematcher(library, self._schemes)
+        self.last_rematch: RematchResult | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.last_index: LibraryIndex | None = None
 
     def wake(self) -> None:
         """Something waits to be matched (an import ended, a love was made)."""
-        self._wanted.set()
+        self._want()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until nothing is left to match; False if still busy."""
+        return self._idle.wait(timeout_s)
+
+    def rematch(self) -> None:
+        """The library may have changed: rematch it, then match what waits."""
+        self._rematch_wanted = True
+        self._want()
+
+    def _want(self) -> None:
+        with self._asking:
+            self._idle.clear()
+            self._wanted.set()
 
     def start(self) -> None:
         self._wanted.set()  # songs left unmatched by an earlier run or the CLI
@@ -133,14 +206,22 @@ class Matcher:
 
     def _run(self) -> None:
         while True:
+            with self._asking:
+                if not self._wanted.is_set():
+                    self._idle.set()
             self._wanted.wait()
+            self._idle.clear()
             self._wanted.clear()
             if self._stopping:
                 return
             try:
+                if self._rematch_wanted:
+                    self._rematch_wanted = False
+                    self.rematch_once()
                 self.run_once()
             except StorageError as exc:
                 logger.error("Matching loved tracks paused: %s", exc)
+                self._rematch_wanted = True
                 retry = threading.Timer(RETRY_AFTER_STORAGE_ERROR_S, self.wake)
                 retry.daemon = True
                 retry.start()
@@ -149,6 +230,17 @@ class Matcher:
                     "Matching loved tracks failed; playback goes on. "
                     "Please report this with the log."
                 )
+
+    def rematch_once(self) -> RematchResult:
+        """New library tracks joined to their songs, tracks gone unmatched."""
+        store = Store.open(self._data_dir, self._clock.wall())
+        try:
+            result = self.last_rematch = self._rematcher.run(store, self._clock.wall())
+        finally:
+            store.close()
+        if result.changed and self._on_changed is not None:
+            self._on_changed()
+        return result
 
     def run_once(self) -> dict[str, dict[str, int]]:
         """Match every song not matched yet; the counts of each kind matched."""

@@ -31,6 +31,7 @@ from .library import Library
 from .listening import Listening, Play, Rules
 from .loving import LoveResult, TrackInfo
 from .private_gate import PrivateGate
+from .rematch import RematchSchedule
 from .sanitize import (
     clean_text,
 )
@@ -104,6 +105,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self._senders = Senders(given)
         self._match_library = match_library
         self._matcher: Matcher | None = None
+        self._rematch_schedule: RematchSchedule | None = None
         self._store_lock_wait_s = store_lock_wait_s
         self.settings = Settings()
         self.data_dir: pathlib.Path | None = None
@@ -156,6 +158,10 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
                 on_changed=favorites_changed,
             )
             self._matcher.start()
+            self._rematch_schedule = RematchSchedule(
+                self._scheduler, self.settings.rematch_interval, self._matcher.rematch
+            )
+            self._rematch_schedule.start()
         self._senders.start(
             self.settings,
             self.data_dir,
@@ -173,6 +179,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             return
         # Each part on its own: one failing must not keep the others from closing.
         parts = [self._last_save, saver.keep, saver.close, *self._senders.stops()]
+        if self._rematch_schedule is not None:
+            parts.append(self._rematch_schedule.stop)
         if self._matcher is not None:
             parts.append(self._matcher.stop)
         for part in parts:
@@ -316,6 +324,17 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         """On the delivery thread: an import ended, its songs wait to be matched."""
         if self._matcher is not None:
             self._matcher.wake()
+
+    @property
+    def matcher(self) -> Matcher | None:
+        """The matching of songs to library tracks, if it runs."""
+        return self._matcher
+
+    def rematch(self) -> None:
+        """The library changed (the CLI, the API say so): rematch it now."""
+        if self._matcher is None:
+            raise NotReadyError("Matching to the library is not running")
+        self._matcher.rematch()
 
     def _favorites_changed(self) -> None:
         self._queue_changed()

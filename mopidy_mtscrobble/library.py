@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 LOOKUP_CHUNK = 50  # URIs per lookup: other work on the core gets a turn between
 MAX_BROWSE_DIRECTORIES = 100_000  # a guard against backends with endless trees
+# Directories listing every track of a backend at once: Mopidy-Local's "Tracks".
+ALL_TRACKS_DIRECTORIES = {"local": "local:directory?type=track"}
 
 
 def find_track(
@@ -110,16 +112,37 @@ class Library:
 
     def search_artist(self, scheme: str, term: str) -> list[LocalTrack] | None:
         """Tracks of one backend whose artist contains `term`; None: no search."""
+        return self.search(scheme, "artist", term)
+
+    def search(self, scheme: str, field: str, term: str) -> list[LocalTrack] | None:
+        """Tracks of one backend whose `field` ("artist", "track_name")
+        contains `term`; None: the backend does not search."""
         results = self._core.library.search(
-            query={"artist": [term]}, uris=[f"{scheme}:"]
+            query={field: [term]}, uris=[f"{scheme}:"]
         ).get()
         if not results:
             return None  # the backend does not search (Mopidy-File, for one)
         tracks = (local_track(t) for result in results for t in result.tracks or ())
         return [t for t in tracks if t is not None]
 
+    def artist_names(self) -> set[str]:
+        """Every artist name the backends know, as they write it (empty from
+        backends that do not list them, such as Mopidy-File)."""
+        names = self._core.library.get_distinct("artist").get()
+        return {str(n) for n in names or () if n}
+
     def scan(self, scheme: str) -> Iterator[LocalTrack]:
         """Every track of one backend, by browsing its directories once."""
+        return self.lookup(self.track_uris(scheme))
+
+    def track_uris(self, scheme: str) -> list[str]:
+        """The URIs of every track of one backend, by browsing it (no lookups)."""
+        everything = ALL_TRACKS_DIRECTORIES.get(scheme)
+        if everything is not None:
+            refs = self._core.library.browse(everything).get()
+            uris = [str(r.uri) for r in refs or () if r.type == Ref.TRACK]
+            if uris:
+                return uris  # else not Mopidy-Local, or an empty library: walk it
         roots = [
             ref
             for ref in self._core.library.browse(None).get()
@@ -141,9 +164,13 @@ class Library:
                     directories.append(ref_uri)
                 elif ref.type == Ref.TRACK:
                     track_uris.append(ref_uri)
-        for start in range(0, len(track_uris), LOOKUP_CHUNK):
+        return track_uris
+
+    def lookup(self, uris: list[str]) -> Iterator[LocalTrack]:
+        """The tracks with these URIs that have an artist and a title."""
+        for start in range(0, len(uris), LOOKUP_CHUNK):
             found = self._core.library.lookup(
-                uris=track_uris[start : start + LOOKUP_CHUNK]
+                uris=uris[start : start + LOOKUP_CHUNK]
             ).get()
             for models in found.values():
                 for model in models:

@@ -28,6 +28,10 @@ MIN_THRESHOLD_PERCENT = 50
 MAX_THRESHOLD_PERCENT = 100
 MIN_RADIO_SECONDS = 30
 MAX_MOST_PLAYED_SIZE = 10_000
+# Mopidy tells no one its library changed: matches follow it at startup,
+# on demand, and every this many minutes (a browse of the library each time).
+DEFAULT_REMATCH_INTERVAL_MIN = 360
+MAX_REMATCH_INTERVAL_MIN = 7 * 24 * 60
 API_ACCOUNT_URL = "https://www.last.fm/api/account/create"
 
 
@@ -167,6 +171,9 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["artist_credit"] = config.String(choices=ARTIST_CREDITS)
     add_to_schema(schema)
     schema["loved_sync_interval"] = SyncInterval()
+    schema["rematch_interval"] = config.Integer(
+        minimum=0, maximum=MAX_REMATCH_INTERVAL_MIN, optional=True
+    )
     return schema
 
 
@@ -195,6 +202,7 @@ class Settings:
     exclusions: Exclusions = dataclasses.field(default_factory=Exclusions)
     private_default: str = "1h"
     loved_sync_interval: int = 0  # minutes; 0 = off
+    rematch_interval: int = DEFAULT_REMATCH_INTERVAL_MIN  # minutes, 0: off
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

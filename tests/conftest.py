@@ -64,6 +64,7 @@ def section(**overrides: str) -> dict[str, str]:
         "exclude_podcasts_and_audiobooks": "true",
         "private_default": "1h",
         "loved_sync_interval": "0",
+        "rematch_interval": "360",
     }
     values.update(overrides)
     return values

@@ -54,6 +54,7 @@ def config_for(tmp_path, **section):
         "scrobble_radio": True,
         "radio_min_seconds": 60,
         "history_days": 90,
+        "rematch_interval": 0,  # the tests' scheduler holds only their timers
     }
     values.update(section)
     return {

@@ -1,7 +1,7 @@
 """The `mopidy mtscrobble ...` commands.
 
 login, logout, status, queue, retry, resend, import-loved, sync-playcounts, love,
-unlove, correct.
+unlove, correct, rematch.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .private import SUBCOMMAND_ARGUMENTS as PAUSE_ARGUMENTS
 from .private import pause, resume, skip
 from .queue import DEFAULT_QUEUE_LIMIT, queue, retry, status
 from .queue_edits import ARGUMENTS as QUEUE_EDIT_ARGUMENTS
+from .rematch import rematch
 from .resend import DATE_FORMATS, resend
 
 SUBCOMMANDS = (
@@ -123,6 +124,12 @@ SUBCOMMANDS = (
     ),
     Subcommand(name="resume", help="End private mode: scrobble again.", run=resume),
     Subcommand(name="skip", help="Do not scrobble the track playing now.", run=skip),
+    Subcommand(
+        name="rematch",
+        help="Match your library again now: new tracks to loved and counted "
+        "songs, removed ones unmatched (asks the running Mopidy).",
+        run=rematch,
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
+from .library_tracks import LibraryTracks
 from .love_queue import LoveQueue
 from .loved_sync import LovedSync, SyncState
 from .loves import LoveActions
@@ -116,6 +117,7 @@ class Store:
         self.track_states = TrackStates(db)
         self.loved_sync = LovedSync(db)
         self.rekeying = Rekeying(db)
+        self.library_tracks = LibraryTracks(db)
 
     @classmethod
     def open(

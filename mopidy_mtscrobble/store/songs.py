@@ -177,6 +177,17 @@ def _insert_match(kind: ImportKind) -> str:
     """  # noqa: S608
 
 
+def insert_match(
+    db: sqlite3.Connection, kind: ImportKind, song_id: int, match: LocalMatch
+) -> int:
+    """A local track of a song of `kind`, inside the caller's transaction;
+    1 if it is new, 0 if the song had it already."""
+    return db.execute(
+        _insert_match(kind),
+        (song_id, match.uri, match.name, match.artist, match.album, match.length_ms),
+    ).rowcount
+
+
 def insert_loved_match(
     db: sqlite3.Connection, loved_id: int, match: LocalMatch
 ) -> None:

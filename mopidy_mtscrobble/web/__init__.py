@@ -23,6 +23,7 @@ from .corrections import CorrectionHandler, CorrectionsHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 from .private import PrivateHandler
 from .queue_api import QueueEntryHandler, QueueHoldHandler
+from .rematch import RematchHandler
 from .tracks_api import TracksHandler
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
@@ -53,6 +54,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/corrections", CorrectionsHandler, given),
         (r"/api/corrections/([0-9]{1,10})", CorrectionHandler, given),
         (r"/api/private", PrivateHandler, given),
+        (r"/api/rematch", RematchHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (
             r"/(.*)",
