@@ -7,7 +7,6 @@ import time
 
 import pylast
 import pytest
-from mopidy import config as mopidy_config
 
 from mopidy_mtscrobble.commands.common import utc
 from mopidy_mtscrobble.delivery.loved_sync import sync_status
@@ -208,16 +207,14 @@ def test_an_interval_below_the_minimum_is_refused(schema, value):
 
 
 def test_an_interval_below_the_minimum_is_refused_at_startup_naming_the_key(
-    extension, tmp_path
+    extension,
 ):
-    """Mopidy's own config loading (3.4 and 4.0) refuses it under the key;
-    Mopidy then disables the extension and logs the message."""
-    conf = tmp_path / "mopidy.conf"
-    conf.write_text("[mtscrobble]\nloved_sync_interval = 5\n")
-    _, errors = mopidy_config.load(
-        [conf], [extension.get_config_schema()], [extension.get_default_config()], []
+    """The extension's schema, which Mopidy (3.4 and 4.0) checks at startup,
+    refuses it under the key; Mopidy then disables the extension with it."""
+    _, errors = extension.get_config_schema().deserialize(
+        section(loved_sync_interval="5")
     )
-    message = str(errors["mtscrobble"]["loved_sync_interval"])
+    message = str(errors["loved_sync_interval"])
     assert "must be 0 (off) or at least 15" in message
     assert "Last.fm limits how often" in message
 
