@@ -50,10 +50,12 @@ class Extension(ext.Extension):
     def setup(self, registry: ext.Registry) -> None:
         from .backend import MTScrobbleBackend
         from .frontend import MTScrobbleFrontend
+        from .mirror_frontend import MirrorFrontend
         from .web import factory
 
         registry.add("backend", MTScrobbleBackend)
         registry.add("frontend", MTScrobbleFrontend)
+        registry.add("frontend", MirrorFrontend)
         registry.add("http:app", {"name": self.ext_name, "factory": factory})
 
 

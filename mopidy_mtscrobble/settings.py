@@ -174,6 +174,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     schema["rematch_interval"] = config.Integer(
         minimum=0, maximum=MAX_REMATCH_INTERVAL_MIN, optional=True
     )
+    schema["m3u_mirror"] = config.Boolean(optional=True)
     return schema
 
 
@@ -203,6 +204,7 @@ class Settings:
     private_default: str = "1h"
     loved_sync_interval: int = 0  # minutes; 0 = off
     rematch_interval: int = DEFAULT_REMATCH_INTERVAL_MIN  # minutes, 0: off
+    m3u_mirror: bool = True  # our playlists also as M3U ones (for Iris)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

@@ -1,0 +1,214 @@
+"""Our playlists mirrored as playlists of Mopidy's M3U backend.
+
+Iris (3.70) builds its Playlists page from a fixed list of URI schemes
+(`m3u:`, `spotify:`, ...), so `mtscrobble:` playlists never appear there. Each
+of ours is written as `<name>.m3u8` into the M3U backend's `playlists_dir`,
+where every client lists it, and kept in sync both ways:
+
+- our side (a love on the page, an import, a play count) rewrites the file;
+- a client's edit of the file (Iris's Remove track, MPD's playlistdelete: the
+  M3U backend rewrites it) is compared with what we last wrote: in "Loved" a
+  track removed is unloved and one added loved, through the same code as a
+  save of our own playlist (`loved_edits`); "Most played" is read-only, so
+  its edits are undone with a WARNING.
+- the file deleted (Iris's Delete) or renamed (Iris's Edit) means: this
+  mirror is no longer wanted. It is not written again until Mopidy restarts
+  (`m3u_mirror = false` stops it for good), and nothing is unloved.
+
+A love is never lost to the mirror: only an entry a client removed from a
+file we could read unloves; a missing or unreadable file unloves nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import pathlib
+import tempfile
+import urllib.parse
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from . import loved_edits
+from .store import LocalMatch
+
+logger = logging.getLogger(__name__)
+
+M3U_SCHEME = "m3u"
+MIRROR_SUFFIX = ".m3u8"  # always UTF-8 for the M3U backend, whatever its encoding
+TEMP_SUFFIX = ".mtscrobble-tmp"  # not .m3u/.m3u8: never listed as a playlist
+
+
+def m3u_playlists_dir(config: Mapping[str, Any]) -> pathlib.Path | None:
+    """Where the M3U backend keeps its playlists, or None when it is off."""
+    section = config.get(M3U_SCHEME)
+    if not section or not section.get("enabled"):
+        return None
+    if section.get("playlists_dir"):
+        return pathlib.Path(os.path.expanduser(str(section["playlists_dir"])))
+    # The M3U backend's default: its data dir, by Mopidy's rule.
+    return pathlib.Path(os.path.expanduser(str(config["core"]["data_dir"]))) / "m3u"
+
+
+def m3u_uri(filename: str) -> str:
+    """The URI the M3U backend gives the playlist file `filename`."""
+    return f"{M3U_SCHEME}:{urllib.parse.quote(filename)}"
+
+
+def render(matches: Sequence[LocalMatch]) -> str:
+    lines = ["#EXTM3U"]
+    for match in matches:
+        title = " - ".join(x for x in (match.artist, match.name) if x) or match.uri
+        seconds = match.length_ms // 1000 if match.length_ms else -1
+        lines += [f"#EXTINF:{seconds},{title}", match.uri]
+    return "\n".join(lines) + "\n"
+
+
+def parse(text: str) -> tuple[str, ...]:
+    """The entries of an M3U playlist, in order (comments and blanks skipped)."""
+    lines = (line.strip() for line in text.splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+def write_atomically(path: pathlib.Path, text: str) -> None:
+    """Replace `path` by `text` at once: a reader never sees half a file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TEMP_SUFFIX)
+    try:
+        with open(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        pathlib.Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@dataclasses.dataclass
+class Mirror:
+    """One playlist of ours and its file: what we last wrote there."""
+
+    name: str
+    source_uri: str  # our own playlist (mtscrobble:playlist:...)
+    writable: bool
+    read_only_hint: str = ""
+    written: str | None = None  # the text we last wrote (or found and applied)
+    active: bool = True
+
+    @property
+    def filename(self) -> str:
+        return self.name.replace(os.sep, "|") + MIRROR_SUFFIX
+
+    @property
+    def uri(self) -> str:
+        return m3u_uri(self.filename)
+
+
+# What the mirror needs from the rest: our playlist's tracks now (None when
+# the store cannot say), and the loved playlist's editor.
+Tracks = Callable[[str], "list[LocalMatch] | None"]
+Apply = Callable[[Sequence[LocalMatch], Sequence[str], Collection[str]], bool]
+
+
+class Mirrors:
+    """The mirrors in one directory; `sync()` is one deterministic round."""
+
+    def __init__(
+        self,
+        directory: pathlib.Path,
+        mirrors: Sequence[Mirror],
+        tracks: Tracks,
+        schemes: Collection[str],
+        apply: Apply = loved_edits.apply,
+    ) -> None:
+        self.directory = directory
+        self.mirrors = list(mirrors)
+        self._tracks, self._schemes, self._apply = tracks, schemes, apply
+
+    def uris(self) -> set[str]:
+        return {m.uri for m in self.mirrors} | {m.source_uri for m in self.mirrors}
+
+    def sync(self) -> None:
+        for mirror in self.mirrors:
+            if mirror.active:
+                self._sync(mirror)
+
+    def _sync(self, mirror: Mirror) -> None:
+        path = self.directory / mirror.filename
+        text = self._read(mirror, path)
+        if not mirror.active:
+            return  # deleted or renamed by a client
+        if text is not None and mirror.written not in (None, text):
+            self._take_edits(mirror, text)
+        current = self._tracks(mirror.source_uri)
+        if current is None:
+            return  # the store failed (logged): the file stays as it is
+        wanted = render(current)
+        if wanted == text:
+            mirror.written = wanted
+            return
+        if text is not None and self._read(mirror, path) != text:
+            mirror.written = text  # a client saved meanwhile: next round
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, wanted)
+        except OSError as exc:
+            logger.error(
+                "The playlist %r could not be written to %s (%s): Iris and other "
+                "clients show it as it was; check that Mopidy may write into "
+                "m3u/playlists_dir, or set mtscrobble/m3u_mirror = false",
+                mirror.name,
+                path,
+                exc.strerror or exc,
+            )
+            if text is not None:
+                mirror.written = text
+            return
+        mirror.written = wanted
+
+    def _read(self, mirror: Mirror, path: pathlib.Path) -> str | None:
+        """The file's text; None if unreadable or missing (then, once we have
+        written it, the mirror is no longer active)."""
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if mirror.written is None:
+                return None  # first round: created now
+            mirror.active = False
+            logger.warning(
+                "The playlist file %s was deleted or renamed by a client: %r is "
+                "no longer mirrored there until Mopidy restarts, and nothing was "
+                "unloved (set mtscrobble/m3u_mirror = false to stop the mirror "
+                "for good)",
+                path,
+                mirror.name,
+            )
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            logger.warning(
+                "The playlist file %s could not be read (%s): nothing was "
+                "unloved, and it is written again from your loved tracks",
+                path,
+                exc,
+            )
+            return None
+
+    def _take_edits(self, mirror: Mirror, text: str) -> None:
+        if not mirror.writable:
+            logger.warning(
+                "The playlist %r was edited by a client and is put back: %s",
+                mirror.name,
+                mirror.read_only_hint,
+            )
+            return
+        changes = loved_edits.edits(parse(mirror.written or ""), parse(text))
+        current = self._tracks(mirror.source_uri)
+        if current is None:
+            return
+        now = [m.uri for m in current]
+        removed = set(changes.removed)
+        wanted = [u for u in now if u not in removed]
+        wanted += [u for u in changes.added if u not in now]
+        self._apply(current, wanted, self._schemes)

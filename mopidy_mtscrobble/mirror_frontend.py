@@ -1,0 +1,123 @@
+"""The actor that keeps the M3U mirrors of our playlists in sync (`m3u_mirror`).
+
+Its own actor, not the main frontend's: a client's edit of the loved mirror
+loves through the main frontend and waits for it, which that frontend could
+not do for itself. It syncs when Mopidy says a mirror (or our playlist) was
+saved, and every MIRROR_CHECK_S for what changed elsewhere (a love on the web
+page, an import, a play count, a file edited by hand).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pykka
+from mopidy.core import CoreListener
+
+from .backend import (
+    MOST_PLAYED_HINT,
+    MOST_PLAYED_PLAYLIST_URI,
+    PLAYLIST_URI,
+    most_played_name,
+    playlist_name,
+)
+from .datadir import prepare_data_dir
+from .errors import MTScrobbleError
+from .m3u_mirror import Mirror, Mirrors, m3u_playlists_dir
+from .settings import Settings
+from .store import LocalMatch, Store
+from .timing import Cancellable, Scheduler, SystemClock, ThreadingScheduler
+
+logger = logging.getLogger(__name__)
+
+MIRROR_CHECK_S = 15.0
+
+
+class MirrorFrontend(pykka.ThreadingActor, CoreListener):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        core: Any,
+        scheduler: Scheduler | None = None,
+    ) -> None:
+        super().__init__()
+        self._config = config
+        self.settings = Settings.from_config(config["mtscrobble"])
+        self._scheduler = scheduler or ThreadingScheduler()
+        self._timer: Cancellable | None = None
+        self._store: Store | None = None
+        self.mirrors: Mirrors | None = None
+
+    def on_start(self) -> None:
+        directory = m3u_playlists_dir(self._config)
+        if not self.settings.m3u_mirror:
+            return
+        if directory is None:
+            logger.info(
+                "Our playlists are not mirrored as M3U playlists (Iris's Playlists "
+                "page will not list them): Mopidy's M3U backend is off ([m3u] enabled)"
+            )
+            return
+        try:
+            self._store = Store.open(
+                prepare_data_dir(self._config), SystemClock().wall()
+            )
+        except MTScrobbleError as exc:
+            logger.error("Our playlists are not mirrored as M3U playlists: %s", exc)
+            return
+        self.mirrors = Mirrors(
+            directory,
+            [
+                Mirror(playlist_name(self.settings), PLAYLIST_URI, writable=True),
+                Mirror(
+                    most_played_name(self.settings),
+                    MOST_PLAYED_PLAYLIST_URI,
+                    writable=False,
+                    read_only_hint=MOST_PLAYED_HINT,
+                ),
+            ],
+            self._tracks,
+            self.settings.favorites_uri_schemes,
+        )
+        self.tick()
+
+    def on_stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._store is not None:
+            self._store.close()
+
+    def tick(self) -> None:
+        """A sync, and the next one in MIRROR_CHECK_S."""
+        self.sync()
+        proxy = self.actor_ref.proxy()
+        self._timer = self._scheduler.call_later(MIRROR_CHECK_S, proxy.tick)
+
+    def sync(self) -> None:
+        if self.mirrors is None:
+            return
+        try:
+            self.mirrors.sync()
+        except Exception:  # an actor's boundary: log once, keep mirroring
+            logger.exception("The M3U mirrors of our playlists were not synced")
+
+    def playlist_changed(self, playlist: Any) -> None:
+        if self.mirrors is not None and playlist.uri in self.mirrors.uris():
+            self.sync()
+
+    def playlist_deleted(self, uri: str) -> None:
+        if self.mirrors is not None and uri in self.mirrors.uris():
+            self.sync()
+
+    def _tracks(self, uri: str) -> list[LocalMatch] | None:
+        assert self._store is not None
+        try:
+            if uri == PLAYLIST_URI:
+                return self._store.songs.loved_playlist()
+            found = self._store.songs.most_played(self.settings.most_played_size)
+        except MTScrobbleError as exc:
+            logger.error("The M3U mirror of our playlists was not updated: %s", exc)
+            return None
+        return [match for match, _count in found]

@@ -1,0 +1,293 @@
+"""Our playlists mirrored as playlists of Mopidy's real M3U backend, where
+Iris's Playlists page lists them, kept in sync both ways through a real core:
+a client's edit of the loved mirror loves and unloves, an edit of "Most
+played" is undone, a deleted, renamed or unreadable mirror unloves nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import pykka
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from mopidy import core
+from mopidy.models import Track
+
+from mopidy_mtscrobble.backend import PLAYLIST_URI, MTScrobbleBackend
+from mopidy_mtscrobble.frontend import MTScrobbleFrontend
+from mopidy_mtscrobble.m3u_mirror import m3u_uri, parse, render
+from mopidy_mtscrobble.mirror_frontend import MIRROR_CHECK_S, MirrorFrontend
+from mopidy_mtscrobble.settings import Settings
+from mopidy_mtscrobble.store import DB_FILENAME, LocalMatch
+from mopidy_mtscrobble.tracks import LocalTrack
+
+from .builders import model_track
+from .conftest import section
+from .fake_player import FakeClock, ManualScheduler, TestAudio
+from .library_backends import SearchingBackend
+from .test_frontend import START_WALL, RecordingDelivery, config_for
+
+try:
+    from mopidy.m3u.backend import M3UBackend  # Mopidy 3
+except ImportError:
+    from mopidy._exts.m3u.backend import M3UBackend  # Mopidy 4
+
+TRACKS = [
+    model_track(uri="local:track:1", name="Song", artists=("Singer",)),
+    model_track(uri="local:track:2", name="Other", artists=("Band",)),
+    model_track(uri="local:track:3", name="Third", artists=("Trio",)),
+]
+LOVED_M3U = m3u_uri("Loved on Last.fm.m3u8")
+MOST_PLAYED_M3U = m3u_uri("Most played on Last.fm.m3u8")
+DESTINATIONS = Settings().destinations
+
+
+class Mopidy:
+    def __init__(self, core_proxy, frontend, mirror, clock, scheduler, directory):
+        self.core, self.frontend, self.mirror = core_proxy, frontend, mirror
+        self.clock, self.scheduler, self.directory = clock, scheduler, directory
+
+    def settle(self) -> None:
+        """Wait until the mirror has handled the core's events sent so far."""
+        self.mirror.settings.get()
+
+    def loved_uris(self) -> list[str]:
+        return [t.uri for t in self.core.playlists.lookup(PLAYLIST_URI).get().tracks]
+
+    def mirror_uris(self, uri=LOVED_M3U) -> list[str]:
+        return [t.uri for t in self.core.playlists.lookup(uri).get().tracks]
+
+    def love_in_our_playlist(self, *uris) -> None:
+        playlist = self.core.playlists.lookup(PLAYLIST_URI).get()
+        tracks = [*playlist.tracks, *(Track(uri=u) for u in uris)]
+        self.core.playlists.save(playlist.replace(tracks=tracks)).get()
+        self.settle()
+
+    def edit_mirror(self, uri=LOVED_M3U, remove=(), add=()):
+        """As Iris's Remove track / Add to playlist: lookup, change, save."""
+        playlist = self.core.playlists.lookup(uri).get()
+        tracks = [t for t in playlist.tracks if t.uri not in remove]
+        tracks += [Track(uri=u) for u in add]
+        saved = self.core.playlists.save(playlist.replace(tracks=tracks)).get()
+        self.settle()
+        return saved
+
+    def next_check(self) -> None:
+        self.clock.advance(MIRROR_CHECK_S)
+        self.scheduler.fire_due()
+        self.settle()
+
+
+@pytest.fixture
+def start(tmp_path):
+    def started(m3u_enabled=True, **section):
+        directory = tmp_path / "playlists"
+        directory.mkdir(exist_ok=True)
+        config = config_for(tmp_path, favorites_uri_schemes=("local",), **section)
+        config["m3u"] = {
+            "enabled": m3u_enabled,
+            "playlists_dir": str(directory),
+            "base_dir": str(directory),
+            "default_encoding": "latin-1",
+            "default_extension": ".m3u8",
+        }
+        audio = TestAudio.start().proxy()
+        backends = [
+            SearchingBackend.start(config=config, audio=audio, tracks=TRACKS),
+            MTScrobbleBackend.start(config=config, audio=audio),
+            M3UBackend.start(config=config, audio=audio),
+        ]
+        core_proxy = core.Core.start(
+            config=config,
+            mixer=None,
+            backends=[b.proxy() for b in backends],
+            audio=audio,
+        ).proxy()
+        clock = FakeClock(START_WALL)
+        scheduler = ManualScheduler(clock)
+        frontend = MTScrobbleFrontend.start(
+            config,
+            core_proxy,
+            clock=clock,
+            scheduler=ManualScheduler(clock),
+            delivery=RecordingDelivery(),
+            match_library=False,
+        ).proxy()
+        frontend.settings.get()
+        mirror = MirrorFrontend.start(config, core_proxy, scheduler=scheduler).proxy()
+        mirror.settings.get()
+        return Mopidy(core_proxy, frontend, mirror, clock, scheduler, directory)
+
+    yield started
+    pykka.ActorRegistry.stop_all()
+
+
+@pytest.fixture
+def mopidy(start):
+    return start()
+
+
+def love_queue(tmp_path):
+    db = sqlite3.connect(tmp_path / "mtscrobble" / DB_FILENAME)
+    rows = db.execute(
+        "SELECT action, artist, track FROM love_queue WHERE destination = ? "
+        "ORDER BY id",
+        (DESTINATIONS[0],),
+    ).fetchall()
+    db.close()
+    return rows
+
+
+def test_both_playlists_are_m3u_playlists_that_iris_lists(mopidy):
+    listed = {r.uri: r.name for r in mopidy.core.playlists.as_list().get()}
+    assert listed[LOVED_M3U] == "Loved on Last.fm"
+    assert listed[MOST_PLAYED_M3U] == "Most played on Last.fm"
+    # Iris's Playlists page: playlists.asList, the URIs starting with "m3u".
+    assert [u for u in listed if u.startswith("m3u")] == [LOVED_M3U, MOST_PLAYED_M3U]
+
+
+def test_a_love_in_our_playlist_shows_in_the_mirror_at_once(mopidy):
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
+    assert sorted(mopidy.mirror_uris()) == ["local:track:1", "local:track:2"]
+    text = (mopidy.directory / "Loved on Last.fm.m3u8").read_text("utf-8")
+    assert "#EXTINF:200,Singer - Song\nlocal:track:1\n" in text
+
+
+def test_a_love_made_elsewhere_shows_in_the_mirror_at_the_next_check(mopidy):
+    mopidy.frontend.love(LocalTrack("local:track:3", "Third", ("Trio",), None, None))
+    mopidy.settle()
+    assert mopidy.mirror_uris() == []
+    mopidy.next_check()
+    assert mopidy.mirror_uris() == ["local:track:3"]
+
+
+def test_a_track_removed_from_the_mirror_is_unloved(mopidy, tmp_path):
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
+    mopidy.edit_mirror(remove=["local:track:1"])
+    assert mopidy.loved_uris() == ["local:track:2"]
+    assert love_queue(tmp_path)[-1] == ("unlove", "Singer", "Song")
+    assert mopidy.mirror_uris() == ["local:track:2"]
+
+
+def test_a_track_added_to_the_mirror_is_loved(mopidy, tmp_path):
+    mopidy.edit_mirror(add=["local:track:2"])
+    assert mopidy.loved_uris() == ["local:track:2"]
+    assert love_queue(tmp_path) == [("love", "Band", "Other")]
+
+
+def test_a_stream_added_to_the_mirror_is_refused_and_taken_out(
+    mopidy, tmp_path, caplog
+):
+    caplog.set_level(logging.WARNING, logger="mopidy_mtscrobble")
+    mopidy.edit_mirror(add=["local:track:1", "http://radio.example/stream"])
+    assert mopidy.loved_uris() == []
+    assert mopidy.mirror_uris() == []
+    assert love_queue(tmp_path) == []
+    assert "is not a track of your library" in caplog.text
+
+
+def test_a_stale_mirror_never_unloves_a_love_made_since(mopidy, tmp_path):
+    mopidy.love_in_our_playlist("local:track:1")
+    mopidy.frontend.love(LocalTrack("local:track:3", "Third", ("Trio",), None, None))
+    mopidy.settle()
+    assert mopidy.mirror_uris() == ["local:track:1"]  # not rewritten yet
+    mopidy.edit_mirror(remove=["local:track:1"])
+    assert mopidy.loved_uris() == ["local:track:3"]
+    assert mopidy.mirror_uris() == ["local:track:3"]
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love", "love", "unlove"]
+
+
+def test_an_edit_of_most_played_is_undone_with_a_warning(mopidy, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="mopidy_mtscrobble")
+    mopidy.edit_mirror(MOST_PLAYED_M3U, add=["local:track:1"])
+    assert mopidy.mirror_uris(MOST_PLAYED_M3U) == []
+    assert love_queue(tmp_path) == []
+    [record] = [r for r in caplog.records if "is put back" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert "'Most played on Last.fm'" in record.getMessage()
+    assert "cannot be edited" in record.getMessage()
+
+
+@pytest.mark.parametrize("how", ["delete", "rename"])
+def test_a_deleted_or_renamed_mirror_unloves_nothing_and_stays_away(
+    mopidy, tmp_path, caplog, how
+):
+    caplog.set_level(logging.WARNING, logger="mopidy_mtscrobble")
+    mopidy.love_in_our_playlist("local:track:1")
+    if how == "delete":
+        assert mopidy.core.playlists.delete(LOVED_M3U).get() is True
+    else:
+        playlist = mopidy.core.playlists.lookup(LOVED_M3U).get()
+        mopidy.core.playlists.save(playlist.replace(name="Mine")).get()
+    mopidy.settle()
+    mopidy.love_in_our_playlist("local:track:2")
+    mopidy.next_check()
+    assert sorted(mopidy.loved_uris()) == ["local:track:1", "local:track:2"]
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love", "love"]
+    assert LOVED_M3U not in {r.uri for r in mopidy.core.playlists.as_list().get()}
+    assert "no longer mirrored there until Mopidy restarts" in caplog.text
+    if how == "rename":  # the renamed copy is the user's own playlist now
+        assert mopidy.mirror_uris(m3u_uri("Mine.m3u8")) == ["local:track:1"]
+
+
+@pytest.mark.parametrize("damage", ["not utf-8", "a directory"])
+def test_an_unreadable_mirror_unloves_nothing(mopidy, tmp_path, caplog, damage):
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
+    path = mopidy.directory / "Loved on Last.fm.m3u8"
+    path.unlink()
+    if damage == "not utf-8":
+        path.write_bytes(b"#EXTM3U\n\xff\xfe\n")
+    else:
+        path.mkdir()
+    mopidy.next_check()
+    assert sorted(mopidy.loved_uris()) == ["local:track:1", "local:track:2"]
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love", "love"]
+    assert "nothing was unloved" in caplog.text
+    if damage == "not utf-8":  # written again from the loved tracks
+        assert sorted(mopidy.mirror_uris()) == ["local:track:1", "local:track:2"]
+
+
+@pytest.mark.parametrize(
+    ("m3u_enabled", "section"), [(False, {}), (True, {"m3u_mirror": False})]
+)
+def test_no_mirror_without_the_m3u_backend_or_when_turned_off(
+    start, m3u_enabled, section
+):
+    mopidy = start(m3u_enabled=m3u_enabled, **section)
+    mopidy.love_in_our_playlist("local:track:1")
+    assert list(mopidy.directory.iterdir()) == []
+    assert mopidy.loved_uris() == ["local:track:1"]
+
+
+@pytest.mark.parametrize(("value", "on"), [("true", True), ("false", False)])
+def test_the_mirror_setting_is_a_boolean(schema, value, on):
+    result, errors = schema.deserialize(section(m3u_mirror=value))
+    assert errors == {}
+    assert Settings.from_config(result).m3u_mirror is on
+
+
+def test_a_wrong_mirror_setting_is_refused_by_name(schema):
+    _, errors = schema.deserialize(section(m3u_mirror="maybe"))
+    assert list(errors) == ["m3u_mirror"]
+
+
+MATCHES = st.lists(
+    st.builds(
+        LocalMatch,
+        uri=st.from_regex(r"local:track:[a-z0-9%]{1,12}", fullmatch=True),
+        name=st.none()
+        | st.text(st.characters(blacklist_categories=["Cc", "Zl", "Zp"])),
+        artist=st.none()
+        | st.text(st.characters(blacklist_categories=["Cc", "Zl", "Zp"])),
+        length_ms=st.none() | st.integers(0, 10**7),
+    ),
+    max_size=10,
+)
+
+
+@given(MATCHES)
+def test_a_rendered_mirror_reads_back_as_its_uris(matches):
+    assert parse(render(matches)) == tuple(m.uri for m in matches)
