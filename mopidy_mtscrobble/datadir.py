@@ -40,6 +40,8 @@ def prepare_data_dir(config: Mapping[str, Any]) -> pathlib.Path:
     expected = core_dir / EXT_NAME
     _refuse_root_in_anothers_directory(expected)
     try:
+        # Several actors prepare it at startup: Mopidy's mkdir alone would race.
+        expected.mkdir(parents=True, exist_ok=True)
         path = pathlib.Path(_Extension.get_data_dir(config))
         # Proves we can create files there, whoever we run as.
         with tempfile.TemporaryFile(dir=path):

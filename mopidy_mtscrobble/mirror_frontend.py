@@ -81,6 +81,11 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
             self._tracks,
             self.settings.favorites_uri_schemes,
         )
+        logger.info(
+            "Our playlists are mirrored as M3U playlists in %s, where Iris and "
+            "every client list them (mtscrobble/m3u_mirror)",
+            directory,
+        )
         self.tick()
 
     def on_stop(self) -> None:

@@ -1,0 +1,96 @@
+"""Our playlists in the real Iris (3.70, the most used Mopidy web client), in
+headless Chromium against a real Mopidy with Mopidy's M3U backend.
+
+Iris's Playlists page lists only some URI schemes (`m3u:`, `spotify:`, ...):
+ours are there as their M3U mirrors, and Iris's Remove track on the loved one
+unloves the track.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from mopidy_mtscrobble.backend import PLAYLIST_URI
+
+from ..audio_files import write_track
+from ..mopidy_server import running_mopidy
+from .test_page import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
+
+IRIS_CONNECT_MS = 3000
+PLAYLISTS_LINK = "a[href='/iris/library/playlists']"
+
+pytest.importorskip("mopidy_iris", reason="Mopidy-Iris is in the browser env only")
+
+
+@pytest.fixture
+def mopidy(tmp_path):
+    """Mopidy with Iris, the file and M3U backends, and one loved track."""
+    music = tmp_path / "music"
+    uri = write_track(music / "loved.ogg", artist="Singer", title="Loved Song")
+    (tmp_path / "playlists").mkdir()
+    extra = {
+        "file": {"media_dirs": str(music), "metadata_timeout": 10_000},
+        "m3u": {"playlists_dir": str(tmp_path / "playlists")},
+    }
+    # ListenBrainz only, to a server that is never reached while a test looks.
+    settings = {"network": "off", "listenbrainz": "lb token0 https://127.0.0.1:9/"}
+    with running_mopidy(tmp_path, settings, extra) as server:
+        server.log.wait_for(r"Mopidy-MTScrobble started")
+        server.log.wait_for(r"Our playlists are mirrored as M3U playlists")
+        playlist = server.rpc("core.playlists.lookup", uri=PLAYLIST_URI)
+        playlist["tracks"] = [{"__model__": "Track", "uri": uri}]
+        assert server.rpc("core.playlists.save", playlist=playlist), server.log.text
+        yield server
+
+
+@pytest.fixture
+def iris(mopidy):
+    """Iris, past its first-run form (its defaults saved)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"http://127.0.0.1:{mopidy.http_port}/iris/")
+        page.get_by_role("button", name="Save").click(timeout=WAIT_MS)
+        # Iris connects after its first-run form: no sign on the page says when.
+        page.wait_for_timeout(IRIS_CONNECT_MS)
+        page.locator(PLAYLISTS_LINK).click(timeout=WAIT_MS)
+        yield page
+        browser.close()
+
+
+def loved_uris(mopidy) -> list[str]:
+    playlist = mopidy.rpc("core.playlists.lookup", uri=PLAYLIST_URI)
+    return [t["uri"] for t in playlist.get("tracks", [])]
+
+
+def wait_until(
+    condition, timeout_s: float = WAIT_MS / 1000, interval_s: float = 0.2
+) -> None:
+    """Polls what a real server does on its own time; fails at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(interval_s)
+
+
+def test_iris_playlists_page_lists_ours(iris, mopidy):
+    loved = iris.get_by_text("Loved on Last.fm", exact=True)
+    expect(loved).to_be_visible(timeout=WAIT_MS)
+    expect(iris.get_by_text("Most played on Last.fm")).to_be_visible()
+    expect(iris.get_by_text("1 tracks")).to_be_visible()
+    iris.screenshot(path=str(SCREENSHOTS / "iris-playlists.png"), full_page=True)
+
+
+def test_removing_a_track_in_iris_unloves_it(iris, mopidy):
+    iris.get_by_text("Loved on Last.fm", exact=True).click(timeout=WAIT_MS)
+    track = iris.get_by_text("Loved Song", exact=True)
+    track.click(button="right", timeout=WAIT_MS)
+    iris.get_by_text("Remove", exact=True).click()
+    wait_until(lambda: loved_uris(mopidy) == [])
+    iris.screenshot(path=str(SCREENSHOTS / "iris-removed.png"), full_page=True)
