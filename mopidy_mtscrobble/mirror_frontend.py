@@ -33,6 +33,9 @@ from .timing import Cancellable, Scheduler, SystemClock, ThreadingScheduler
 logger = logging.getLogger(__name__)
 
 MIRROR_CHECK_S = 15.0
+# Not our playlists' own names: MPD clients address playlists by name, and
+# ours (which answers a refused edit with ACK) keeps the plain one.
+MIRROR_NAME_SUFFIX = " (synced)"
 
 
 class MirrorFrontend(pykka.ThreadingActor, CoreListener):
@@ -70,9 +73,13 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
         self.mirrors = Mirrors(
             directory,
             [
-                Mirror(playlist_name(self.settings), PLAYLIST_URI, writable=True),
                 Mirror(
-                    most_played_name(self.settings),
+                    playlist_name(self.settings) + MIRROR_NAME_SUFFIX,
+                    PLAYLIST_URI,
+                    writable=True,
+                ),
+                Mirror(
+                    most_played_name(self.settings) + MIRROR_NAME_SUFFIX,
                     MOST_PLAYED_PLAYLIST_URI,
                     writable=False,
                     read_only_hint=MOST_PLAYED_HINT,

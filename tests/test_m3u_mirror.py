@@ -40,8 +40,8 @@ TRACKS = [
     model_track(uri="local:track:2", name="Other", artists=("Band",)),
     model_track(uri="local:track:3", name="Third", artists=("Trio",)),
 ]
-LOVED_M3U = m3u_uri("Loved on Last.fm.m3u8")
-MOST_PLAYED_M3U = m3u_uri("Most played on Last.fm.m3u8")
+LOVED_M3U = m3u_uri("Loved on Last.fm (synced).m3u8")
+MOST_PLAYED_M3U = m3u_uri("Most played on Last.fm (synced).m3u8")
 DESTINATIONS = Settings().destinations
 
 
@@ -143,8 +143,8 @@ def love_queue(tmp_path):
 
 def test_both_playlists_are_m3u_playlists_that_iris_lists(mopidy):
     listed = {r.uri: r.name for r in mopidy.core.playlists.as_list().get()}
-    assert listed[LOVED_M3U] == "Loved on Last.fm"
-    assert listed[MOST_PLAYED_M3U] == "Most played on Last.fm"
+    assert listed[LOVED_M3U] == "Loved on Last.fm (synced)"
+    assert listed[MOST_PLAYED_M3U] == "Most played on Last.fm (synced)"
     # Iris's Playlists page: playlists.asList, the URIs starting with "m3u".
     assert [u for u in listed if u.startswith("m3u")] == [LOVED_M3U, MOST_PLAYED_M3U]
 
@@ -152,7 +152,7 @@ def test_both_playlists_are_m3u_playlists_that_iris_lists(mopidy):
 def test_a_love_in_our_playlist_shows_in_the_mirror_at_once(mopidy):
     mopidy.love_in_our_playlist("local:track:1", "local:track:2")
     assert sorted(mopidy.mirror_uris()) == ["local:track:1", "local:track:2"]
-    text = (mopidy.directory / "Loved on Last.fm.m3u8").read_text("utf-8")
+    text = (mopidy.directory / "Loved on Last.fm (synced).m3u8").read_text("utf-8")
     assert "#EXTINF:200,Singer - Song\nlocal:track:1\n" in text
 
 
@@ -207,7 +207,7 @@ def test_an_edit_of_most_played_is_undone_with_a_warning(mopidy, tmp_path, caplo
     assert love_queue(tmp_path) == []
     [record] = [r for r in caplog.records if "is put back" in r.getMessage()]
     assert record.levelno == logging.WARNING
-    assert "'Most played on Last.fm'" in record.getMessage()
+    assert "'Most played on Last.fm (synced)'" in record.getMessage()
     assert "cannot be edited" in record.getMessage()
 
 
@@ -236,7 +236,7 @@ def test_a_deleted_or_renamed_mirror_unloves_nothing_and_stays_away(
 @pytest.mark.parametrize("damage", ["not utf-8", "a directory"])
 def test_an_unreadable_mirror_unloves_nothing(mopidy, tmp_path, caplog, damage):
     mopidy.love_in_our_playlist("local:track:1", "local:track:2")
-    path = mopidy.directory / "Loved on Last.fm.m3u8"
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
     path.unlink()
     if damage == "not utf-8":
         path.write_bytes(b"#EXTM3U\n\xff\xfe\n")

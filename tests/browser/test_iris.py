@@ -80,15 +80,15 @@ def wait_until(
 
 
 def test_iris_playlists_page_lists_ours(iris, mopidy):
-    loved = iris.get_by_text("Loved on Last.fm", exact=True)
+    loved = iris.get_by_text("Loved on Last.fm (synced)", exact=True)
     expect(loved).to_be_visible(timeout=WAIT_MS)
-    expect(iris.get_by_text("Most played on Last.fm")).to_be_visible()
+    expect(iris.get_by_text("Most played on Last.fm (synced)")).to_be_visible()
     expect(iris.get_by_text("1 tracks")).to_be_visible()
     iris.screenshot(path=str(SCREENSHOTS / "iris-playlists.png"), full_page=True)
 
 
 def test_removing_a_track_in_iris_unloves_it(iris, mopidy):
-    iris.get_by_text("Loved on Last.fm", exact=True).click(timeout=WAIT_MS)
+    iris.get_by_text("Loved on Last.fm (synced)", exact=True).click(timeout=WAIT_MS)
     track = iris.get_by_text("Loved Song", exact=True)
     track.click(button="right", timeout=WAIT_MS)
     iris.get_by_text("Remove", exact=True).click()
