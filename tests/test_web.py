@@ -140,6 +140,9 @@ class WebTest(WebCase):
         assert "not running" in body["error"]
 
     def queue_three(self):
+        # The delivery behind the app would race the states set here (it may
+        # take a play in flight and send it between its queuing and its mark).
+        self.frontend.delivery.get().stop()
         now = time.time()
         store = Store.open(self.data_dir, now)
         ids = [
@@ -158,7 +161,7 @@ class WebTest(WebCase):
         states = {s["track"]: (s["state"], s["reason"]) for s in body["scrobbles"]}
         assert states["T0"] == ("rejected", "artist ignored by the server (code 1)")
         assert states["T1"] == ("scrobbled", None)
-        assert states["T2"] in (("queued", None), ("scrobbled", None))  # being sent
+        assert states["T2"] == ("queued", None)
 
     def test_queue_is_paged_and_filtered_by_state(self):
         self.queue_three()
