@@ -126,6 +126,19 @@ class Mirrors:
         self.mirrors = list(mirrors)
         self._tracks, self._schemes, self._apply = tracks, schemes, apply
 
+    def files(self) -> tuple[tuple[int, int, int] | None, ...]:
+        """What the mirror files look like on disk (modified, size, inode; None
+        if missing): a change means a client or a hand may have edited one."""
+        found: list[tuple[int, int, int] | None] = []
+        for mirror in self.mirrors:
+            try:
+                stat = (self.directory / mirror.filename).stat()
+            except OSError:
+                found.append(None)
+            else:
+                found.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+        return tuple(found)
+
     def uris(self) -> set[str]:
         return {m.uri for m in self.mirrors} | {m.source_uri for m in self.mirrors}
 

@@ -4,7 +4,8 @@ Its own actor, not the main frontend's: a client's edit of the loved mirror
 loves through the main frontend and waits for it, which that frontend could
 not do for itself. It syncs when Mopidy says a mirror (or our playlist) was
 saved, and every MIRROR_CHECK_S for what changed elsewhere (a love on the web
-page, an import, a play count, a file edited by hand).
+page, an import, a play count, a file edited by hand): a check costs one
+SQLite pragma and a stat of each file, and syncs only when either changed.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
         self._timer: Cancellable | None = None
         self._store: Store | None = None
         self.mirrors: Mirrors | None = None
+        # The database's and the files' state when the last sync began.
+        self._seen: tuple[object, ...] | None = None
+        self.syncs = 0  # rounds that read the store (for tests)
 
     def on_start(self) -> None:
         directory = m3u_playlists_dir(self._config)
@@ -102,14 +106,22 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
             self._store.close()
 
     def tick(self) -> None:
-        """A sync, and the next one in MIRROR_CHECK_S."""
-        self.sync()
+        """A sync if anything changed since the last, and the next check in
+        MIRROR_CHECK_S."""
+        if self.mirrors is not None:
+            state = self._state()
+            if state is None or state != self._seen:
+                self.sync()
         proxy = self.actor_ref.proxy()
         self._timer = self._scheduler.call_later(MIRROR_CHECK_S, proxy.tick)
 
     def sync(self) -> None:
         if self.mirrors is None:
             return
+        # Taken before the round: what changes during it (our own writes
+        # included) makes the next check sync again, once.
+        self._seen = self._state()
+        self.syncs += 1
         try:
             self.mirrors.sync()
         except Exception:  # an actor's boundary: log once, keep mirroring
@@ -122,6 +134,15 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
     def playlist_deleted(self, uri: str) -> None:
         if self.mirrors is not None and uri in self.mirrors.uris():
             self.sync()
+
+    def _state(self) -> tuple[object, ...] | None:
+        assert self.mirrors is not None
+        assert self._store is not None
+        try:
+            changes = self._store.db.changes()
+        except MTScrobbleError:
+            return None  # unreadable now: sync (and say so) at every check
+        return (changes, self.mirrors.files())
 
     def _tracks(self, uri: str) -> list[LocalMatch] | None:
         assert self._store is not None

@@ -157,7 +157,9 @@ def test_a_love_in_our_playlist_shows_in_the_mirror_at_once(mopidy):
 
 
 def test_a_love_made_elsewhere_shows_in_the_mirror_at_the_next_check(mopidy):
-    mopidy.frontend.love(LocalTrack("local:track:3", "Third", ("Trio",), None, None))
+    mopidy.frontend.love(
+        LocalTrack("local:track:3", "Third", ("Trio",), None, None)
+    ).get()
     mopidy.settle()
     assert mopidy.mirror_uris() == []
     mopidy.next_check()
@@ -191,7 +193,9 @@ def test_a_stream_added_to_the_mirror_is_refused_and_taken_out(
 
 def test_a_stale_mirror_never_unloves_a_love_made_since(mopidy, tmp_path):
     mopidy.love_in_our_playlist("local:track:1")
-    mopidy.frontend.love(LocalTrack("local:track:3", "Third", ("Trio",), None, None))
+    mopidy.frontend.love(
+        LocalTrack("local:track:3", "Third", ("Trio",), None, None)
+    ).get()
     mopidy.settle()
     assert mopidy.mirror_uris() == ["local:track:1"]  # not rewritten yet
     mopidy.edit_mirror(remove=["local:track:1"])
@@ -291,3 +295,30 @@ MATCHES = st.lists(
 @given(MATCHES)
 def test_a_rendered_mirror_reads_back_as_its_uris(matches):
     assert parse(render(matches)) == tuple(m.uri for m in matches)
+
+
+def test_a_check_with_nothing_changed_reads_nothing(mopidy):
+    mopidy.next_check()  # the first round's own writes: synced once more
+    rounds = mopidy.mirror.syncs.get()
+    for _ in range(3):
+        mopidy.next_check()
+    assert mopidy.mirror.syncs.get() == rounds
+
+
+def test_a_check_syncs_after_a_change_in_the_database_or_a_file(mopidy):
+    mopidy.next_check()
+    rounds = mopidy.mirror.syncs.get()
+    mopidy.frontend.love(
+        LocalTrack("local:track:3", "Third", ("Trio",), None, None)
+    ).get()
+    mopidy.settle()
+    mopidy.next_check()
+    assert mopidy.mirror.syncs.get() == rounds + 1
+    assert mopidy.mirror_uris() == ["local:track:3"]
+    mopidy.next_check()  # the file it wrote
+    rounds = mopidy.mirror.syncs.get()
+    path = mopidy.directory / "Most played on Last.fm (synced).m3u8"
+    path.write_text("#EXTM3U\nlocal:track:1\n", encoding="utf-8")
+    mopidy.next_check()
+    assert mopidy.mirror.syncs.get() == rounds + 1
+    assert "local:track:1" not in path.read_text(encoding="utf-8")

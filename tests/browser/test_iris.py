@@ -19,7 +19,7 @@ from ..audio_files import write_track
 from ..mopidy_server import running_mopidy
 from .test_page import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
 
-IRIS_CONNECT_MS = 3000
+WEBSOCKET_OPENED = r"New WebSocket connection from"
 PLAYLISTS_LINK = "a[href='/iris/library/playlists']"
 
 pytest.importorskip("mopidy_iris", reason="Mopidy-Iris is in the browser env only")
@@ -34,6 +34,8 @@ def mopidy(tmp_path):
     extra = {
         "file": {"media_dirs": str(music), "metadata_timeout": 10_000},
         "m3u": {"playlists_dir": str(tmp_path / "playlists")},
+        # Mopidy says at DEBUG when a web client connects (Iris, below).
+        "loglevels": {"mopidy.http": "debug"},
     }
     # ListenBrainz only, to a server that is never reached while a test looks.
     settings = {"network": "off", "listenbrainz": "lb token0 https://127.0.0.1:9/"}
@@ -57,9 +59,16 @@ def iris(mopidy):
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(f"http://127.0.0.1:{mopidy.http_port}/iris/")
         page.get_by_role("button", name="Save").click(timeout=WAIT_MS)
-        # Iris connects after its first-run form: no sign on the page says when.
-        page.wait_for_timeout(IRIS_CONNECT_MS)
-        page.locator(PLAYLISTS_LINK).click(timeout=WAIT_MS)
+        # Iris connects after its first-run form; no sign on its page says
+        # when, Mopidy's log does.
+        mopidy.log.wait_for(WEBSOCKET_OPENED)
+        try:
+            page.locator(PLAYLISTS_LINK).click(timeout=WAIT_MS)
+        except Exception:
+            page.screenshot(
+                path=str(SCREENSHOTS / "iris-not-ready.png"), full_page=True
+            )
+            raise
         yield page
         browser.close()
 
