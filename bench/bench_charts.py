@@ -86,7 +86,9 @@ def timed_ms(call: Callable[[], object], runs: int = RUNS) -> float:
 def add_one(store: Store, n: int) -> None:
     """A play as the history's writer adds one: a transaction of its own."""
     with store.db.write() as db:
-        db.execute(INSERT, play_row(int(NOW) - n, "Artist 1", "Track 10", album="Album 2"))
+        db.execute(
+            INSERT, play_row(int(NOW) - n, "Artist 1", "Track 10", album="Album 2")
+        )
 
 
 def main(count: int) -> int:
@@ -119,7 +121,10 @@ def measure(store: Store, count: int) -> int:
             name = f"top {table.removeprefix('chart_')} {period}"
             queries.append((name, timed_ms(lambda t=table, p=period: charts.top(t, p))))
         queries.append(
-            (f"totals and top lists {period}", timed_ms(lambda p=period: charts.period(p)))
+            (
+                f"totals and top lists {period}",
+                timed_ms(lambda p=period: charts.period(p)),
+            )
         )
     page_ms = timed_ms(lambda: charts.page(NOW, TZ))
     # The first call of each new day slides the windows by a day.
@@ -133,11 +138,23 @@ def measure(store: Store, count: int) -> int:
     missed += ["page"] if max(page_ms, next_day_ms) > MAX_PAGE_MS else []
     table = [
         ("plays in the history", f"{count:,}"),
-        ("insert, chart triggers on", f"{insert_s:.1f} s ({count / insert_s:,.0f} plays/s)"),
-        ("first read after the upgrade (fills 7d/30d/12m once)", f"{fill_s * 1000:.0f} ms"),
-        *((f"{name} (<= {MAX_QUERY_MS:.0f} ms)", f"{ms:.1f} ms") for name, ms in queries),
+        (
+            "insert, chart triggers on",
+            f"{insert_s:.1f} s ({count / insert_s:,.0f} plays/s)",
+        ),
+        (
+            "first read after the upgrade (fills 7d/30d/12m once)",
+            f"{fill_s * 1000:.0f} ms",
+        ),
+        *(
+            (f"{name} (<= {MAX_QUERY_MS:.0f} ms)", f"{ms:.1f} ms")
+            for name, ms in queries
+        ),
         (f"page data call (<= {MAX_PAGE_MS:.0f} ms)", f"{page_ms:.1f} ms"),
-        (f"page data call, a new day (<= {MAX_PAGE_MS:.0f} ms)", f"{next_day_ms:.1f} ms"),
+        (
+            f"page data call, a new day (<= {MAX_PAGE_MS:.0f} ms)",
+            f"{next_day_ms:.1f} ms",
+        ),
         ("one play added, its own transaction (no target)", f"{add_ms:.1f} ms"),
     ]
     print_table(f"Listening charts over {count:,} plays (median of {RUNS})", table)

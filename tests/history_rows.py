@@ -32,7 +32,9 @@ def play_row(played_at: int, artist: str, track: str, **values: Any) -> dict[str
     return row
 
 
-def add_play(store: Any, played_at: int, artist: str, track: str, **values: Any) -> None:
+def add_play(
+    store: Any, played_at: int, artist: str, track: str, **values: Any
+) -> None:
     """Add one play to `store`'s history (the same play twice: kept once)."""
     with store.db.write() as db:
         db.execute(INSERT, play_row(played_at, artist, track, **values))

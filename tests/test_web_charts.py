@@ -65,7 +65,8 @@ class ChartsApiTest(WebCase):
         self.seed([(int(time.time()) - 60, "A" * 5000, "T", {})])
         body = self.request("GET", "/api/charts")[1]
         name = body["periods"][0]["artists"][0]["artist"]
-        assert len(name) == 1024 and name.endswith("\u2026")
+        assert len(name) == 1024
+        assert name.endswith("\u2026")
 
     def test_a_database_locked_by_another_program_is_503_saying_so(self):
         # The charts' windows move on the first read: that needs the write lock.

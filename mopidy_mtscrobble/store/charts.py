@@ -113,7 +113,9 @@ class Charts:
     def page(self, now_s: float, tz: datetime.tzinfo | None = None) -> ChartsPage:
         """The charts at `now_s`, local days in `tz` (None: local time)."""
         self.move_windows(window_starts(now_s, tz))
-        return ChartsPage(self.daily(now_s, tz), [self.period(p) for p, _, _ in PERIODS])
+        return ChartsPage(
+            self.daily(now_s, tz), [self.period(p) for p, _, _ in PERIODS]
+        )
 
     def daily(self, now_s: float, tz: datetime.tzinfo | None = None) -> list[Day]:
         """Plays per local day for the last DAILY_DAYS days, today last (plays
@@ -126,7 +128,9 @@ class Charts:
         )
         for (played_at,) in rows:
             counts[bisect.bisect_right(starts, played_at) - 1] += 1
-        return [dataclasses.replace(d, plays=n) for d, n in zip(days, counts, strict=True)]
+        return [
+            dataclasses.replace(d, plays=n) for d, n in zip(days, counts, strict=True)
+        ]
 
     def period(self, period: str) -> PeriodChart:
         """One period's totals and top lists, as its window stands."""
@@ -150,11 +154,8 @@ class Charts:
         """The most played of a chart table in a period, most played first
         (ties by name)."""
         keys = ", ".join(CHARTS[table][0])
-        rows = self._db.read(
-            f"SELECT {keys}, plays, seconds FROM {table} WHERE period = ? "
-            f"ORDER BY plays DESC, {keys} LIMIT ?",
-            (period, limit),
-        )
+        sql = TOP.format(table=table, keys=keys)
+        rows = self._db.read(sql, (period, limit))
         width = len(CHARTS[table][0])
         return [Entry(tuple(row[:width]), row["plays"], row["seconds"]) for row in rows]
 
@@ -166,7 +167,8 @@ class Charts:
             return
         lengths = {name: days for name, _, days in PERIODS}
         with self._db.write() as db:
-            db.execute("BEGIN IMMEDIATE")  # others may move them too: read under the lock
+            # Others may move them too: read them again under the lock.
+            db.execute("BEGIN IMMEDIATE")
             current = {
                 row["period"]: row["start_s"]
                 for row in db.execute("SELECT period, start_s FROM chart_windows")
@@ -193,9 +195,33 @@ class Charts:
         return {row["period"]: row["start_s"] for row in rows if row["period"] != "all"}
 
 
+# Table and column names below come from CHARTS, never from a request.
+TOP = """
+SELECT {keys}, plays, seconds FROM {table} WHERE period = ?
+ORDER BY plays DESC, {keys} LIMIT ?
+"""
+PLAYS_BETWEEN = "played_at >= :start AND played_at < :end"
+COUNT_TOTALS = f"""
+UPDATE chart_totals SET
+    plays = plays + :sign * (SELECT count(*) FROM history WHERE {PLAYS_BETWEEN}),
+    seconds = seconds + :sign * (
+        SELECT coalesce(sum({SECONDS}), 0) FROM history WHERE {PLAYS_BETWEEN})
+WHERE period = :period
+"""  # noqa: S608
+COUNT_CHART = """
+INSERT INTO {table} (period, {keys}, plays, seconds)
+SELECT :period, {grouped}, :sign * count(*), :sign * sum({seconds})
+FROM history WHERE {between} AND {counted} GROUP BY {grouped}
+ON CONFLICT DO UPDATE SET
+    plays = plays + excluded.plays, seconds = seconds + excluded.seconds
+"""
+CLEAR_CHART = "DELETE FROM {table} WHERE period = ?"
+DROP_EMPTY = "DELETE FROM {table} WHERE period = ? AND plays <= 0"
+
+
 def _clear(db: sqlite3.Connection, period: str) -> None:
     for table in CHARTS:
-        db.execute(f"DELETE FROM {table} WHERE period = ?", (period,))
+        db.execute(CLEAR_CHART.format(table=table), (period,))
     db.execute(
         "UPDATE chart_totals SET plays = 0, seconds = 0 WHERE period = ?", (period,)
     )
@@ -204,26 +230,18 @@ def _clear(db: sqlite3.Connection, period: str) -> None:
 def _count(
     db: sqlite3.Connection, period: str, start: int, end: int | None, sign: int
 ) -> None:
-    """Add (`sign` +1) or take off (-1) the plays of [start, end) to a period's charts."""
-    where = "played_at >= :start AND played_at < :end"
+    """Add (`sign` +1) or take off (-1) the plays of [start, end) to a period."""
     end = END_OF_TIME_S if end is None else end
     given = {"period": period, "start": start, "end": end, "sign": sign}
-    db.execute(
-        f"UPDATE chart_totals SET "
-        f"plays = plays + :sign * (SELECT count(*) FROM history WHERE {where}), "
-        f"seconds = seconds + :sign * "
-        f"(SELECT coalesce(sum({SECONDS}), 0) FROM history WHERE {where}) "
-        f"WHERE period = :period",
-        given,
-    )
+    db.execute(COUNT_TOTALS, given)
     for table, (keys, expressions, counted) in CHARTS.items():
-        grouped = ", ".join(expressions)
-        db.execute(
-            f"INSERT INTO {table} (period, {', '.join(keys)}, plays, seconds) "
-            f"SELECT :period, {grouped}, :sign * count(*), :sign * sum({SECONDS}) "
-            f"FROM history WHERE {where} AND {counted} GROUP BY {grouped} "
-            f"ON CONFLICT DO UPDATE SET "
-            f"plays = plays + excluded.plays, seconds = seconds + excluded.seconds",
-            given,
+        sql = COUNT_CHART.format(
+            table=table,
+            keys=", ".join(keys),
+            grouped=", ".join(expressions),
+            seconds=SECONDS,
+            between=PLAYS_BETWEEN,
+            counted=counted,
         )
-        db.execute(f"DELETE FROM {table} WHERE period = ? AND plays <= 0", (period,))
+        db.execute(sql, given)
+        db.execute(DROP_EMPTY.format(table=table), (period,))

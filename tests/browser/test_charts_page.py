@@ -83,7 +83,8 @@ def test_the_day_bars_and_top_lists_show_the_apis_numbers(charts_mopidy):
         bars = page.locator("#charts-days rect")
         expect(bars).to_have_count(30)
         drawn = bars.evaluate_all(
-            "rs => rs.map(r => [r.dataset.date, +r.dataset.plays, +r.getAttribute('height')])"
+            "rs => rs.map(r => [r.dataset.date, +r.dataset.plays,"
+            " +r.getAttribute('height')])"
         )
         most = max(day["plays"] for day in data["days"])
         assert [(d, p) for d, p, _ in drawn] == [
@@ -135,12 +136,16 @@ def test_the_section_fits_a_phone_without_sideways_scrolling(charts_mopidy):
         expect(page.locator("#charts-artists li").first).to_be_visible()
         assert LONG_NAME in page.locator("#charts-artists").text_content()
         widths = page.evaluate(
-            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            "[document.documentElement.scrollWidth,"
+            " document.documentElement.clientWidth]"
         )
         assert widths[0] <= widths[1] == PHONE["width"]
         card = page.locator("#charts-card").bounding_box()
-        assert card["x"] >= 0 and card["x"] + card["width"] <= PHONE["width"]
-        page.locator("#charts-card").screenshot(path=str(SCREENSHOTS / "charts-phone.png"))
+        assert card["x"] >= 0
+        assert card["x"] + card["width"] <= PHONE["width"]
+        page.locator("#charts-card").screenshot(
+            path=str(SCREENSHOTS / "charts-phone.png")
+        )
         assert page.policy_errors == []
         browser.close()
     print(f"screenshots in {SCREENSHOTS}")
