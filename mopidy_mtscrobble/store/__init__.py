@@ -11,6 +11,7 @@ import pathlib
 from typing import Any
 
 from ..destinations import LASTFM
+from .charts import Charts
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .editing import EntryRefused, QueuedEntry, QueueEditing
@@ -118,6 +119,7 @@ class Store:
         self.loved_sync = LovedSync(db)
         self.rekeying = Rekeying(db)
         self.library_tracks = LibraryTracks(db)
+        self.charts = Charts(db)
 
     @classmethod
     def open(

@@ -19,6 +19,7 @@ from .api import (
     UnloveHandler,
 )
 from .base import Context, origin_allowed
+from .charts import ChartsHandler
 from .corrections import CorrectionHandler, CorrectionsHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 from .private import PrivateHandler
@@ -55,6 +56,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/corrections/([0-9]{1,10})", CorrectionHandler, given),
         (r"/api/private", PrivateHandler, given),
         (r"/api/rematch", RematchHandler, given),
+        (r"/api/charts", ChartsHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (
             r"/(.*)",
