@@ -13,6 +13,7 @@ from typing import Any
 from ..destinations import LASTFM
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
+from .delivery_stats import DeliveryStats, QueueStats
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
@@ -45,6 +46,7 @@ __all__ = [
     "CorrectionError",
     "Corrections",
     "Database",
+    "DeliveryStats",
     "DestinationQueue",
     "EntryRefused",
     "Job",
@@ -55,6 +57,7 @@ __all__ = [
     "NewScrobble",
     "Plays",
     "QueueEditing",
+    "QueueStats",
     "QueuedEntry",
     "Scrobble",
     "Song",
@@ -118,6 +121,7 @@ class Store:
         self.loved_sync = LovedSync(db)
         self.rekeying = Rekeying(db)
         self.library_tracks = LibraryTracks(db)
+        self.delivery_stats = DeliveryStats(db)
 
     @classmethod
     def open(
