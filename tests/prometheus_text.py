@@ -51,7 +51,7 @@ def _line(line, families, closed, current):
             if parts[1] == "HELP":
                 if family.help is not None:
                     raise ValueError("a second HELP")
-                family.help = _unescape(parts[3] if len(parts) > 3 else "", '\\n')
+                family.help = _unescape(parts[3] if len(parts) > 3 else "", "\\n")
             else:
                 if family.type is not None or family.samples:
                     raise ValueError("TYPE again, or after samples")

@@ -88,13 +88,13 @@ def test_any_label_value_and_help_text_survive_the_format(values, help_text):
     ],
 )
 def test_the_strict_parser_refuses_what_the_format_does_not_allow(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="line"):
         parse(text)
 
 
 @pytest.mark.parametrize("name", ["1bad", "has space", "dash-ed"])
 def test_bad_metric_names_are_refused_when_made(name):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a metric"):
         Family(name, "h", "gauge")
 
 
@@ -137,7 +137,7 @@ def test_a_failing_run_starts_at_its_first_failure_and_ends_at_a_success():
 
 
 @pytest.mark.parametrize(
-    "error, kind",
+    ('error', 'kind'),
     [(UnreachableError("x"), "unreachable"), (RateLimitedError("x", 1), "rate_limited"),
      (ListenRefusedError("x"), "listen_refused")],
 )  # fmt: skip
@@ -160,7 +160,7 @@ def waiting_since(seconds_ago):
 
 
 @pytest.mark.parametrize(
-    "changes, problem",
+    ('changes', 'problem'),
     [
         ({}, None),
         ({"state": "retrying", "failing_since": NOW - 60}, None),  # backing off
@@ -180,7 +180,8 @@ def test_health_rules(changes, problem):
     if problem is None:
         assert found == []
     else:
-        assert len(found) == 1 and problem in found[0], found
+        [only] = found
+        assert problem in only
 
 
 def test_listenbrainz_requests_are_counted_by_destination_call_and_outcome(

@@ -22,6 +22,8 @@ METHODS = {
     "/api/corrections": {"GET", "POST"},
     "/api/corrections/1": {"PUT", "DELETE"},
     "/api/private": {"GET", "POST"},
+    "/api/health": {"GET"},
+    "/metrics": {"GET"},
 }
 
 

@@ -30,7 +30,7 @@ MULTIPART = {"Content-Type": "multipart/form-data; boundary=x"}
 ROUTES = (
     "/api/status", "/api/queue", "/api/recent", "/api/login", "/api/logout",
     "/api/retry", "/api/import-loved", "/api/sync-playcounts", "/api/love",
-    "/api/unlove", "/api/track", "/api/nope", "/api/rematch",
+    "/api/unlove", "/api/track", "/api/nope", "/api/rematch", "/api/health",
 )  # fmt: skip
 
 
