@@ -23,6 +23,8 @@ METHODS = {
     "/api/corrections/1": {"PUT", "DELETE"},
     "/api/private": {"GET", "POST"},
     "/api/charts": {"GET"},
+    "/api/health": {"GET"},
+    "/metrics": {"GET"},
 }
 
 

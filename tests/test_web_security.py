@@ -31,6 +31,7 @@ ROUTES = (
     "/api/status", "/api/queue", "/api/recent", "/api/login", "/api/logout",
     "/api/retry", "/api/import-loved", "/api/sync-playcounts", "/api/love",
     "/api/unlove", "/api/track", "/api/nope", "/api/rematch", "/api/charts",
+    "/api/health",
 )  # fmt: skip
 
 

@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from xml.dom import minidom
 
-from ..errors import AnswerLostError, NoAnswerError, RequestError
+from ..destinations import LASTFM
+from ..errors import AnswerLostError, LastfmError, NoAnswerError, RequestError
+from ..metrics import REGISTRY
 from ..ratelimit import SHARED, RateLimiter
 from ..settings import Settings
 from .adapter import Network, NetworkError, Transport
@@ -251,7 +253,19 @@ class LastfmClient:
     def _call(
         self, method: str, params: dict[str, Any], sign: bool
     ) -> minidom.Document:
-        """The answer of a well-formed success, or a classified LastfmError."""
+        """The answer of a well-formed success, or a classified LastfmError;
+        counted (`metrics`) either way."""
+        try:
+            doc = self._call_uncounted(method, params, sign)
+        except LastfmError as exc:
+            REGISTRY.request(LASTFM, method, exc)
+            raise
+        REGISTRY.request(LASTFM, method, None)
+        return doc
+
+    def _call_uncounted(
+        self, method: str, params: dict[str, Any], sign: bool
+    ) -> minidom.Document:
         self._limiter.acquire()
         try:
             request = self._network.request(method, params, sign)

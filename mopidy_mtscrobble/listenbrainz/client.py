@@ -23,7 +23,13 @@ from typing import Any
 
 import httpx
 
-from ..errors import InvalidParametersError, TokenRefusedError, WrongAddressError
+from ..errors import (
+    InvalidParametersError,
+    LastfmError,
+    TokenRefusedError,
+    WrongAddressError,
+)
+from ..metrics import REGISTRY
 from ..sanitize import clean_mbid
 from ..version import __version__
 from .answers import (
@@ -115,8 +121,10 @@ class ListenBrainzClient:
         verify: ssl.SSLContext | bool = True,
         timeouts: Timeouts = Timeouts(),
         clock: Callable[[], float] = time.time,
+        destination: str = "listenbrainz",
     ) -> None:
         self.server_name = server_name
+        self.destination = destination  # its name, in the metrics
         self.base_url = _base_url(base_url, server_name)
         self._token = _valid_token(token, server_name)
         self._clock = clock
@@ -275,6 +283,23 @@ class ListenBrainzClient:
         exchange: Exchange,
         params: dict[str, str] | None = None,
         content: bytes | None = None,
+    ) -> tuple[dict[str, Any], RateLimit | None]:
+        """The answer, or a classified error; counted (`metrics`) either way."""
+        try:
+            answer = self._request_uncounted(method, path, exchange, params, content)
+        except LastfmError as exc:
+            REGISTRY.request(self.destination, exchange.call, exc)
+            raise
+        REGISTRY.request(self.destination, exchange.call, None)
+        return answer
+
+    def _request_uncounted(
+        self,
+        method: str,
+        path: str,
+        exchange: Exchange,
+        params: dict[str, str] | None,
+        content: bytes | None,
     ) -> tuple[dict[str, Any], RateLimit | None]:
         headers = {
             "Authorization": f"Token {self._token}",

@@ -14,6 +14,7 @@ from ..destinations import LASTFM
 from .charts import Charts
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
+from .delivery_stats import DeliveryStats, QueueStats
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
@@ -46,6 +47,7 @@ __all__ = [
     "CorrectionError",
     "Corrections",
     "Database",
+    "DeliveryStats",
     "DestinationQueue",
     "EntryRefused",
     "Job",
@@ -56,6 +58,7 @@ __all__ = [
     "NewScrobble",
     "Plays",
     "QueueEditing",
+    "QueueStats",
     "QueuedEntry",
     "Scrobble",
     "Song",
@@ -120,6 +123,7 @@ class Store:
         self.rekeying = Rekeying(db)
         self.library_tracks = LibraryTracks(db)
         self.charts = Charts(db)
+        self.delivery_stats = DeliveryStats(db)
 
     @classmethod
     def open(

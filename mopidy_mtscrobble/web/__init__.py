@@ -21,7 +21,9 @@ from .api import (
 from .base import Context, origin_allowed
 from .charts import ChartsHandler
 from .corrections import CorrectionHandler, CorrectionsHandler
+from .health_api import HealthHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
+from .metrics_api import MetricsHandler
 from .private import PrivateHandler
 from .queue_api import QueueEntryHandler, QueueHoldHandler
 from .rematch import RematchHandler
@@ -57,7 +59,9 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/private", PrivateHandler, given),
         (r"/api/rematch", RematchHandler, given),
         (r"/api/charts", ChartsHandler, given),
+        (r"/api/health", HealthHandler, given),
         (r"/api/.*", NotFoundHandler, given),
+        (r"/metrics", MetricsHandler, given),
         (
             r"/(.*)",
             PageHandler,

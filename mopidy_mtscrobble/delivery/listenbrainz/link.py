@@ -51,6 +51,7 @@ def make_client(
         destination.url,
         server_name=destination.display_name,
         proxy=proxy,
+        destination=destination.name,
         verify=verify,
     )
 
