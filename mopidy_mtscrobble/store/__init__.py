@@ -14,6 +14,7 @@ from ..destinations import LASTFM
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .editing import EntryRefused, QueuedEntry, QueueEditing
+from .history_import import HistoryImport, ImportedPlay
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
 from .love_queue import LoveQueue
@@ -47,6 +48,8 @@ __all__ = [
     "Database",
     "DestinationQueue",
     "EntryRefused",
+    "HistoryImport",
+    "ImportedPlay",
     "Job",
     "LocalMatch",
     "LoveAction",
@@ -118,6 +121,7 @@ class Store:
         self.loved_sync = LovedSync(db)
         self.rekeying = Rekeying(db)
         self.library_tracks = LibraryTracks(db)
+        self.history_import = HistoryImport(db)
 
     @classmethod
     def open(

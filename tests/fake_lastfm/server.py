@@ -250,6 +250,22 @@ class FakeLastfm:
                 for artist, track, uts in tracks
             )
 
+    def add_past_scrobbles(self, user: str, plays, undated: bool = False) -> None:
+        """Scrobbles `user` made before: (artist, track, album, uts) tuples.
+        `undated`: answered without their <date> (a malformed answer)."""
+        with self._lock:
+            self.scrobbles.extend(
+                {"user": user, "artist": artist, "track": track, "album": album,
+                 "timestamp": str(int(uts)), "received_at": float(uts),
+                 **({"undated": True} if undated else {})}
+                for artist, track, album, uts in plays
+            )  # fmt: skip
+
+    def play_now(self, user: str, artist: str, track: str) -> None:
+        """What `user` plays now: the now-playing item of user.getRecentTracks."""
+        with self._lock:
+            self.now_playing.append({"user": user, "artist": artist, "track": track})
+
     def revoke(self, session_key: str) -> None:
         with self._lock:
             self.sessions.pop(session_key, None)
@@ -514,8 +530,8 @@ class FakeLastfm:
             f'<track><artist mbid="">{_x(s["artist"])}</artist>'
             f"<name>{_x(s['track'])}</name><streamable>0</streamable><mbid></mbid>"
             f'<album mbid="">{_x(s.get("album", ""))}</album><url></url>'
-            f'<date uts="{s["timestamp"]}">{_date_text(int(s["timestamp"]))}</date>'
-            "</track>"
+            + ("" if s.get("undated") else _date_xml(int(s["timestamp"])))
+            + "</track>"
             for s in chunk
         )
         return (
@@ -608,6 +624,9 @@ class FakeLastfm:
                 return {}
             if action == "loved":
                 self.add_loved(body["user"], body["tracks"])
+                return {}
+            if action == "past":
+                self.add_past_scrobbles(body["user"], body["plays"])
                 return {}
             if action == "revoke":
                 self.revoke(body["session_key"])
@@ -767,6 +786,10 @@ def _page(params, rows, default_limit: int, max_limit: int):
         raise LfmError(6) from None
     pages = max(1, -(-len(rows) // limit))
     return page, limit, pages, rows[(page - 1) * limit : page * limit]
+
+
+def _date_xml(uts: int) -> str:
+    return f'<date uts="{uts}">{_date_text(uts)}</date>'
 
 
 def _date_text(uts: int) -> str:
