@@ -254,6 +254,14 @@ def test_pages_unreadable_every_time_fail_the_import_keeping_what_came(
     assert len(imported(store)) == 200
     assert "import-history' again" in progress(HISTORY, job)
     assert not worker.importing(HISTORY.name)
+    lastfm.faults.clear()
+    asked_before = len(recent_requests(lastfm))
+    assert worker.start_import(HISTORY.name) is True  # goes on from the cursor
+    run_until_idle(worker, clock)
+    assert len(imported(store)) == 450
+    going_on = [int(p["to"]) for p in recent_requests(lastfm)[asked_before:]]
+    assert going_on[0] == past(450)[199][3] - 1
+    assert store.jobs.get(HISTORY).state == "done"
 
 
 def test_an_invalid_request_fails_the_import_at_once(

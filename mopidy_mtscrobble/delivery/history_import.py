@@ -41,14 +41,17 @@ class HistoryImporter:
         return {HISTORY.name} if job is not None and job.state == "running" else set()
 
     def start(self) -> None:
-        """Start an import again, as asked: from the newest scrobble."""
+        """Start an import, as asked: going on with one cut short, else from
+        the newest scrobble."""
         session = self._connection.logins.session
         username = session.username if session else None
-        self._store.history_import.start(username, self._connection.clock.wall())
+        imports = self._store.history_import
+        going_on = imports.start(username, self._connection.clock.wall())
         self._failures = 0
         logger.info(
-            "Importing your past scrobbles from %s, as asked",
+            "Importing your past scrobbles from %s, as asked%s",
             self._connection.settings.network_name,
+            " (going on from where the last import stopped)" if going_on else "",
         )
 
     def step(self) -> float | None:
@@ -60,11 +63,9 @@ class HistoryImporter:
             return None
         session = self._connection.logins.session
         username = session.username if session else ""
-        if job.username != username:  # another account: start over
-            imports.start(username, self._connection.clock.wall())
         to = imports.cursor()
-        if to is None:  # a jobs row without its cursor: start over
-            imports.start(username, self._connection.clock.wall())
+        if job.username != username or to is None:  # another account: start over
+            imports.restart(username, self._connection.clock.wall())
             to = int(self._connection.clock.wall())
         return self._page(username, to)
 

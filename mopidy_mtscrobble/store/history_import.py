@@ -60,9 +60,29 @@ class HistoryImport:
         value = rows[0]["value"] if rows else None
         return int(value) if value is not None else None
 
-    def start(self, username: str | None, now_s: float) -> None:
-        """Start from the newest scrobble before now, forgetting the cursor (the
-        plays an earlier run added stay, and are not added twice)."""
+    def start(self, username: str | None, now_s: float) -> bool:
+        """Go on with an import cut short (paused or failed) of the same
+        account; else start from the newest scrobble before now (the plays an
+        earlier run added stay, and are not added twice). True: going on."""
+        job, cursor = self.job(), self.cursor()
+        if (
+            job is not None
+            and job.state in ("running", "failed")
+            and job.username == username
+            and cursor is not None
+        ):
+            with self._db.write() as db:
+                db.execute(
+                    "UPDATE jobs SET state = 'running', error = NULL, "
+                    "finished_at = NULL WHERE kind = ?",
+                    (HISTORY.name,),
+                )
+            return True
+        self.restart(username, now_s)
+        return False
+
+    def restart(self, username: str | None, now_s: float) -> None:
+        """Start from the newest scrobble before now."""
         with self._db.write() as db:
             db.execute(ImportJobs.START, (HISTORY.name, username, int(now_s)))
             db.execute(
