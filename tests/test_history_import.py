@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from mopidy_mtscrobble.commands.imports import progress
 from mopidy_mtscrobble.kinds import HISTORY
-from mopidy_mtscrobble.lastfm.client import RECENT_TRACKS_PAGE_SIZE
+from mopidy_mtscrobble.lastfm import PastPlay, read_answer
+from mopidy_mtscrobble.lastfm.client import RECENT_TRACKS_PAGE_SIZE, _past
 from mopidy_mtscrobble.store import ImportedPlay, Store
 from mopidy_mtscrobble.store.history_import import CURSOR_KEY
 
@@ -334,3 +335,37 @@ def test_a_page_adds_each_new_play_once_and_none_of_ours(tmp_path_factory, plays
         assert kept[0]["value"] == "999"
     finally:
         store.close()
+
+
+# Last.fm's own answer (recorded by pylast's tests: User.test_get_recent_tracks_
+# from_to), trimmed of its images: a now-playing item first, then one scrobble.
+RECORDED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<lfm status="ok">
+  <recenttracks user="RJ" page="1" perPage="11" totalPages="1" total="1">
+    <track nowplaying="true">
+      <artist mbid="3df914b9-e0bc-493c-875a-c412f84ecdad">Crazy Frog</artist>
+      <name>Axel F</name>
+      <streamable>0</streamable>
+      <mbid>5edf0422-8bec-48ac-8478-320900e2eba7</mbid>
+      <album mbid="">Crazy Frog Presents Crazy Hits</album>
+      <url>https://www.last.fm/music/Crazy+Frog/_/Axel+F</url>
+    </track>
+    <track>
+      <artist mbid="">Johnny Cash</artist>
+      <name>Ring of Fire</name>
+      <streamable>0</streamable>
+      <mbid>8e85d1cb-a82e-47ed-b412-325360adec71</mbid>
+      <album mbid="ede12196-5b0c-4ccf-9caf-950574a69e5e">The Best Of</album>
+      <url>https://www.last.fm/music/Johnny+Cash/_/Ring+of+Fire</url>
+      <date uts="1311261170">21 Jul 2011, 15:12</date>
+    </track>
+  </recenttracks>
+</lfm>
+"""
+
+
+def test_last_fms_own_answer_reads_as_one_past_play():
+    doc = read_answer(200, RECORDED, "Last.fm", RECENT)
+    plays, undated = _past(doc.getElementsByTagName("recenttracks")[0])
+    assert plays == [PastPlay("Johnny Cash", "Ring of Fire", "The Best Of", 1311261170)]
+    assert undated == 0
