@@ -61,6 +61,10 @@ def test_import_history_without_a_running_mopidy_imports_directly(
     )
     assert "0 added to the listening history, 450 were there already" in again.stdout
     assert imported_count(tmp_path) == 450
+    status = run_command(
+        tmp_path, settings, "mtscrobble", "status", env=env_for(server)
+    )
+    assert "Imported 450 past scrobbles: 0 added" in status.stdout
 
 
 def test_import_history_paused_by_the_network_goes_on_when_run_again(
@@ -97,6 +101,7 @@ class TestImportFromThePage(WebCase):
                 409,
                 {"error": f"An import of {HISTORY.label} is already running"},
             )
+            self.lastfm.wait_for_request(RECENT)  # the job started before its page
             code, status = self.request("GET", "/api/status")
             assert code == 200
             assert status["imports"]["history"]["state"] == "running"

@@ -99,18 +99,19 @@ class HistoryImporter:
         result = imports.save_page(
             plays, (oldest or 0) - 1, answer.pages, answer.total, now
         )
-        job = imports.job()
         if answer.undated:
             logger.warning(
                 "Importing past scrobbles: left out %d without a time or a name",
                 answer.undated,
             )
+        job = imports.job()
+        page, pages = (job.page, job.pages or 0) if job else (0, 0)
         logger.info(
             "Importing past scrobbles from %s: page %d of %d (%d added, %d already "
             "in the history)",
             connection.settings.network_name,
-            job.page if job else 0,
-            job.pages or 0 if job else 0,
+            page,
+            pages,
             result.added,
             result.skipped,
         )
@@ -119,12 +120,13 @@ class HistoryImporter:
             return 0.0
         imports.finish(now)
         self._set_importing(HISTORY, False)
+        added, skipped = (job.matched or 0, job.unmatched or 0) if job else (0, 0)
         logger.info(
             "Imported your past scrobbles from %s: %d added to the listening "
             "history, %d were there already",
             connection.settings.network_name,
-            job.matched or 0 if job else 0,
-            job.unmatched or 0 if job else 0,
+            added,
+            skipped,
         )
         return None
 
