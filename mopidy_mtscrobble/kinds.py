@@ -64,5 +64,25 @@ PLAYCOUNTS = ImportKind(
 
 # In the order they run: loved tracks first.
 KINDS = (LOVED, PLAYCOUNTS)
-BY_NAME = {kind.name: kind for kind in KINDS}
-BY_API_PATH = {kind.api_path: kind for kind in KINDS}
+# The user's past scrobbles, into the listening history (`history_import`): not
+# a song list (nothing staged, swapped in or matched), so not in KINDS; only
+# imported when asked.
+HISTORY = ImportKind(
+    name="history",
+    label="past scrobbles",
+    title="Listening history",
+    command="import-history",
+    api_path="import-history",
+    client_call="past_plays",
+    value="played_at",
+    table="history",
+    matches="",
+    match_key="",
+    staging="",
+    imported="Imported {count} past scrobbles",
+    help="Import your past scrobbles into the listening history (resumable).",
+)
+# Every import with a jobs row: what the commands, the API and the page show.
+IMPORTS = (*KINDS, HISTORY)
+BY_NAME = {kind.name: kind for kind in IMPORTS}
+BY_API_PATH = {kind.api_path: kind for kind in IMPORTS}

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..compat import Subcommand
 from ..compat import build_command as build
-from ..kinds import KINDS
+from ..kinds import IMPORTS
 from .account import LOGIN_POLL_S, login, logout
 from .corrections import ARGUMENTS as CORRECT_ARGUMENTS
 from .corrections import correct
@@ -95,7 +95,7 @@ SUBCOMMANDS = (
             help=kind.help,
             run=import_command(kind),
         )
-        for kind in KINDS
+        for kind in IMPORTS
     ),
     Subcommand(
         name="love",

@@ -9,7 +9,7 @@ import time
 from ..datadir import prepare_data_dir
 from ..delivery import Delivery
 from ..errors import StorageError
-from ..kinds import ImportKind
+from ..kinds import HISTORY, ImportKind
 from ..settings import Settings
 from ..store import Job, Store
 from .common import (
@@ -23,6 +23,7 @@ from .common import (
     missing_credentials,
     settings_of,
 )
+from .history_import import history_progress
 
 PROGRESS_POLL_S = 1.0
 IMPORT_WAIT_S = 6 * 60 * 60.0  # the largest imports take minutes, not hours
@@ -30,6 +31,8 @@ IMPORT_WAIT_S = 6 * 60 * 60.0  # the largest imports take minutes, not hours
 
 def progress(kind: ImportKind, job: Job | None) -> str:
     """A line saying how far an import got."""
+    if kind is HISTORY:
+        return history_progress(job)
     if job is None:
         return "Waiting for the import to start..."
     imported = kind.imported.format(count=job.fetched)
@@ -108,6 +111,9 @@ def _import_directly(config: Config, settings: Settings, kind: ImportKind) -> in
     if job is None or job.state == "failed":
         print(progress(kind, job))
         return EXIT_FAILED
+    if kind is HISTORY:
+        print(progress(kind, job))
+        return EXIT_OK
     print(
         f"{kind.imported.format(count=job.fetched)}. Mopidy matches them to your "
         "library when it runs."

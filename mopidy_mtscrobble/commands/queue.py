@@ -15,7 +15,7 @@ from ..delivery.loved_sync import describe_sync, sync_status
 from ..delivery.overview import LASTFM_KIND, overview
 from ..destinations import LASTFM
 from ..errors import StorageError
-from ..kinds import KINDS
+from ..kinds import HISTORY, KINDS
 from ..session import SessionFile
 from ..store import Store
 from .common import (
@@ -52,6 +52,7 @@ def status(config: Config, _args: argparse.Namespace) -> int:
         saved = store.delivery_status.load()
         jobs = {kind: store.jobs.get(kind) for kind in KINDS}
         matched = {kind: store.songs.match_counts(kind) for kind in KINDS}
+        history_job = store.history_import.job()
         loves = {
             name: store.love_queue_to(name).counts() for name in settings.destinations
         }
@@ -96,6 +97,8 @@ def status(config: Config, _args: argparse.Namespace) -> int:
                 f"library, {songs['missing']} not found"
                 + (f", {songs['waiting']} still to match" if songs["waiting"] else "")
             )
+    if history_job is not None:
+        print(progress(HISTORY, history_job))
     if settings.network != "off":
         print(describe_sync(synced, utc))
     for name, c in loves.items():

@@ -13,11 +13,12 @@ import pathlib
 from collections.abc import Callable
 
 from ..clocks import StepDetector, describe_step
-from ..kinds import BY_NAME, ImportKind
+from ..kinds import BY_NAME, HISTORY, ImportKind
 from ..lastfm import Session
 from ..listening import Track
 from ..store import Job, Store
 from .connection import Connection
+from .history_import import HistoryImporter
 from .imports import ImportSender
 from .loved_sync import LovedSyncer
 from .loves import LoveSender
@@ -28,7 +29,7 @@ from .thread import StatusSaver, sooner
 
 logger = logging.getLogger(__name__)
 
-Parts = tuple[ScrobbleSender, LoveSender, ImportSender, LovedSyncer]
+Parts = tuple[ScrobbleSender, LoveSender, ImportSender, LovedSyncer, HistoryImporter]
 # The write-ahead log is copied into the database after a round at most this often.
 CHECKPOINT_INTERVAL_S = 60.0
 
@@ -93,6 +94,7 @@ class Rounds:
                     self._connection, store, self._set_importing, self._on_imported
                 ),
                 LovedSyncer(self._connection, store, self._on_imported),
+                HistoryImporter(self._connection, store, self._set_importing),
             )
         return self._parts
 
@@ -101,7 +103,8 @@ class Rounds:
         whose import was running."""
         store = self.store()
         store.clear_retry_times()
-        return self._parts_of(store)[2].running()
+        parts = self._parts_of(store)
+        return parts[2].running() | parts[4].running()
 
     def counts(self) -> dict[str, int]:
         return self.store().queue.counts()
@@ -114,7 +117,7 @@ class Rounds:
     def step(self, asked: Requests) -> float | None:
         """One round: returns seconds until the next round is wanted (None: on wake)."""
         store = self.store()
-        scrobbles, loves, imports, loved_sync = self._parts_of(store)
+        scrobbles, loves, imports, loved_sync, history = self._parts_of(store)
         connection = self._connection
         self._notice_clock_step(store)
         for token, future in asked.logins:
@@ -130,7 +133,10 @@ class Rounds:
         if asked.track is not None:
             self._now_playing.hold(asked.track)
         for name in sorted(asked.imports):
-            imports.start(BY_NAME[name])
+            if name == HISTORY.name:
+                history.start()
+            else:
+                imports.start(BY_NAME[name])
         if not connection.ready():
             scrobbles.warn_about_expiry()
             return self._end(store, connection.idle_wait())
@@ -140,7 +146,7 @@ class Rounds:
         delay = scrobbles.step()
         # Scrobbles first; loves, then import pages, then the loved tracks'
         # sync (when on), when none is due.
-        for part in (loves, imports, loved_sync):
+        for part in (loves, imports, loved_sync, history):
             if delay != 0.0 and connection.may_call():
                 delay = sooner(delay, part.step())
         return self._end(store, delay)

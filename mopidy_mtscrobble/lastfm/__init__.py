@@ -14,6 +14,8 @@ from .client import (
     MAX_BATCH,
     LastfmClient,
     Page,
+    PastPlay,
+    PlaysPage,
     RecentTrack,
     Session,
     SongItem,
@@ -22,8 +24,8 @@ from .client import (
 
 __all__ = [
     "DAILY_LIMIT_CODE", "IGNORED_REASONS", "MAX_BATCH", "USER_AGENT", "ItemResult",
-    "LastfmClient", "Page", "RecentTrack", "Session", "SongItem", "read_answer",
-    "server_of",
+    "LastfmClient", "Page", "PastPlay", "PlaysPage", "RecentTrack", "Session",
+    "SongItem", "read_answer", "server_of",
 ]  # fmt: skip
 
 # pylast logs whole answers at DEBUG, and auth answers hold the session key.

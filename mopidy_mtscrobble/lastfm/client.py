@@ -71,6 +71,27 @@ class Page:
 
 
 @dataclasses.dataclass(frozen=True)
+class PastPlay:
+    """A scrobble of the user's history: when it started, and its names."""
+
+    artist: str
+    title: str
+    album: str | None
+    played_at: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PlaysPage:
+    """A page of past scrobbles, newest first; `undated`: items left out for
+    having no readable time (the now-playing item is not counted)."""
+
+    plays: list[PastPlay]
+    pages: int
+    total: int
+    undated: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Session:
     key: str = dataclasses.field(repr=False)
     username: str
@@ -197,6 +218,25 @@ class LastfmClient:
             page += 1
         return found
 
+    def past_plays(
+        self, username: str, to: int, limit: int = RECENT_TRACKS_PAGE_SIZE
+    ) -> PlaysPage:
+        """The newest page of `username`'s scrobbles played at or before `to`."""
+        params = {"user": username, "to": int(to), "limit": limit, "page": 1}
+        doc = self._call("user.getRecentTracks", params, sign=False)
+        with reading(self.network_name, "user.getRecentTracks"):
+            node = container(doc, "recenttracks", self.network_name)
+            plays, undated = _past(node)
+            pages = int_attribute(node, "totalPages", 1)
+            if not plays and pages > 1:  # an empty page of a longer list
+                raise ValueError("an empty page")
+            return PlaysPage(
+                plays=plays,
+                pages=pages,
+                total=int_attribute(node, "total", len(plays)),
+                undated=undated,
+            )
+
     def loved_tracks(
         self, username: str, page: int, limit: int = SONGS_PAGE_SIZE
     ) -> Page:
@@ -306,6 +346,24 @@ def _recent(node: minidom.Element) -> list[RecentTrack]:
             )
         )
     return found
+
+
+def _past(node: minidom.Element) -> tuple[list[PastPlay], int]:
+    plays, undated = [], 0
+    for track in node.getElementsByTagName("track"):
+        if track.getAttribute("nowplaying") == "true":
+            continue  # what plays now: not a scrobble yet
+        names = _names(track)
+        dates = track.getElementsByTagName("date")
+        uts = dates[0].getAttribute("uts").strip() if dates else ""
+        if names is None or not DIGITS.fullmatch(uts):
+            undated += 1  # cannot be placed in the history: left out, counted
+            continue
+        album = child_text(track, "album").strip() or None
+        plays.append(PastPlay(*names, album, int(uts)))
+    if undated and not plays:  # no time to go on from: the page is unreadable
+        raise ValueError("a page of scrobbles without times")
+    return plays, undated
 
 
 def _names(track: minidom.Element) -> tuple[str, str] | None:

@@ -75,6 +75,24 @@ function importText(label, job, counts) {
   return `${label}: ${songs(counts.total)}, ${counts.matched} in your library, ${counts.missing} not found.`;
 }
 
+// The past scrobbles' import: matched counts the plays added, not_found the
+// plays the history had already.
+function historyImportText(job) {
+  const label = "Past scrobbles";
+  if (!job) {
+    return `${label}: not imported yet.`;
+  }
+  if (job.state === "running") {
+    return job.pages === null
+      ? `${label}: starting…`
+      : `${label}: importing page ${job.page} of ${job.pages} (${job.fetched} of ${job.total}, ${job.matched} added)…`;
+  }
+  if (job.state === "failed") {
+    return `${label}: the import stopped: ${job.error} (${job.matched} added; import again to go on).`;
+  }
+  return `${label}: ${job.fetched} imported, ${job.matched} added to your history, ${job.not_found} there already.`;
+}
+
 // One line per destination (when there are several, or Last.fm is off).
 function renderDestinations(destinations) {
   const list = $("destinations");
@@ -123,6 +141,8 @@ function renderStatus(status) {
   $("import-loved").disabled = importing.loved && importing.loved.state === "running";
   $("sync-playcounts").disabled =
     importing.playcounts && importing.playcounts.state === "running";
+  setText("history-import", historyImportText(importing.history));
+  $("import-history").disabled = importing.history && importing.history.state === "running";
 
   renderListening(status.listening);
 }
@@ -232,6 +252,10 @@ button("import-loved", async () => {
 button("sync-playcounts", async () => {
   await call("POST", "api/sync-playcounts");
   return "Syncing your play counts…";
+});
+button("import-history", async () => {
+  await call("POST", "api/import-history");
+  return "Importing your past scrobbles…";
 });
 // Love and unlove act on the track the page shows, not on whatever plays by
 // the time the click arrives.

@@ -16,6 +16,7 @@ from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .delivery_stats import DeliveryStats, QueueStats
 from .editing import EntryRefused, QueuedEntry, QueueEditing
+from .history_import import HistoryImport, ImportedPlay
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
 from .love_queue import LoveQueue
@@ -50,6 +51,8 @@ __all__ = [
     "DeliveryStats",
     "DestinationQueue",
     "EntryRefused",
+    "HistoryImport",
+    "ImportedPlay",
     "Job",
     "LocalMatch",
     "LoveAction",
@@ -124,6 +127,7 @@ class Store:
         self.library_tracks = LibraryTracks(db)
         self.charts = Charts(db)
         self.delivery_stats = DeliveryStats(db)
+        self.history_import = HistoryImport(db)
 
     @classmethod
     def open(

@@ -6,7 +6,7 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-from ..kinds import KINDS
+from ..kinds import IMPORTS
 from .api import (
     ImportHandler,
     LoveHandler,
@@ -49,7 +49,11 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/login", LoginHandler, given),
         (r"/api/logout", LogoutHandler, given),
         (r"/api/retry", RetryHandler, given),
-        (rf"/api/({'|'.join(kind.api_path for kind in KINDS)})", ImportHandler, given),
+        (
+            rf"/api/({'|'.join(kind.api_path for kind in IMPORTS)})",
+            ImportHandler,
+            given,
+        ),
         (r"/api/love", LoveHandler, given),
         (r"/api/unlove", UnloveHandler, given),
         (r"/api/track", TrackHandler, given),

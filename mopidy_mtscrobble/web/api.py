@@ -14,7 +14,7 @@ from typing import Any
 from ..delivery.loved_sync import sync_status
 from ..delivery.overview import DestinationStatus, overview
 from ..errors import RequestRefused
-from ..kinds import BY_API_PATH, KINDS
+from ..kinds import BY_API_PATH, IMPORTS, KINDS
 from ..library import find_track
 from ..store import Scrobble, Store
 from .base import FRONTEND_TIMEOUT_S, LOOKUP_TIMEOUT_S, JsonHandler, cap
@@ -233,7 +233,7 @@ class StatusHandler(JsonHandler):
                         time.time() - SECONDS_PER_DAY
                     ),
                 },
-                "imports": {k.name: _job(store.jobs.get(k)) for k in KINDS},
+                "imports": {k.name: _job(store.jobs.get(k)) for k in IMPORTS},
                 **{k.name: store.songs.match_counts(k) for k in KINDS},
                 "loved_sync": sync_status(
                     settings.loved_sync_interval, store.loved_sync.state(), now

@@ -8,6 +8,7 @@ everything (duplicates included), and injects faults on demand.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import dataclasses
 import datetime
@@ -206,6 +207,7 @@ class FakeLastfm:
         self.max_body_bytes = MAX_BODY_BYTES  # larger requests: HTTP 413
         self.methods_missing: set[str] = set()  # answered with error 3
         self._arrivals: collections.deque[float] = collections.deque()
+        self._by_time: tuple[int, dict[str, tuple[list, list]]] | None = None
         self._lock = threading.RLock()
         self._recorded = threading.Condition(self._lock)
         self._release_hangs = threading.Event()
@@ -249,6 +251,22 @@ class FakeLastfm:
                 {"artist": artist, "track": track, "uts": int(uts)}
                 for artist, track, uts in tracks
             )
+
+    def add_past_scrobbles(self, user: str, plays, undated: bool = False) -> None:
+        """Scrobbles `user` made before: (artist, track, album, uts) tuples.
+        `undated`: answered without their <date> (a malformed answer)."""
+        with self._lock:
+            self.scrobbles.extend(
+                {"user": user, "artist": artist, "track": track, "album": album,
+                 "timestamp": str(int(uts)), "received_at": float(uts),
+                 **({"undated": True} if undated else {})}
+                for artist, track, album, uts in plays
+            )  # fmt: skip
+
+    def play_now(self, user: str, artist: str, track: str) -> None:
+        """What `user` plays now: the now-playing item of user.getRecentTracks."""
+        with self._lock:
+            self.now_playing.append({"user": user, "artist": artist, "track": track})
 
     def revoke(self, session_key: str) -> None:
         with self._lock:
@@ -497,12 +515,7 @@ class FakeLastfm:
             end = int(params.get("to", 2**62))
         except ValueError:
             raise LfmError(6) from None
-        rows = sorted(
-            (s for s in self.scrobbles
-             if s["user"] == name and start <= int(s["timestamp"]) <= end),
-            key=lambda s: int(s["timestamp"]),
-            reverse=True,
-        )  # fmt: skip
+        rows = self._scrobbles_between(name, start, end)
         page, limit, pages, chunk = _page(params, rows, default_limit=50, max_limit=200)
         playing = [n for n in self.now_playing if n["user"] == name][-1:]
         now_playing = "".join(
@@ -514,14 +527,27 @@ class FakeLastfm:
             f'<track><artist mbid="">{_x(s["artist"])}</artist>'
             f"<name>{_x(s['track'])}</name><streamable>0</streamable><mbid></mbid>"
             f'<album mbid="">{_x(s.get("album", ""))}</album><url></url>'
-            f'<date uts="{s["timestamp"]}">{_date_text(int(s["timestamp"]))}</date>'
-            "</track>"
+            + ("" if s.get("undated") else _date_xml(int(s["timestamp"])))
+            + "</track>"
             for s in chunk
         )
         return (
             f'<recenttracks user="{_x(name)}" page="{page}" perPage="{limit}" '
             f'totalPages="{pages}" total="{len(rows)}">{tracks}</recenttracks>'
         )
+
+    def _scrobbles_between(self, name: str, start: int, end: int) -> list:
+        """`name`'s scrobbles from `start` to `end`, newest first (sorted once
+        per change of the scrobbles: a history of 100,000 is asked 500 times)."""
+        if self._by_time is None or self._by_time[0] != len(self.scrobbles):
+            users: dict[str, tuple[list, list]] = {}
+            for s in sorted(self.scrobbles, key=lambda s: -int(s["timestamp"])):
+                rows, keys = users.setdefault(s["user"], ([], []))
+                rows.append(s)
+                keys.append(-int(s["timestamp"]))
+            self._by_time = (len(self.scrobbles), users)
+        rows, keys = self._by_time[1].get(name, ([], []))
+        return rows[bisect.bisect_left(keys, -end) : bisect.bisect_right(keys, -start)]
 
     def _m_user_getLovedTracks(self, params, user) -> str:
         name = _required(params, "user")
@@ -608,6 +634,9 @@ class FakeLastfm:
                 return {}
             if action == "loved":
                 self.add_loved(body["user"], body["tracks"])
+                return {}
+            if action == "past":
+                self.add_past_scrobbles(body["user"], body["plays"])
                 return {}
             if action == "revoke":
                 self.revoke(body["session_key"])
@@ -767,6 +796,10 @@ def _page(params, rows, default_limit: int, max_limit: int):
         raise LfmError(6) from None
     pages = max(1, -(-len(rows) // limit))
     return page, limit, pages, rows[(page - 1) * limit : page * limit]
+
+
+def _date_xml(uts: int) -> str:
+    return f'<date uts="{uts}">{_date_text(uts)}</date>'
 
 
 def _date_text(uts: int) -> str:
