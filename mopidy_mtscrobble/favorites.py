@@ -167,6 +167,7 @@ class Matcher:
         self._idle = threading.Event()  # the thread waits with nothing to do
         self._asking = threading.Lock()  # work wanted and idle: never both
         self._rematch_wanted = True  # at startup: the library may have changed
+        self._full_rematch = True  # the first: tags may have been edited since
         self._rematcher = Rematcher(library, self._schemes)
         self.last_rematch: RematchResult | None = None
         self._stopping = False
@@ -235,7 +236,11 @@ class Matcher:
         """New library tracks joined to their songs, tracks gone unmatched."""
         store = Store.open(self._data_dir, self._clock.wall())
         try:
-            result = self.last_rematch = self._rematcher.run(store, self._clock.wall())
+            result = self._rematcher.run(
+                store, self._clock.wall(), full=self._full_rematch
+            )
+            self.last_rematch = result
+            self._full_rematch = False
         finally:
             store.close()
         if result.changed and self._on_changed is not None:
