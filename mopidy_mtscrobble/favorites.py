@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 
 from .errors import StorageError
@@ -35,6 +35,9 @@ from .tracks import LocalTrack
 logger = logging.getLogger(__name__)
 
 MATCH_CHUNK = 500  # songs per database transaction
+# Search answers kept: songs come ordered by artist, so an artist's answers
+# are wanted again only while its songs are matched.
+MAX_CACHED_SEARCHES = 256
 # Backends known not to search (asking Mopidy-File makes Mopidy 3 log an error).
 BROWSE_ONLY_SCHEMES = frozenset({"file"})
 RETRY_AFTER_STORAGE_ERROR_S = 60.0
@@ -52,7 +55,9 @@ class LibraryIndex:
                 logger.debug(
                     "No backend for %s: loved songs are not looked for there", scheme
                 )
-        self._searched: dict[tuple[str, str, str], list[LocalTrack] | None] = {}
+        self._searched: OrderedDict[
+            tuple[str, str, str], list[LocalTrack] | None
+        ] = OrderedDict()
         self._scanned: dict[str, dict[str, list[LocalTrack]]] = {}  # by artist key
         self._spellings: dict[str, list[str]] | None = None  # by artist key
         self._credits = ""  # the library's artist keys, one a line
@@ -115,13 +120,23 @@ class LibraryIndex:
         return self._spellings
 
     def _search(self, scheme: str, field: str, term: str) -> list[LocalTrack] | None:
-        cached = self._searched.get((scheme, field, term))
-        if cached is None and (scheme, field, term) not in self._searched:
-            self.searches += 1
-            self.title_searches += field == "track_name"
-            cached = self._library.search(scheme, field, term)
-            self._searched[(scheme, field, term)] = cached
-        return cached
+        asked = (scheme, field, term)
+        if asked in self._searched:
+            self._searched.move_to_end(asked)
+            return self._searched[asked]
+        self.searches += 1
+        self.title_searches += field == "track_name"
+        found = self._searched[asked] = self._library.search(scheme, field, term)
+        if len(self._searched) > MAX_CACHED_SEARCHES:
+            self._searched.popitem(last=False)
+        return found
+
+    def release(self) -> None:
+        """Forget the library's answers (the counts stay): the run is over."""
+        self._searched.clear()
+        self._scanned.clear()
+        self._spellings = None
+        self._credits = ""
 
     def _from_scan(self, scheme: str, artist: str) -> list[LocalTrack]:
         by_artist = self._scanned[scheme]
@@ -287,6 +302,8 @@ class Matcher:
                 counts["missing"],
                 counts["total"],
             )
+        if index is not None:
+            index.release()
         if results and self._on_changed is not None:
             self._on_changed()
         return results
