@@ -131,6 +131,11 @@ class LibraryIndex:
             self._searched.popitem(last=False)
         return found
 
+    @property
+    def cached_searches(self) -> int:
+        """Search answers kept for the rest of the run."""
+        return len(self._searched)
+
     def release(self) -> None:
         """Forget the library's answers (the counts stay): the run is over."""
         self._searched.clear()
