@@ -139,7 +139,9 @@ def run(library_size: int, new_count: int) -> int:
     retag_searches = after_retag["search"] - before_retag["search"]
     loved_set = set(loved)
     retagged_loved = sum(
-        1 for i in retag if (f"Artist {i // TRACKS_PER_ARTIST}", f"Song {i}") in loved_set
+        1
+        for i in retag
+        if (f"Artist {i // TRACKS_PER_ARTIST}", f"Song {i}") in loved_set
     )
     rows = [
         ("local library", f"{library_size:,} tracks"),

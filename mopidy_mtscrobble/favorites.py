@@ -55,9 +55,9 @@ class LibraryIndex:
                 logger.debug(
                     "No backend for %s: loved songs are not looked for there", scheme
                 )
-        self._searched: OrderedDict[
-            tuple[str, str, str], list[LocalTrack] | None
-        ] = OrderedDict()
+        self._searched: OrderedDict[tuple[str, str, str], list[LocalTrack] | None] = (
+            OrderedDict()
+        )
         self._scanned: dict[str, dict[str, list[LocalTrack]]] = {}  # by artist key
         self._spellings: dict[str, list[str]] | None = None  # by artist key
         self._credits = ""  # the library's artist keys, one a line

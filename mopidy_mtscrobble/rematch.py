@@ -70,7 +70,7 @@ def _tags(stored: str) -> str:
 
 
 def _browse_name(stored: str) -> str | None:
-    tags, separator, name = stored.partition(BROWSE_NAME_SEPARATOR)
+    _, separator, name = stored.partition(BROWSE_NAME_SEPARATOR)
     return name if separator else None  # None: kept before browse names were
 
 
@@ -126,7 +126,11 @@ class Rematcher:
         for start in range(0, len(recheck), LOOKUP_BATCH):
             uris = recheck[start : start + LOOKUP_BATCH]
             found = self._lookup(uris)
-            changed = [u for u in uris if _tags(fingerprint(found.get(u), "")) != _tags(known[u])]
+            changed = [
+                u
+                for u in uris
+                if _tags(fingerprint(found.get(u), "")) != _tags(known[u])
+            ]
             same = [u for u in uris if u not in set(changed)]
             # Same tags: only the browse name (or the fingerprint's form) is new.
             store.library_tracks.add(

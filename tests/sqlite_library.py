@@ -103,7 +103,9 @@ class SqliteLibrary(backend.LibraryProvider):
 
     def lookup(self, uri):
         self.calls["lookup"] += 1
-        return [_track(r) for r in self._rows("SELECT * FROM track WHERE uri = ?", (uri,))]
+        return [
+            _track(r) for r in self._rows("SELECT * FROM track WHERE uri = ?", (uri,))
+        ]
 
     def search(self, query=None, uris=None, exact=False):
         self.calls["search"] += 1

@@ -29,7 +29,9 @@ def library(tmp_path):
     config = config_for(tmp_path, favorites_uri_schemes=("local",))
     audio = TestAudio.start().proxy()
     tracks = [
-        model_track(uri=f"local:track:{a}-{s}", name=f"Song {s}", artists=(f"Band {a}",))
+        model_track(
+            uri=f"local:track:{a}-{s}", name=f"Song {s}", artists=(f"Band {a}",)
+        )
         for a in range(ARTISTS)
         for s in range(SONGS_PER_ARTIST)
     ]

@@ -55,17 +55,13 @@ def test_a_matched_track_retitled_loses_its_song_which_is_searched_again(
     assert (counted["matched"], counted["missing"]) == (1, 2)
 
 
-def test_an_artist_edit_keeping_the_title_is_seen_at_the_next_start(
-    data_dir, library
-):
+def test_an_artist_edit_keeping_the_title_is_seen_at_the_next_start(data_dir, library):
     core_proxy, backend = library
     matcher = started(data_dir, library)
     retag(backend, "local:track:2", "Song 2", "Someone Else")
 
     scheduled = matcher.rematch_once()  # the browse name is the same
-    restarted = Matcher(
-        data_dir, Library(core_proxy), ("local",), clock=FakeClock(NOW)
-    )
+    restarted = Matcher(data_dir, Library(core_proxy), ("local",), clock=FakeClock(NOW))
     lookups = backend.calls.get()["lookup"]
     first = restarted.rematch_once()  # the first of a run looks up every track
     restarted.run_once()

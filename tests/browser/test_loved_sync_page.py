@@ -34,7 +34,10 @@ def open_page(tmp_path, lastfm, interval: int):
         "loved_sync_interval": interval,
     }
     env = {"SSL_CERT_FILE": str(lastfm.bundle)}
-    with running_mopidy(tmp_path, settings, None, env) as mopidy, sync_playwright() as pw:
+    with (
+        running_mopidy(tmp_path, settings, None, env) as mopidy,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 400, "height": 900})
         page.goto(f"http://127.0.0.1:{mopidy.http_port}/mtscrobble/")
@@ -66,9 +69,7 @@ def test_the_sync_is_off_by_default_and_the_page_says_how_to_turn_it_on(
     )
 
 
-def test_the_page_shows_the_interval_the_last_sync_and_the_next(
-    page_sync_on, lastfm
-):
+def test_the_page_shows_the_interval_the_last_sync_and_the_next(page_sync_on, lastfm):
     line = page_sync_on.locator("#loved-sync")
     expect(line).to_contain_text(
         f"Two-way sync: every {SYNC_INTERVAL_MIN} minutes;", timeout=WAIT_MS
