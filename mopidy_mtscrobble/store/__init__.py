@@ -34,6 +34,7 @@ from .rows import (
     SongEntry,
 )
 from .songs import Songs
+from .sync_pass import SyncPasses
 from .track_states import TrackState, TrackStates
 
 __all__ = [
@@ -118,6 +119,7 @@ class Store:
         self.loved_sync = LovedSync(db)
         self.rekeying = Rekeying(db)
         self.library_tracks = LibraryTracks(db)
+        self.sync_pass = SyncPasses(db)
 
     @classmethod
     def open(
