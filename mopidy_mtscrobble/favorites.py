@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 
 from .errors import StorageError
@@ -35,6 +35,9 @@ from .tracks import LocalTrack
 logger = logging.getLogger(__name__)
 
 MATCH_CHUNK = 500  # songs per database transaction
+# Search answers kept: songs come ordered by artist, so an artist's answers
+# are wanted again only while its songs are matched.
+MAX_CACHED_SEARCHES = 256
 # Backends known not to search (asking Mopidy-File makes Mopidy 3 log an error).
 BROWSE_ONLY_SCHEMES = frozenset({"file"})
 RETRY_AFTER_STORAGE_ERROR_S = 60.0
@@ -52,7 +55,9 @@ class LibraryIndex:
                 logger.debug(
                     "No backend for %s: loved songs are not looked for there", scheme
                 )
-        self._searched: dict[tuple[str, str, str], list[LocalTrack] | None] = {}
+        self._searched: OrderedDict[tuple[str, str, str], list[LocalTrack] | None] = (
+            OrderedDict()
+        )
         self._scanned: dict[str, dict[str, list[LocalTrack]]] = {}  # by artist key
         self._spellings: dict[str, list[str]] | None = None  # by artist key
         self._credits = ""  # the library's artist keys, one a line
@@ -115,13 +120,28 @@ class LibraryIndex:
         return self._spellings
 
     def _search(self, scheme: str, field: str, term: str) -> list[LocalTrack] | None:
-        cached = self._searched.get((scheme, field, term))
-        if cached is None and (scheme, field, term) not in self._searched:
-            self.searches += 1
-            self.title_searches += field == "track_name"
-            cached = self._library.search(scheme, field, term)
-            self._searched[(scheme, field, term)] = cached
-        return cached
+        asked = (scheme, field, term)
+        if asked in self._searched:
+            self._searched.move_to_end(asked)
+            return self._searched[asked]
+        self.searches += 1
+        self.title_searches += field == "track_name"
+        found = self._searched[asked] = self._library.search(scheme, field, term)
+        if len(self._searched) > MAX_CACHED_SEARCHES:
+            self._searched.popitem(last=False)
+        return found
+
+    @property
+    def cached_searches(self) -> int:
+        """Search answers kept for the rest of the run."""
+        return len(self._searched)
+
+    def release(self) -> None:
+        """Forget the library's answers (the counts stay): the run is over."""
+        self._searched.clear()
+        self._scanned.clear()
+        self._spellings = None
+        self._credits = ""
 
     def _from_scan(self, scheme: str, artist: str) -> list[LocalTrack]:
         by_artist = self._scanned[scheme]
@@ -167,6 +187,7 @@ class Matcher:
         self._idle = threading.Event()  # the thread waits with nothing to do
         self._asking = threading.Lock()  # work wanted and idle: never both
         self._rematch_wanted = True  # at startup: the library may have changed
+        self._full_rematch = True  # the first: tags may have been edited since
         self._rematcher = Rematcher(library, self._schemes)
         self.last_rematch: RematchResult | None = None
         self._stopping = False
@@ -235,7 +256,11 @@ class Matcher:
         """New library tracks joined to their songs, tracks gone unmatched."""
         store = Store.open(self._data_dir, self._clock.wall())
         try:
-            result = self.last_rematch = self._rematcher.run(store, self._clock.wall())
+            result = self._rematcher.run(
+                store, self._clock.wall(), full=self._full_rematch
+            )
+            self.last_rematch = result
+            self._full_rematch = False
         finally:
             store.close()
         if result.changed and self._on_changed is not None:
@@ -282,6 +307,8 @@ class Matcher:
                 counts["missing"],
                 counts["total"],
             )
+        if index is not None:
+            index.release()
         if results and self._on_changed is not None:
             self._on_changed()
         return results

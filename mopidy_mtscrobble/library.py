@@ -137,12 +137,19 @@ class Library:
 
     def track_uris(self, scheme: str) -> list[str]:
         """The URIs of every track of one backend, by browsing it (no lookups)."""
+        return list(self.track_names(scheme))
+
+    def track_names(self, scheme: str) -> dict[str, str]:
+        """The URI and browse name of every track of one backend, by browsing
+        it (no lookups); Mopidy-Local names a track by its title."""
         everything = ALL_TRACKS_DIRECTORIES.get(scheme)
         if everything is not None:
             refs = self._core.library.browse(everything).get()
-            uris = [str(r.uri) for r in refs or () if r.type == Ref.TRACK]
-            if uris:
-                return uris  # else not Mopidy-Local, or an empty library: walk it
+            names = {
+                str(r.uri): str(r.name or "") for r in refs or () if r.type == Ref.TRACK
+            }
+            if names:
+                return names  # else not Mopidy-Local, or an empty library: walk it
         roots = [
             ref
             for ref in self._core.library.browse(None).get()
@@ -150,7 +157,7 @@ class Library:
         ]
         seen: set[str] = set()
         directories = deque(str(ref.uri) for ref in roots)
-        track_uris: list[str] = []
+        tracks: dict[str, str] = {}
         browsed = 0
         while directories and browsed < MAX_BROWSE_DIRECTORIES:
             uri = directories.popleft()
@@ -163,8 +170,8 @@ class Library:
                 if ref.type == Ref.DIRECTORY:
                     directories.append(ref_uri)
                 elif ref.type == Ref.TRACK:
-                    track_uris.append(ref_uri)
-        return track_uris
+                    tracks[ref_uri] = str(ref.name or "")
+        return tracks
 
     def lookup(self, uris: list[str]) -> Iterator[LocalTrack]:
         """The tracks with these URIs that have an artist and a title."""

@@ -330,6 +330,7 @@ class Connection:
             username=session.username if session else None,
             last_error=self.last_error,
             next_retry_at=retry,
+            looking=self.state is None,
         )
 
 

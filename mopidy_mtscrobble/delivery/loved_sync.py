@@ -22,6 +22,7 @@ from ..loved_sync import (
 from ..matching import key_parts
 from ..store import SongEntry, Store, SyncState
 from ..store.loved_sync import Key
+from ..store.sync_pass import SavedPass
 from .connection import Connection
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class _Pass:
     page: int = 0
     newest: int = 0  # the newest love date seen
     seen: set[Key] = dataclasses.field(default_factory=set)  # when full
+    total: int = 0  # the list's length at page 1
 
 
 class LovedSyncer:
@@ -63,6 +65,8 @@ class LovedSyncer:
             return None  # the import reads the whole list; the next round comes
         now = connection.clock.wall()
         if self._pass is None or self._pass.username != session.username:
+            self._pass = self._resumed(session.username)
+        if self._pass is None:
             state = self._store.loved_sync.state()
             due = next_check_at(state.checked_at, interval) or 0
             other_user = state.username != session.username
@@ -71,6 +75,28 @@ class LovedSyncer:
             full = other_user or full_comparison_due(state.compared_at, now)
             self._pass = _Pass(session.username, full, int(now))
         return self._page(self._pass)
+
+    def _resumed(self, username: str) -> _Pass | None:
+        """The full comparison a stop cut short, to go on from its page."""
+        saved = self._store.sync_pass.load()
+        if saved is None:
+            return None
+        if saved.username != username:
+            self._store.sync_pass.clear()  # another user's list
+            return None
+        logger.info(
+            "Syncing loved tracks: the whole list's comparison goes on from page %d",
+            saved.page + 1,
+        )
+        return _Pass(
+            username,
+            True,
+            saved.started_at,
+            saved.page,
+            saved.newest,
+            set(saved.seen),
+            saved.total,
+        )
 
     def _page(self, sync: _Pass) -> float | None:
         connection, store = self._connection, self._store
@@ -87,6 +113,16 @@ class LovedSyncer:
             logger.info("Syncing loved tracks paused at page %d: %s", page, exc)
             return connection.wait_after_failure()
         connection.succeeded()
+        if sync.full and page > 1 and answer.total < sync.total:
+            # Songs unloved since page 1 moved the rest up: a page already
+            # read may now start with songs not seen. (Loves only push songs
+            # down, to pages still to read.)
+            logger.info("Loved tracks changed during the comparison: it starts over")
+            store.sync_pass.clear()
+            self._pass = _Pass(sync.username, True, int(connection.clock.wall()))
+            return 0.0
+        if page == 1:
+            sync.total = answer.total
         entries = [
             SongEntry(t.artist, t.title, t.value, *key_parts(t.artist, t.title))
             for t in answer.tracks
@@ -108,6 +144,8 @@ class LovedSyncer:
         sync.newest = max([sync.newest, *(e.value or 0 for e in entries)])
         sync.seen.update(_key(e) for e in entries)
         if page < answer.pages and (sync.full or new):
+            if sync.full:
+                self._keep(sync, entries)
             return 0.0
         if sync.full:
             self._unloved_elsewhere(sync)
@@ -133,7 +171,17 @@ class LovedSyncer:
         store.loved_sync.apply((), gone)
         self._changed(0, len(gone))
 
+    def _keep(self, sync: _Pass, entries: list[SongEntry]) -> None:
+        """A full comparison's progress, kept for after a stop."""
+        saved = SavedPass(
+            sync.username, sync.started_at, sync.page, sync.newest, sync.total,
+            frozenset(),
+        )  # fmt: skip
+        self._store.sync_pass.save_page(saved, [_key(e) for e in entries])
+
     def _end(self, sync: _Pass, newest: int | None) -> None:
+        if sync.full:
+            self._store.sync_pass.clear()
         state = self._store.loved_sync.state()
         self._store.loved_sync.save(
             SyncState(

@@ -48,6 +48,9 @@ class Status:
     username: str | None
     last_error: str | None
     next_retry_at: float | None
+    # Delivery has not looked yet (just started, or trying again): the state
+    # says nothing about the session yet.
+    looking: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

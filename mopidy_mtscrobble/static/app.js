@@ -145,6 +145,21 @@ function renderStatus(status) {
   $("import-history").disabled = importing.history && importing.history.state === "running";
 
   renderListening(status.listening);
+  setText("loved-sync", lovedSyncText(status.loved_sync));
+}
+
+// The two-way sync of loved tracks (mtscrobble/loved_sync_interval).
+function lovedSyncText(sync) {
+  if (!sync || !sync.interval_minutes) {
+    return (
+      "Two-way sync: off (loved tracks are imported once and on demand; " +
+      "set mtscrobble/loved_sync_interval to keep them in sync)."
+    );
+  }
+  const last = sync.last_check_at ? `last ${when(sync.last_check_at)}` : "not yet";
+  const whole = sync.last_full_at ? ` (whole list ${when(sync.last_full_at)})` : "";
+  const next = sync.next_check_at ? `, next ${when(sync.next_check_at)}` : "";
+  return `Two-way sync: every ${sync.interval_minutes} minutes; ${last}${whole}${next}.`;
 }
 
 function renderListening(play) {

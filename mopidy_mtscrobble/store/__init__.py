@@ -37,6 +37,7 @@ from .rows import (
     SongEntry,
 )
 from .songs import Songs
+from .sync_pass import SyncPasses
 from .track_states import TrackState, TrackStates
 
 __all__ = [
@@ -128,6 +129,7 @@ class Store:
         self.charts = Charts(db)
         self.delivery_stats = DeliveryStats(db)
         self.history_import = HistoryImport(db)
+        self.sync_pass = SyncPasses(db)
 
     @classmethod
     def open(

@@ -19,26 +19,32 @@ class LibraryTracks:
 
     def seen(self, scheme: str) -> set[str]:
         """The URIs of one backend seen by the last rematch."""
+        return set(self.fingerprints(scheme))
+
+    def fingerprints(self, scheme: str) -> dict[str, str]:
+        """The URIs of one backend seen by the last rematch, each with the
+        fingerprint it had then."""
         rows = self._db.read(
-            "SELECT uri FROM library_tracks WHERE uri >= ? AND uri < ?",
+            "SELECT uri, fingerprint FROM library_tracks WHERE uri >= ? AND uri < ?",
             (f"{scheme}:", f"{scheme};"),  # ";" sorts right after ":"
         )
-        return {str(r[0]) for r in rows}
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def add(
         self,
-        uris: Iterable[str],
+        seen: Iterable[tuple[str, str]],
         tracks: Iterable[tuple[LocalMatch, Collection[Key], str]],
         now_s: float,
     ) -> int:
-        """URIs looked up, recorded as seen; their tracks (match, its keys,
-        fingerprint) matched to every song with one of their keys (a URI
-        without a usable track is seen all the same). The matches made."""
+        """URIs looked up, recorded as seen with a fingerprint; their tracks
+        (match, its keys, fingerprint) matched to every song with one of their
+        keys (a URI without a usable track is seen all the same). The matches
+        made."""
         made = 0
         with self._db.write() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO library_tracks VALUES (?, '', ?)",
-                [(uri, int(now_s)) for uri in uris],
+                "INSERT OR REPLACE INTO library_tracks VALUES (?, ?, ?)",
+                [(uri, fingerprint, int(now_s)) for uri, fingerprint in seen],
             )
             for match, keys, fingerprint in tracks:
                 db.execute(
@@ -74,6 +80,33 @@ class LibraryTracks:
                         f"DELETE FROM {kind.matches} WHERE uri = ?",  # noqa: S608
                         (uri,),
                     ).rowcount
+        return dropped
+
+    def forget_changed(self, uris: Collection[str]) -> int:
+        """Tracks whose tags changed: their matches dropped, and the songs left
+        without a match searched again; the matches dropped."""
+        dropped = 0
+        with self._db.write() as db:
+            for kind in KINDS:
+                for uri in uris:
+                    songs = [
+                        row[0]
+                        for row in db.execute(
+                            f"SELECT {kind.match_key} FROM {kind.matches} "  # noqa: S608
+                            "WHERE uri = ?",
+                            (uri,),
+                        )
+                    ]
+                    dropped += db.execute(
+                        f"DELETE FROM {kind.matches} WHERE uri = ?",  # noqa: S608
+                        (uri,),
+                    ).rowcount
+                    db.executemany(
+                        f"UPDATE {kind.table} SET matched_at = NULL WHERE id = ? "  # noqa: S608
+                        f"AND NOT EXISTS (SELECT 1 FROM {kind.matches} "
+                        f"WHERE {kind.match_key} = ?)",
+                        [(song, song) for song in songs],
+                    )
         return dropped
 
     def matched(self, scheme: str) -> set[str]:

@@ -48,6 +48,7 @@ async def observe(context: Context, with_stats: bool = False) -> Observation:
     problems: list[str] = []
     live: dict[str, str | None] = {}
     user = None
+    looking = False  # Last.fm's delivery has not looked at its session yet
     running: dict[str, bool] = {}
     try:
         frontend = await context.frontend()
@@ -59,6 +60,7 @@ async def observe(context: Context, with_stats: bool = False) -> Observation:
         status = delivery.status()
         live = {"state": str(status.state), "last_error": None}
         user = status.username
+        looking = status.looking
         running = {"lastfm": delivery.alive()}
         running |= {worker.name: worker.alive() for worker in workers}
     except NotReadyError as exc:
@@ -84,7 +86,9 @@ async def observe(context: Context, with_stats: bool = False) -> Observation:
         store_problem = f"The database cannot be read: {exc}"
     requests = REGISTRY.snapshot()
     destinations = [
-        _observed(d, running, queues, requests, settings) for d in found if live
+        _observed(d, running, queues, requests, settings, looking)
+        for d in found
+        if live
     ]
     return Observation(
         time.time(),
@@ -104,10 +108,12 @@ def _observed(
     queues: dict[str, QueueStats],
     requests: Snapshot,
     settings: Any,
+    looking: bool,
 ) -> Observed:
     if found.kind == LASTFM_KIND:
-        # Logging in with the configured username and password is under way.
-        starting = (
+        # Delivery has not read its session yet, or logging in with the
+        # configured username and password is under way.
+        starting = looking or (
             found.username is None
             and bool(settings.username and settings.password)
             and found.state != State.LOGIN_FAILED
