@@ -65,6 +65,7 @@ def section(**overrides: str) -> dict[str, str]:
         "private_default": "1h",
         "loved_sync_interval": "0",
         "rematch_interval": "360",
+        "history_keep_days": "0",
     }
     values.update(overrides)
     return values

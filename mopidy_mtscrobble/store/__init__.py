@@ -13,6 +13,7 @@ from typing import Any
 from ..destinations import LASTFM
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
+from .history import History, HistoryEntry, HistoryPlay
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
@@ -47,6 +48,9 @@ __all__ = [
     "Database",
     "DestinationQueue",
     "EntryRefused",
+    "History",
+    "HistoryEntry",
+    "HistoryPlay",
     "Job",
     "LocalMatch",
     "LoveAction",
@@ -118,6 +122,7 @@ class Store:
         self.loved_sync = LovedSync(db)
         self.rekeying = Rekeying(db)
         self.library_tracks = LibraryTracks(db)
+        self.history = History(db)
 
     @classmethod
     def open(
