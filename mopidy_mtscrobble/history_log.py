@@ -26,8 +26,8 @@ MS_PER_S = 1000
 
 
 def heard_s(play: Play, mono_s: float) -> int:
-    """Whole seconds of `play` heard by `mono_s`."""
-    return int(play.listened_at(mono_s) // MS_PER_S)
+    """Seconds of `play` heard by `mono_s`, to the nearest."""
+    return round(play.listened_at(mono_s) / MS_PER_S)
 
 
 def history_play(play: Play, heard: int, outcome: str, reason: str) -> HistoryPlay:
@@ -68,7 +68,7 @@ class HistoryLog:
     def finished(self, play: Play, heard_enough: bool) -> None:
         """`play` ended: its heard time; an excluded play heard long enough
         to qualify goes into the history now (no timer waits on it)."""
-        heard = int(play.listened_ms // MS_PER_S)
+        heard = round(play.listened_ms / MS_PER_S)
         if play.excluded is not None and heard_enough:
             reason = play.excluded.removeprefix("rule ")
             self._record(history_play(play, heard, EXCLUDED, reason))
