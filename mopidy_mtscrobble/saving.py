@@ -300,7 +300,11 @@ class PlaySaver:
         path = self._kept_plays_path()
         lines = "".join(
             json.dumps(
-                {**dataclasses.asdict(w.scrobble), "tried": w.tried, "heard_s": w.heard_s}
+                {
+                    **dataclasses.asdict(w.scrobble),
+                    "tried": w.tried,
+                    "heard_s": w.heard_s,
+                }
             )
             + "\n"
             for w in self.waiting

@@ -45,7 +45,11 @@ def test_a_queued_play_is_in_the_history_as_queued_heard_to_its_end(
     [row] = history(tmp_path)
     [play] = rows(tmp_path)
     assert (row["artist"], row["track"], row["album"]) == ("Adam", "Song", "Album")
-    assert (row["outcome"], row["reason"], row["play_id"]) == ("queued", None, play["id"])
+    assert (row["outcome"], row["reason"], row["play_id"]) == (
+        "queued",
+        None,
+        play["id"],
+    )
     assert (row["played_at"], row["duration_s"], row["uri"]) == (
         int(START_WALL), 200, "dummy:remastered",
     )  # fmt: skip

@@ -22,6 +22,7 @@ METHODS = {
     "/api/corrections": {"GET", "POST"},
     "/api/corrections/1": {"PUT", "DELETE"},
     "/api/private": {"GET", "POST"},
+    "/api/history": {"GET"},
 }
 
 

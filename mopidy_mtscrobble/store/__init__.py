@@ -13,8 +13,8 @@ from typing import Any
 from ..destinations import LASTFM
 from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
-from .history import History, HistoryEntry, HistoryPlay
 from .editing import EntryRefused, QueuedEntry, QueueEditing
+from .history import History, HistoryEntry, HistoryPlay
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
 from .love_queue import LoveQueue

@@ -56,17 +56,17 @@ class HistoryEntry(HistoryPlay):
 
 # A queued play's outcome, from its deliveries while the queue has it, or
 # from how it left: rejected by any destination, sent by all, else queued.
-STATE = f"""
+STATE = """
 CASE
-    WHEN h.outcome != '{QUEUED}' THEN h.outcome
+    WHEN h.outcome != 'queued' THEN h.outcome
     WHEN h.left_queue IS NOT NULL THEN h.left_queue
-    WHEN h.play_id IS NULL THEN '{QUEUED}'
+    WHEN h.play_id IS NULL THEN 'queued'
     WHEN EXISTS (SELECT 1 FROM deliveries AS d
-                 WHERE d.play_id = h.play_id AND d.state = 'rejected') THEN '{REJECTED}'
+                 WHERE d.play_id = h.play_id AND d.state = 'rejected') THEN 'rejected'
     WHEN EXISTS (SELECT 1 FROM deliveries AS d WHERE d.play_id = h.play_id)
          AND NOT EXISTS (SELECT 1 FROM deliveries AS d
-                         WHERE d.play_id = h.play_id AND d.state != 'sent') THEN '{SENT}'
-    ELSE '{QUEUED}'
+                         WHERE d.play_id = h.play_id AND d.state != 'sent') THEN 'sent'
+    ELSE 'queued'
 END
 """
 

@@ -20,6 +20,7 @@ from .api import (
 )
 from .base import Context, origin_allowed
 from .corrections import CorrectionHandler, CorrectionsHandler
+from .history_api import HistoryHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 from .private import PrivateHandler
 from .queue_api import QueueEntryHandler, QueueHoldHandler
@@ -55,6 +56,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/corrections/([0-9]{1,10})", CorrectionHandler, given),
         (r"/api/private", PrivateHandler, given),
         (r"/api/rematch", RematchHandler, given),
+        (r"/api/history", HistoryHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (
             r"/(.*)",
