@@ -22,6 +22,7 @@ from mopidy_mtscrobble.history_export import (
     render,
 )
 from mopidy_mtscrobble.store import HistoryEntry, HistoryPlay, NewScrobble, Store
+from mopidy_mtscrobble.version import __version__
 
 from .test_commands import data_dir, run_command
 
@@ -163,14 +164,22 @@ def test_a_history_over_many_pages_is_exported_whole(tmp_path):
     assert sorted(tracks) == sorted(f"T{n}" for n in range(plays))
 
 
+def entry_of(artist, track, album=None, reason=None, outcome="queued"):
+    return HistoryEntry(
+        id=1, played_at=1_700_000_000, played_at_utc="2023-11-14T22:13:20Z",
+        artist=artist, track=track, album=album, album_artist=None,
+        duration_s=200, heard_s=190, uri="local:1", origin="mopidy",
+        outcome=outcome, reason=reason,
+    )  # fmt: skip
+
+
 NAMES = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
 
 
 @settings(max_examples=100, deadline=None)
 @given(artist=NAMES, track=NAMES, album=st.none() | NAMES, reason=st.none() | NAMES)
 def test_csv_gives_back_any_names_as_they_were(artist, track, album, reason):
-    entry = HistoryEntry(1_700_000_000, artist, track, album=album, reason=reason,
-                         outcome="excluded", id=1)  # fmt: skip
+    entry = entry_of(artist, track, album, reason, outcome="excluded")
     text = header("csv") + render("csv", [entry])
     [row] = list(csv.DictReader(io.StringIO(text, newline="")))
     assert (row["artist"], row["track"]) == (artist, track)
@@ -178,15 +187,24 @@ def test_csv_gives_back_any_names_as_they_were(artist, track, album, reason):
 
 
 @settings(max_examples=100, deadline=None)
-@given(artist=NAMES, track=NAMES)
-def test_jsonl_lines_are_one_json_object_each(artist, track):
-    entry = HistoryEntry(1_700_000_000, artist, track, id=1)
+@given(artist=NAMES, track=NAMES, album=st.none() | NAMES, reason=st.none() | NAMES)
+def test_jsonl_lines_are_one_listen_each_with_any_names(artist, track, album, reason):
+    entry = entry_of(artist, track, album, reason)
     [line] = render("jsonl", [entry]).splitlines()
-    listen = json.loads(line)
-    assert listen["listened_at"] == 1_700_000_000
-    assert listen["track_metadata"]["additional_info"]["mtscrobble_outcome"] == (
-        "queued"
-    )
+    assert line.isascii()
+    expected = {"artist_name": artist, "track_name": track}
+    if album:
+        expected["release_name"] = album
+    expected["additional_info"] = {
+        "media_player": "Mopidy", "submission_client": "Mopidy-MTScrobble",
+        "submission_client_version": __version__, "duration_ms": 200_000,
+        "mtscrobble_uri": "local:1", "mtscrobble_heard_s": 190,
+        "mtscrobble_origin": "mopidy", "mtscrobble_outcome": "queued",
+        **({"mtscrobble_reason": reason} if reason else {}),
+    }  # fmt: skip
+    assert json.loads(line) == {
+        "listened_at": 1_700_000_000, "track_metadata": expected,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("text", ["yesterday", "2023-13-01", "14/11/2023"])

@@ -13,11 +13,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
-from typing import Any
+from typing import NamedTuple
 
 from ..sanitize import encodable
 from .database import Database
-from .rows import from_row
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +45,23 @@ class HistoryPlay:
     reason: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class HistoryEntry(HistoryPlay):
-    """A row of the history as the export reads it; `outcome` is what became
-    of the play (see `state_of`)."""
+class HistoryEntry(NamedTuple):
+    """A row of the history as the export reads it (a tuple: a million are
+    read at a time); `outcome` is what became of the play (see `STATE`)."""
 
-    id: int = 0
+    id: int
+    played_at: int
+    played_at_utc: str  # ISO 8601, e.g. 2026-01-31T18:00:00Z
+    artist: str
+    track: str
+    album: str | None
+    album_artist: str | None
+    duration_s: int | None
+    heard_s: int | None
+    uri: str | None
+    origin: str
+    outcome: str
+    reason: str | None
 
 
 # A queued play's outcome, from its deliveries while the queue has it, or
@@ -138,7 +148,11 @@ class History:
             db.execute(sql, (heard_s, play_id))
 
     PAGE = f"""
-    SELECT h.*, {STATE} AS state FROM history AS h
+    SELECT h.id, h.played_at,
+           strftime('%Y-%m-%dT%H:%M:%SZ', h.played_at, 'unixepoch'),
+           h.artist, h.track, h.album, h.album_artist, h.duration_s, h.heard_s,
+           h.uri, h.origin, {STATE}, h.reason
+    FROM history AS h
     WHERE h.played_at >= :since AND (h.played_at, h.id) > (:after_at, :after_id)
     ORDER BY h.played_at, h.id LIMIT :limit
     """  # noqa: S608 - constants only
@@ -156,7 +170,7 @@ class History:
             "after_id": after_id,
             "limit": limit,
         }
-        return [_entry(row) for row in self._db.read(self.PAGE, params)]
+        return list(map(HistoryEntry._make, self._db.read(self.PAGE, params)))
 
     def count(self) -> int:
         return int(self._db.read("SELECT count(*) FROM history")[0][0])
@@ -170,8 +184,3 @@ class History:
         sql = "DELETE FROM history WHERE played_at < ? AND play_id IS NULL"
         with self._db.write() as db:
             return int(db.execute(sql, (cutoff,)).rowcount)
-
-
-def _entry(row: Any) -> HistoryEntry:
-    entry = from_row(HistoryEntry, row)
-    return dataclasses.replace(entry, outcome=row["state"])
