@@ -86,6 +86,7 @@ bench: venv
 	$(VENV)/bin/python bench/bench_rematch.py
 	$(VENV)/bin/python bench/bench_playcounts.py
 	$(VENV)/bin/python bench/bench_recovery.py
+	$(VENV)/bin/python bench/bench_history.py
 
 # The long fault campaign (make test runs one seed of each kind).
 chaos: venv
