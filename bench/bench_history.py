@@ -121,6 +121,9 @@ def run(count: int = DEFAULT_PLAYS) -> int:
             seed(store, count)
             rows.append(("seed (executemany)", f"{count:,} plays",
                          f"{time.perf_counter() - started:.1f} s"))  # fmt: skip
+            store.db.checkpoint()
+            size = sum(p.stat().st_size for p in folder.glob("*.db*"))
+            rows.append(("database on disk", f"{size / 2**20:.0f} MiB"))
             for fmt in (CSV, JSONL):
                 before = peak_rss_mib()
                 exported, took = time_export(store, fmt, folder)

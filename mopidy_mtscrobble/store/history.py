@@ -153,7 +153,7 @@ class History:
            h.artist, h.track, h.album, h.album_artist, h.duration_s, h.heard_s,
            h.uri, h.origin, {STATE}, h.reason
     FROM history AS h
-    WHERE h.played_at >= :since AND (h.played_at, h.id) > (:after_at, :after_id)
+    WHERE h.played_at >= :start AND (h.played_at, h.id) > (:after_at, :after_id)
     ORDER BY h.played_at, h.id LIMIT :limit
     """  # noqa: S608 - constants only
 
@@ -165,7 +165,9 @@ class History:
         page). Keyset paging: each page costs the same, however deep."""
         after_at, after_id = after if after is not None else (since_s, -1)
         params = {
-            "since": since_s,
+            # The index's range starts here: SQLite does not start it at a
+            # row value, and would walk every play before it again.
+            "start": max(since_s, after_at),
             "after_at": after_at,
             "after_id": after_id,
             "limit": limit,
