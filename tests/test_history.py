@@ -8,8 +8,10 @@ import sqlite3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mopidy import config
 
 from mopidy_mtscrobble.destinations import LASTFM
+from mopidy_mtscrobble.settings import Settings, build_schema
 from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, HistoryPlay, Store
 
 from .test_store import NOW, build_database_at_version, scrobble
@@ -211,3 +213,17 @@ def test_pages_give_every_play_since_once_in_order(
         )
     finally:
         opened.close()
+
+
+@pytest.mark.parametrize(("value", "days"), [("0", 0), ("", 0), ("365", 365)])
+def test_keep_days_are_read_as_whole_days_0_for_forever(value, days):
+    schema = build_schema("mtscrobble", config.ConfigSchema("mtscrobble"))
+    section = {"history_keep_days": schema["history_keep_days"].deserialize(value)}
+    assert Settings.from_config(section).history_keep_days == days
+
+
+@pytest.mark.parametrize("value", ["-1", "a year", "1.5"])
+def test_wrong_keep_days_are_refused_saying_what_to_write(value):
+    schema = build_schema("mtscrobble", config.ConfigSchema("mtscrobble"))
+    with pytest.raises(ValueError, match=r"0 \(keep forever\) or more, not"):
+        schema["history_keep_days"].deserialize(value)
