@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import sqlite3
 
+import pykka
+
 from mopidy_mtscrobble.store import DB_FILENAME, Store
 
 from .builders import model_track
-from .test_frontend import START_WALL, harness, rows  # noqa: F401 - the fixture
+from .test_frontend import (  # noqa: F401 - the fixture
+    START_WALL,
+    harness,
+    lock_database,
+    release,
+    rows,
+)
 
 KIDS = model_track(uri="dummy:kids", name="Wheels", artists=("KIDS Band",))
 REMASTERED = model_track(
@@ -141,3 +149,39 @@ def test_a_history_that_cannot_be_written_never_loses_a_queued_play(
     assert [r["track"] for r in rows(tmp_path)] == ["Song", "Other"]
     assert history(tmp_path) == []
     assert player.frontend.plays_waiting_in_memory().get() == 0
+
+
+def test_a_play_saved_after_it_ended_is_in_the_history_heard_to_its_end(
+    harness,  # noqa: F811
+    tmp_path,
+):
+    player = harness(store_lock_wait_s=0.05)
+    holder = lock_database(tmp_path)
+    player.play("dummy:song")
+    player.advance(180.1)
+    assert player.scheduler.fire_due() == 1  # qualifies, cannot be saved
+    player.advance(19.9)
+    player.stop()
+    release(holder)
+    player.advance(60)
+    assert player.scheduler.fire_due() >= 1
+    player.sync()
+    [row] = history(tmp_path)
+    assert (row["track"], row["outcome"], row["heard_s"]) == ("Song", "queued", 200)
+
+
+def test_plays_kept_in_a_file_at_shutdown_keep_their_heard_time(
+    harness,  # noqa: F811
+    tmp_path,
+):
+    player = harness(store_lock_wait_s=0.05)
+    holder = lock_database(tmp_path)
+    player.play("dummy:other")
+    player.advance(100)
+    player.stop()
+    player.frontend.actor_ref.stop()
+    release(holder)
+    pykka.ActorRegistry.stop_all()
+    harness()  # Mopidy starts again
+    [row] = history(tmp_path)
+    assert (row["track"], row["heard_s"]) == ("Other", 100)

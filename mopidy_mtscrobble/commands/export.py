@@ -52,6 +52,9 @@ def export_history(config: Config, args: argparse.Namespace) -> int:
         try:
             with _output(args.output) as out:
                 rows = export(store, fmt, since, out)
+        except BrokenPipeError:  # read by a command that stopped early (head)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
         except OSError as exc:
             print(
                 f"Error: cannot write {args.output}: {exc.strerror or exc}. "
