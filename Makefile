@@ -89,6 +89,7 @@ bench: venv
 	$(VENV)/bin/python bench/bench_recovery.py
 	$(VENV)/bin/python bench/bench_charts.py
 	$(VENV)/bin/python bench/bench_import_history.py
+	$(VENV)/bin/python bench/bench_history.py
 
 # The long fault campaign (make test runs one seed of each kind).
 chaos: venv

@@ -27,6 +27,7 @@ from .delivery import Delivery as DeliveryWorker
 from .delivery.listenbrainz import ListenBrainzDelivery
 from .errors import MTScrobbleError, NotReadyError
 from .favorites import Matcher
+from .history_log import HistoryLog, heard_s
 from .library import Library
 from .listening import Listening, Play, Rules
 from .loving import LoveResult, TrackInfo
@@ -111,7 +112,8 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         self.data_dir: pathlib.Path | None = None
         self._saver: PlaySaver | None = None
         self._save_timer: Cancellable | None = None
-        self._listening = Listening(Rules())
+        self._history = HistoryLog(lambda: self.store)
+        self._listening = Listening(Rules(), self._history.finished)
         self._name_steps: list[sending.Step] = []
         self._timer: Cancellable | None = None
         self._timer_generation = 0
@@ -122,7 +124,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
     def on_start(self) -> None:
         try:
             self.settings = Settings.from_config(self._config["mtscrobble"])
-            self._listening = Listening(self.settings.rules())
+            self._listening = Listening(self.settings.rules(), self._history.finished)
             self._name_steps = sending.name_steps(self.settings)
             self.data_dir = prepare_data_dir(self._config)
         except MTScrobbleError as exc:
@@ -142,6 +144,7 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
             retry_later=self._schedule_save_retry,
             saved=self._queue_changed,
             sending=sending.steps_for(self.settings),
+            history_keep_days=self.settings.history_keep_days,
         )
         # Only here, before anything else has it open, may a damaged database
         # be moved aside.
@@ -385,10 +388,13 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         logger.debug(
             "Play qualified at %s: %s - %s", event, play.track.artist, play.track.title
         )
-        if self._private.keeps_out(play, self._clock.wall()):
+        heard = heard_s(play, self._clock.monotonic())
+        private = self._private.kept_out_why(play, self._clock.wall())
+        if private is not None:
+            self._history.private(play, heard, f"private mode ({private})")
             return
         if self._saver is not None:
-            self._saver.add(scrobble_from_play(play))
+            self._history.queued(play, self._saver.add(scrobble_from_play(play), heard))
 
     def _schedule_save_retry(self, delay_s: float) -> None:
         self._cancel_save_timer()

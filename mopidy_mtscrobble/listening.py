@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from .exclusions import Exclusions, excluded_by
 
@@ -66,6 +67,8 @@ class Play:
     stretch_start_position_ms: int | None = 0  # None: not known
     # Why this play can never qualify, decided at its start; None if it can.
     ineligible: str | None = None
+    # The exclusion rule (`exclude_*`) that makes it ineligible, if one does.
+    excluded: str | None = None
     qualified: bool = False
 
     def _stretch_ms(self, mono_s: float, position_ms: int | None) -> float:
@@ -118,6 +121,11 @@ def required_ms(track: Track, rules: Rules) -> float:
 
 def ineligibility(track: Track, rules: Rules) -> str | None:
     """Why plays of `track` are never scrobbled, or None."""
+    return unscrobbable(track, rules) or excluded_by(track, rules.exclusions)
+
+
+def unscrobbable(track: Track, rules: Rules) -> str | None:
+    """Why plays of `track` cannot be scrobbled, whatever the exclusion rules."""
     scheme = track.uri.split(":", 1)[0].lower()
     if scheme in rules.excluded_uri_schemes:
         return f"URI scheme {scheme!r} is in excluded_uri_schemes"
@@ -129,7 +137,7 @@ def ineligibility(track: Track, rules: Rules) -> str | None:
         return "it is a stream and scrobble_radio is off"
     if track.length_ms and track.length_ms <= MIN_TRACK_MS:
         return f"it is not longer than {MIN_TRACK_MS // 1000} s"
-    return excluded_by(track, rules.exclusions)
+    return None
 
 
 def parse_stream_title(title: str) -> tuple[str, str] | None:
@@ -144,8 +152,13 @@ def parse_stream_title(title: str) -> tuple[str, str] | None:
 class Listening:
     """Follows playback and says when a play qualifies. One instance per player."""
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(
+        self, rules: Rules, on_finished: Callable[[Play, bool], None] | None = None
+    ) -> None:
+        """`on_finished(play, heard_enough)`: a play ended (each once), heard
+        as long as it needed to qualify or not (an excluded one too)."""
         self.rules = rules
+        self._on_finished = on_finished
         self.play: Play | None = None
         self._stream: Track | None = None  # the stream whose titles become plays
         self._paused = False
@@ -300,7 +313,9 @@ class Listening:
 
     def _new_play(self, track: Track, wall_s: float, chosen_by_user: bool) -> Play:
         play = Play(track=track, started_at=int(wall_s), chosen_by_user=chosen_by_user)
-        play.ineligible = ineligibility(track, self.rules)
+        cannot = unscrobbable(track, self.rules)
+        play.excluded = None if cannot else excluded_by(track, self.rules.exclusions)
+        play.ineligible = cannot or play.excluded
         if play.ineligible:
             logger.debug("Not scrobbling %s: %s", _describe(track), play.ineligible)
         return play
@@ -333,6 +348,9 @@ class Listening:
                 required_ms(play.track, self.rules) / 1000,
             )
         self.play = None
+        if self._on_finished is not None:
+            needed = required_ms(play.track, self.rules)
+            self._on_finished(play, play.listened_ms + TIMER_SLACK_MS >= needed)
         return qualified
 
 

@@ -42,6 +42,11 @@ class PrivateGate:
 
     def keeps_out(self, play: Play, now_s: float) -> bool:
         """Whether a play that qualified is left out; says so once at INFO."""
+        return self.kept_out_why(play, now_s) is not None
+
+    def kept_out_why(self, play: Play, now_s: float) -> str | None:
+        """Why a play that qualified is left out (see `why`), said once at
+        INFO; None: it is scrobbled."""
         reason = self.why(play, now_s)
         if reason is not None:
             logger.info(
@@ -50,4 +55,4 @@ class PrivateGate:
                 play.track.title,
                 reason,
             )
-        return reason is not None
+        return reason

@@ -43,6 +43,9 @@ class Waiting:
     # A write was tried: it may have been committed, so finding the play in
     # the database means it is this one (not a replay at the same second).
     tried: bool = False
+    # For the listening history: seconds heard so far, and the play's id once queued.
+    heard_s: int | None = None
+    play_id: int | None = None
 
 
 def scrobble_from_play(play: Play) -> NewScrobble:
@@ -78,6 +81,7 @@ class PlaySaver:
         retry_later: Callable[[float], None],
         saved: Callable[[], None],
         sending: Sending | None = None,
+        history_keep_days: int = 0,
     ) -> None:
         """Each play is queued for `destinations`. `retry_later(seconds)`: have
         `retry()` called then (on this thread); `saved()`: plays went into the
@@ -86,6 +90,7 @@ class PlaySaver:
         self._clock = clock
         self._lock_wait_s = lock_wait_s
         self._history_days = history_days
+        self._history_keep_days = history_keep_days
         self._destinations = tuple(destinations)
         self._retry_later = retry_later
         self._saved = saved
@@ -100,8 +105,10 @@ class PlaySaver:
         self._kept_file_loaded = False
         self._prune_at_s = 0.0
 
-    def add(self, scrobble: NewScrobble) -> None:
-        self.waiting.append(Waiting(scrobble))
+    def add(self, scrobble: NewScrobble, heard_s: int | None = None) -> Waiting:
+        waiting = Waiting(scrobble, heard_s=heard_s)
+        self.waiting.append(waiting)
+        return waiting
 
     def retry(self) -> None:
         """Try again now, whatever the last failure said."""
@@ -144,6 +151,7 @@ class PlaySaver:
                 self._destinations,
                 self._clock.wall(),
                 distinct=not waiting.tried,
+                heard_s=waiting.heard_s,
             )
         except StorageError as exc:
             waiting.tried = True
@@ -158,6 +166,7 @@ class PlaySaver:
             )
             return False
         self.waiting.remove(waiting)
+        waiting.play_id = scrobble_id
         names = sending.sent(scrobble)
         logger.info(
             "Queued scrobble #%d: %s - %s%s",
@@ -258,6 +267,25 @@ class PlaySaver:
                 pruned,
                 self._history_days,
             )
+        self._prune_listening_history()
+
+    def _prune_listening_history(self) -> None:
+        """With the queue's history: the listening history's old plays."""
+        assert self.store is not None
+        try:
+            pruned = self.store.history.prune(
+                self._history_keep_days, self._clock.wall()
+            )
+        except StorageError as exc:
+            logger.error("Could not forget old listening history: %s", exc)
+            return
+        if pruned:
+            logger.info(
+                "Forgot %d plays of the listening history older than %d days "
+                "(history_keep_days)",
+                pruned,
+                self._history_keep_days,
+            )
 
     # Plays kept in a file when Mopidy stopped with some not in the database.
 
@@ -271,7 +299,14 @@ class PlaySaver:
             return
         path = self._kept_plays_path()
         lines = "".join(
-            json.dumps({**dataclasses.asdict(w.scrobble), "tried": w.tried}) + "\n"
+            json.dumps(
+                {
+                    **dataclasses.asdict(w.scrobble),
+                    "tried": w.tried,
+                    "heard_s": w.heard_s,
+                }
+            )
+            + "\n"
             for w in self.waiting
         )
         temporary = path.with_suffix(".tmp")
@@ -319,7 +354,14 @@ class PlaySaver:
             except (ValueError, TypeError, KeyError, AttributeError):
                 logger.warning("Skipping line %d of %s: not a kept play", number, path)
                 continue
-            self.waiting.append(Waiting(scrobble, tried=bool(values.get("tried"))))
+            heard = values.get("heard_s")
+            self.waiting.append(
+                Waiting(
+                    scrobble,
+                    tried=bool(values.get("tried")),
+                    heard_s=heard if type(heard) is int else None,
+                )
+            )
         self._kept_file_loaded = True
         logger.info(
             "Queuing %d play(s) kept in %s when Mopidy last stopped",

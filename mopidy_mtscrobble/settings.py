@@ -115,6 +115,26 @@ class SyncInterval(config.Integer):
         return int(minutes)
 
 
+class KeepDays(config.Integer):
+    """`history_keep_days`: days the listening history keeps a play; 0 (or
+    empty) = forever."""
+
+    def __init__(self) -> None:
+        super().__init__(optional=True)
+
+    def deserialize(self, value: Any) -> int:
+        try:
+            days = super().deserialize(value) or 0
+        except ValueError:
+            days = -1
+        if days < 0:
+            raise ValueError(
+                f"must be a whole number of days, 0 (keep forever) or more, not "
+                f"{value!r}: e.g. history_keep_days = 365 keeps a year"
+            )
+        return int(days)
+
+
 class SectionSchema(config.ConfigSchema):
     """The schema, plus the rules that involve more than one key."""
 
@@ -175,6 +195,7 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
         minimum=0, maximum=MAX_REMATCH_INTERVAL_MIN, optional=True
     )
     schema["m3u_mirror"] = config.Boolean(optional=True)
+    schema["history_keep_days"] = KeepDays()
     return schema
 
 
@@ -205,6 +226,7 @@ class Settings:
     loved_sync_interval: int = 0  # minutes; 0 = off
     rematch_interval: int = DEFAULT_REMATCH_INTERVAL_MIN  # minutes, 0: off
     m3u_mirror: bool = True  # our playlists also as M3U ones (for Iris)
+    history_keep_days: int = 0  # days the listening history keeps a play, 0: forever
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

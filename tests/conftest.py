@@ -66,6 +66,7 @@ def section(**overrides: str) -> dict[str, str]:
         "loved_sync_interval": "0",
         "rematch_interval": "360",
         "m3u_mirror": "true",
+        "history_keep_days": "0",
     }
     values.update(overrides)
     return values

@@ -30,7 +30,7 @@ def test_schema_has_every_documented_key(schema):
         "exclude_artists", "exclude_albums", "exclude_titles", "exclude_genres",
         "exclude_uri_prefixes", "exclude_shorter_than", "exclude_longer_than",
         "exclude_podcasts_and_audiobooks", "private_default", "loved_sync_interval",
-        "rematch_interval", "m3u_mirror",
+        "rematch_interval", "m3u_mirror", "history_keep_days",
     ]  # fmt: skip
 
 

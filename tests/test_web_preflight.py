@@ -25,6 +25,7 @@ METHODS = {
     "/api/charts": {"GET"},
     "/api/health": {"GET"},
     "/metrics": {"GET"},
+    "/api/history": {"GET"},
 }
 
 

@@ -1,7 +1,7 @@
 """The `mopidy mtscrobble ...` commands.
 
 login, logout, status, queue, retry, resend, import-loved, sync-playcounts, love,
-unlove, correct, rematch.
+unlove, correct, rematch, export.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from ..kinds import IMPORTS
 from .account import LOGIN_POLL_S, login, logout
 from .corrections import ARGUMENTS as CORRECT_ARGUMENTS
 from .corrections import correct
+from .export import ARGUMENTS as EXPORT_ARGUMENTS
+from .export import export_history
 from .imports import import_command, love_command
 from .private import SUBCOMMAND_ARGUMENTS as PAUSE_ARGUMENTS
 from .private import pause, resume, skip
@@ -129,6 +131,13 @@ SUBCOMMANDS = (
         help="Match your library again now: new tracks to loved and counted "
         "songs, removed ones unmatched (asks the running Mopidy).",
         run=rematch,
+    ),
+    Subcommand(
+        name="export",
+        help="Write your listening history as CSV or as JSON lines "
+        "(ListenBrainz's listen format).",
+        run=export_history,
+        arguments=EXPORT_ARGUMENTS,
     ),
 )
 

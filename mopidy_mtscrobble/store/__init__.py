@@ -16,6 +16,7 @@ from .corrections import Correction, CorrectionError, Corrections
 from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .delivery_stats import DeliveryStats, QueueStats
 from .editing import EntryRefused, QueuedEntry, QueueEditing
+from .history import History, HistoryEntry, HistoryPlay
 from .history_import import HistoryImport, ImportedPlay
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
@@ -52,7 +53,10 @@ __all__ = [
     "DeliveryStats",
     "DestinationQueue",
     "EntryRefused",
+    "History",
+    "HistoryEntry",
     "HistoryImport",
+    "HistoryPlay",
     "ImportedPlay",
     "Job",
     "LocalMatch",
@@ -130,6 +134,7 @@ class Store:
         self.delivery_stats = DeliveryStats(db)
         self.history_import = HistoryImport(db)
         self.sync_pass = SyncPasses(db)
+        self.history = History(db)
 
     @classmethod
     def open(

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..sanitize import encodable
 from .database import Database
+from .history import record_queued
 from .rows import NewScrobble, Scrobble, from_row
 
 STATES = ("pending", "in_flight", "sent", "rejected")
@@ -66,6 +67,7 @@ class Plays:
         destinations: Collection[str],
         now_s: float,
         distinct: bool = False,
+        heard_s: int | None = None,
     ) -> int:
         """Commit a qualified play, pending for each of `destinations`, in one
         transaction; returns its id.
@@ -74,7 +76,8 @@ class Plays:
         may find it saved), but for destinations it did not have. With
         `distinct`, the play is known to be new: one that meets an entry of
         the same track at the same second (a replay after the clock was set
-        back) is queued a second later instead.
+        back) is queued a second later instead. The listening history gets the
+        play in the same transaction, heard for `heard_s` so far.
         """
         values = _storable(scrobble)
         values["created_at"] = int(now_s)
@@ -97,6 +100,7 @@ class Plays:
             db.executemany(
                 self.DELIVER, [(name, int(now_s), play_id) for name in destinations]
             )
+            record_queued(db, play_id, heard_s)
             return play_id
 
     RESEND = """

@@ -22,6 +22,7 @@ from .base import Context, origin_allowed
 from .charts import ChartsHandler
 from .corrections import CorrectionHandler, CorrectionsHandler
 from .health_api import HealthHandler
+from .history_api import HistoryHandler
 from .login import AuthCallbackHandler, LoginHandler, LogoutHandler, PageHandler
 from .metrics_api import MetricsHandler
 from .private import PrivateHandler
@@ -64,6 +65,7 @@ def factory(config: Mapping[str, Any], core: Any) -> list[tuple[Any, ...]]:
         (r"/api/rematch", RematchHandler, given),
         (r"/api/charts", ChartsHandler, given),
         (r"/api/health", HealthHandler, given),
+        (r"/api/history", HistoryHandler, given),
         (r"/api/.*", NotFoundHandler, given),
         (r"/metrics", MetricsHandler, given),
         (
