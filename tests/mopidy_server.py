@@ -26,6 +26,9 @@ UNWRAPPED_LOGS = {"COLUMNS": "2000"}
 STOP_TIMEOUT_SECONDS = 20.0
 
 
+LOG_LINES_ON_FAILURE = 300
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -174,6 +177,12 @@ def running_mopidy(
     try:
         server.wait_until_serving()
         yield server
+    except BaseException:
+        # A failing test shows what Mopidy said (pytest prints it beside the
+        # failure): a wait that ran out says nothing of why by itself.
+        lines = server.log.lines[-LOG_LINES_ON_FAILURE:]
+        print("Mopidy's log, last lines:", *lines, sep="\n", file=sys.stderr)
+        raise
     finally:
         server.stop()
 
