@@ -138,8 +138,15 @@ def _check_files_writable(path: pathlib.Path) -> None:
     except OSError:
         return
     for entry in entries:
-        if entry.is_file() and not os.access(entry, os.W_OK):
+        if not entry.is_file() or os.access(entry, os.W_OK):
+            continue
+        try:
+            # Not writable, or gone since the listing: SQLite's journal comes
+            # and goes while another of our actors opens the database.
             owner = _name(pwd.getpwuid, entry.stat().st_uid)
+        except FileNotFoundError:
+            continue
+        else:
             raise StorageError(
                 f"Cannot use the data directory {path}: {entry.name} there "
                 f"belongs to {owner} and Mopidy cannot write it. "

@@ -106,3 +106,24 @@ def test_the_chown_given_back_is_to_the_owner_of_mopidys_data_dir(shared_dir):
     )  # the folder does not exist yet: its parent
     folder.mkdir()
     assert ownership_remedy(folder).endswith(f"sudo chown -R {owner}:{group} {folder}")
+
+
+def test_a_file_gone_between_listing_and_check_is_no_error(tmp_path, monkeypatch):
+    """SQLite's journal comes and goes while another of our actors opens the
+    database at startup: one listed, then gone, is skipped (it once stopped
+    the frontend at startup with FileNotFoundError)."""
+    path = prepare_data_dir(config_with(tmp_path))
+    journal = path / "mtscrobble.db-journal"
+    journal.write_text("x")
+    real_access = os.access
+
+    def access_after_the_journal_went(entry, mode):
+        if pathlib.Path(entry) == journal:
+            journal.unlink()  # the other actor's transaction ended meanwhile
+        return real_access(entry, mode)
+
+    monkeypatch.setattr(
+        "mopidy_mtscrobble.datadir.os.access", access_after_the_journal_went
+    )
+    assert prepare_data_dir(config_with(tmp_path)) == path
+    assert not journal.exists()
