@@ -78,6 +78,8 @@ class Connection:
         self._proxy = proxy
         self._client: LastfmClient | None = None
         self.state: State | None = None
+        # Whether the session file was read once: until then a status is "starting".
+        self.looked = False
         self.last_error: str | None = None
         # Whether the server answered since the last failure: uncertain
         # entries are checked then, not at every retry of an outage.
@@ -137,6 +139,7 @@ class Connection:
         """Take the session file as it is now (a login or logout, anywhere)."""
         session = self.logins.load()
         self.drop_client()
+        self.looked = True
         if session is not None:
             if self.state not in (State.CONNECTED, State.RETRYING):
                 self.state = None
@@ -144,7 +147,12 @@ class Connection:
         elif self.state in (
             State.NEEDS_REAUTH, State.CONNECTED, State.RETRYING, State.LOGIN_FAILED,
         ):  # fmt: skip
+            # Logged out: said at once, so that no status read before the
+            # next round says "connected" or "starting" (health reads it).
+            # With a password configured, that round logs in again.
             self.state = None
+            if not (self.settings.username and self.settings.password):
+                self.set_state(State.NEEDS_LOGIN)
 
     def login_with_token(
         self, token: str, future: concurrent.futures.Future[Session]
@@ -330,7 +338,7 @@ class Connection:
             username=session.username if session else None,
             last_error=self.last_error,
             next_retry_at=retry,
-            looking=self.state is None,
+            looking=self.state is None and not self.looked,
         )
 
 
