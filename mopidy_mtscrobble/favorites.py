@@ -220,8 +220,15 @@ class Matcher:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        self.ask_to_stop()
+        self.join(timeout_s)
+
+    def ask_to_stop(self) -> None:
+        """The thread ends after the match it makes now; never waited for here."""
         self._stopping = True
         self._wanted.set()
+
+    def join(self, timeout_s: float) -> None:
         if self._thread is not None:
             self._thread.join(timeout_s)
 

@@ -12,6 +12,7 @@ import datetime
 import functools
 import logging
 import pathlib
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ from .sanitize import (
     clean_text,
 )
 from .saving import PlaySaver, scrobble_from_play
-from .senders import Senders, Told
+from .senders import Senders, Stoppable, Told
 from .settings import Settings
 from .store import Store
 from .timing import Cancellable, Clock, Scheduler, SystemClock, ThreadingScheduler
@@ -50,6 +51,9 @@ TIMER_DELAY_MARGIN_S = 0.05
 # How long an event may wait for a database another program has locked; after
 # that the play waits in memory and is saved on a timer.
 STORE_LOCK_WAIT_S = 1.0
+# How long Mopidy's stop waits for our threads, all together (the last play's
+# save comes on top: at most STORE_LOCK_WAIT_S, then it is kept in a file).
+STOP_WAIT_S = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +85,10 @@ def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
             )
 
     return wrapper
+
+
+def _join_by(thread: Stoppable, deadline_s: float) -> None:
+    thread.join(max(0.0, deadline_s - time.monotonic()))
 
 
 class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
@@ -180,12 +188,19 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         saver = self._saver
         if self.data_dir is None or saver is None:
             return
-        # Each part on its own: one failing must not keep the others from closing.
-        parts = [self._last_save, saver.keep, saver.close, *self._senders.stops()]
+        # Mopidy waits for this: our threads are all asked to stop first, then
+        # waited for within one budget, whatever a server or the database is
+        # doing (one still in a call is a daemon, left behind).
+        deadline_s = time.monotonic() + STOP_WAIT_S
+        threads = self._senders.threads()
+        if self._matcher is not None:
+            threads.append(self._matcher)
+        parts = [thread.ask_to_stop for thread in threads]
         if self._rematch_schedule is not None:
             parts.append(self._rematch_schedule.stop)
-        if self._matcher is not None:
-            parts.append(self._matcher.stop)
+        parts += [self._last_save, saver.keep, saver.close]
+        parts += [functools.partial(_join_by, thread, deadline_s) for thread in threads]
+        # Each part on its own: one failing must not keep the others from closing.
         for part in parts:
             try:
                 part()

@@ -24,6 +24,14 @@ class Told(Protocol):
     def queue_changed(self) -> None: ...
 
 
+class Stoppable(Protocol):
+    """A thread of ours: asked to stop first, then waited for (a bounded time)."""
+
+    def ask_to_stop(self) -> None: ...
+
+    def join(self, timeout_s: float) -> None: ...
+
+
 class Senders:
     """The deliveries the frontend tells of plays, loves and now playing:
     those it starts, or (as in tests) those it is `given`."""
@@ -62,7 +70,7 @@ class Senders:
         for delivery in self._told:
             delivery.queue_changed()
 
-    def stops(self) -> list[Callable[[], None]]:
-        """How to stop each delivery started here, one by one."""
+    def threads(self) -> list[Stoppable]:
+        """The delivery threads started here."""
         started = (self.lastfm, *self.listenbrainz)
-        return [delivery.stop for delivery in started if delivery is not None]
+        return [delivery for delivery in started if delivery is not None]

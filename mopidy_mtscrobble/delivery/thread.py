@@ -92,9 +92,18 @@ class DeliveryThread:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        self.ask_to_stop()
+        self.join(timeout_s)
+
+    def ask_to_stop(self) -> None:
+        """The thread ends after what it does now (it is never waited for here)."""
         with self._lock:
             self._stopping = True
             self._wake_locked()
+
+    def join(self, timeout_s: float) -> None:
+        """Wait at most `timeout_s` for the thread to end (a daemon thread still
+        in a network call is left behind: what it sends is in the database)."""
         if self._thread is not None:
             self._thread.join(timeout_s)
 
