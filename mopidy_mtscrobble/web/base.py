@@ -11,7 +11,6 @@ status (`MTScrobbleError.http_status`) and is mapped here, in one place.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import logging
 import time
@@ -33,6 +32,7 @@ from ..session import SessionFile
 from ..settings import Settings
 from ..store import Store
 from .login_states import LoginStates
+from .workers import DaemonExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +92,8 @@ class Context:
         self.allowed_origins = {o.lower() for o in http.get("allowed_origins") or ()}
         self.logins = LoginStates()
         # The database is used from one thread of its own, never the event loop.
-        self._store_thread = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="MTScrobbleWebStore"
-        )
-        self._actor_threads = concurrent.futures.ThreadPoolExecutor(
-            ACTOR_THREADS, thread_name_prefix="MTScrobbleWebAsk"
-        )
+        self._store_thread = DaemonExecutor(1, "MTScrobbleWebStore")
+        self._actor_threads = DaemonExecutor(ACTOR_THREADS, "MTScrobbleWebAsk")
         self._store: Store | None = None
 
     async def in_store(self, work: Callable[[Store], T]) -> T:
