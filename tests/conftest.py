@@ -8,9 +8,9 @@ from hypothesis import settings as hypothesis_settings
 
 from mopidy_mtscrobble import Extension
 
-from . import secret_scan
-from .delivery_harness import clock, make_delivery, settings, store  # noqa: F401
-from .listenbrainz_harness import listenbrainz, make_lb_delivery  # noqa: F401
+from .support import secret_scan
+from .support.delivery_harness import clock, make_delivery, settings, store  # noqa: F401
+from .support.listenbrainz_harness import listenbrainz, make_lb_delivery  # noqa: F401
 
 # The Debian systems' test builds Debian roots and needs root: only the
 # Makefile's stage (make test-debian) asks for it.
@@ -77,7 +77,7 @@ def lastfm(tmp_path_factory):
     """The fake Last.fm server on 127.0.0.1, trusted by pylast in this process."""
     import pylast
 
-    from .fake_lastfm import FakeLastfm
+    from .fakes.lastfm import FakeLastfm
 
     server = FakeLastfm().start()
     ca = server.ca_file(tmp_path_factory.mktemp("ca") / "ca.pem")

@@ -11,8 +11,8 @@ from mopidy.models import TlTrack
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
 
-from .builders import model_track
-from .fake_player import FakeClock, ManualScheduler, Player, start_core
+from .fakes.player import FakeClock, ManualScheduler, Player, start_core
+from .support.builders import model_track
 
 START_WALL = 1_700_000_000.0
 
@@ -295,7 +295,7 @@ def test_nothing_is_recorded_when_the_data_dir_is_unusable(harness, tmp_path):
 def test_several_artists_are_joined_in_a_stable_order():
     from mopidy_mtscrobble.frontend import track_from_model
 
-    from .builders import model_track
+    from .support.builders import model_track
 
     track = track_from_model(
         model_track(
@@ -415,7 +415,7 @@ def test_kept_plays_survive_a_database_damaged_before_the_next_start(harness, tm
 def test_damage_found_while_playing_keeps_the_plays_until_the_next_start(
     harness, tmp_path, caplog
 ):
-    from .test_store import damage_the_queue_table
+    from .store.test_store import damage_the_queue_table
 
     player = harness()
     for _ in range(3):  # enough rows for the table to span several pages

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from .builders import model_track
+from .support.builders import model_track
 from .test_frontend import harness, rows  # noqa: F401 - the real-core harness
 
 REMASTERED = model_track(

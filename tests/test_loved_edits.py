@@ -26,9 +26,9 @@ from mopidy_mtscrobble.loved_edits import edits
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import DB_FILENAME
 
-from .builders import model_track
-from .fake_player import FakeClock, ManualScheduler, TestAudio
-from .library_backends import SearchingBackend
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import FakeClock, ManualScheduler, TestAudio
+from .support.builders import model_track
 from .test_frontend import START_WALL, RecordingDelivery, config_for
 
 TRACKS = [

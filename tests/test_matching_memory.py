@@ -14,9 +14,9 @@ from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
 
-from .builders import model_track
-from .fake_player import FakeClock, TestAudio
-from .library_backends import SearchingBackend
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import FakeClock, TestAudio
+from .support.builders import model_track
 from .test_frontend import config_for
 
 NOW = 1_700_000_000.0

@@ -24,8 +24,8 @@ from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
 
-from .audio_files import write_track
-from .fake_player import FakeClock, TestAudio
+from .fakes.player import FakeClock, TestAudio
+from .support.audio_files import write_track
 from .test_matching_fulltext import wide
 
 mopidy_local = pytest.importorskip("mopidy_local")

@@ -17,10 +17,10 @@ from mopidy_mtscrobble.rematch import RematchSchedule
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import SongEntry, Store
 
-from .builders import model_track
-from .fake_player import FakeClock, ManualScheduler, TestAudio
-from .library_backends import SearchingBackend
-from .test_commands import run_command
+from .commands.test_commands import run_command
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import FakeClock, ManualScheduler, TestAudio
+from .support.builders import model_track
 from .test_frontend import config_for
 
 NOW = 1_700_000_000.0

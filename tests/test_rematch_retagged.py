@@ -9,8 +9,8 @@ from mopidy_mtscrobble.favorites import Matcher
 from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.store import Store
 
-from .builders import model_track
-from .fake_player import FakeClock
+from .fakes.player import FakeClock
+from .support.builders import model_track
 from .test_rematch import NOW, data_dir, library, matches, started
 
 __all__ = ["data_dir", "library"]  # the fixtures, shared with test_rematch

@@ -150,7 +150,7 @@ TOKEN_B = "lb-token-bbbb-2222"
 
 @pytest.fixture(autouse=True)
 def _tokens_are_secrets():
-    from . import secret_scan
+    from .support import secret_scan
 
     for token in (TOKEN_A, TOKEN_B):
         secret_scan.note_secret(token)

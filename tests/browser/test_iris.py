@@ -15,8 +15,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from mopidy_mtscrobble.backend import PLAYLIST_URI
 
-from ..audio_files import write_track
-from ..mopidy_server import running_mopidy
+from ..support.audio_files import write_track
+from ..support.mopidy_server import running_mopidy
 from .test_page import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
 
 WEBSOCKET_OPENED = r"New WebSocket connection from"

@@ -17,10 +17,10 @@ import threading
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ..audio_files import write_track
-from ..lastfm_process import LastfmProcess
-from ..listenbrainz_process import ListenBrainzProcess
-from ..mopidy_server import running_mopidy
+from ..fakes.lastfm_process import LastfmProcess
+from ..fakes.listenbrainz_process import ListenBrainzProcess
+from ..support.audio_files import write_track
+from ..support.mopidy_server import running_mopidy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from ..mopidy_server import free_port, running_mopidy
+from ..support.mopidy_server import free_port, running_mopidy
 
 SESSION_KEY = "e2e0session0key0000000000000000a"
 TRACK_SECONDS = 31
