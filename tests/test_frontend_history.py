@@ -10,7 +10,7 @@ import pykka
 from mopidy_mtscrobble.store import DB_FILENAME, Store
 
 from .support.builders import model_track
-from .test_frontend import (  # noqa: F401 - the fixture
+from .support.frontend_harness import (  # noqa: F401 - the fixture
     START_WALL,
     harness,
     lock_database,

@@ -29,7 +29,7 @@ from mopidy_mtscrobble.store import DB_FILENAME
 from .fakes.library_backends import SearchingBackend
 from .fakes.player import FakeClock, ManualScheduler, TestAudio
 from .support.builders import model_track
-from .test_frontend import START_WALL, RecordingDelivery, config_for
+from .support.frontend_harness import START_WALL, RecordingDelivery, config_for
 
 TRACKS = [
     model_track(uri="local:track:1", name="Song", artists=("Singer",)),

@@ -17,7 +17,7 @@ from mopidy_mtscrobble.store import SongEntry, Store
 from .fakes.library_backends import SearchingBackend
 from .fakes.player import FakeClock, TestAudio
 from .support.builders import model_track
-from .test_frontend import config_for
+from .support.frontend_harness import config_for
 
 NOW = 1_700_000_000.0
 ARTISTS = MAX_CACHED_SEARCHES + 44  # more artists than answers kept

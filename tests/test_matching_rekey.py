@@ -16,8 +16,8 @@ from mopidy_mtscrobble.store.rekeying import STATUS_KEY
 from .fakes.library_backends import SearchingBackend
 from .fakes.player import TestAudio
 from .support.builders import model_track
-from .test_favorites import NOW, import_loved, match, playlist_uris
-from .test_frontend import config_for
+from .support.favorites_harness import NOW, import_loved, match, playlist_uris
+from .support.frontend_harness import config_for
 
 LOCAL_TRACKS = [
     model_track(uri="local:otis", name="Otis", artists=("Jay-Z",)),

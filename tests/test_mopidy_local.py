@@ -26,7 +26,7 @@ from mopidy_mtscrobble.store import SongEntry, Store
 
 from .fakes.player import FakeClock, TestAudio
 from .support.audio_files import write_track
-from .test_matching_fulltext import wide
+from .support.matching_cases import wide
 
 mopidy_local = pytest.importorskip("mopidy_local")
 

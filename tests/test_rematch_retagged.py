@@ -11,7 +11,7 @@ from mopidy_mtscrobble.store import Store
 
 from .fakes.player import FakeClock
 from .support.builders import model_track
-from .test_rematch import NOW, data_dir, library, matches, started
+from .support.rematch_harness import NOW, data_dir, library, matches, started
 
 __all__ = ["data_dir", "library"]  # the fixtures, shared with test_rematch
 

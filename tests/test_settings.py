@@ -6,7 +6,7 @@ import pytest
 
 from mopidy_mtscrobble.settings import Settings
 
-from .conftest import section
+from .support.ext_config import section
 
 
 def test_default_config_is_accepted_as_it_is(extension, schema):

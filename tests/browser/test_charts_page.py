@@ -15,7 +15,7 @@ from mopidy_mtscrobble.store import Store
 
 from ..support.history_rows import add_play
 from ..support.mopidy_server import running_mopidy
-from .test_page import (  # noqa: F401 - fixtures
+from .harness import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,

@@ -17,7 +17,7 @@ from mopidy_mtscrobble.backend import PLAYLIST_URI
 
 from ..support.audio_files import write_track
 from ..support.mopidy_server import running_mopidy
-from .test_page import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
+from .harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
 
 WEBSOCKET_OPENED = r"New WebSocket connection from"
 PLAYLISTS_LINK = "a[href='/iris/library/playlists']"

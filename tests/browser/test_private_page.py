@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from ..support.mopidy_server import running_mopidy
-from .test_page import (  # noqa: F401 - fixtures
+from .harness import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,

@@ -56,7 +56,7 @@ from ..fakes.lastfm import FakeLastfm
 from ..fakes.lastfm.server import APPLIED_THEN_LOST, RandomFaults
 from ..fakes.player import FakeClock, ManualScheduler, Player, start_core
 from ..support.builders import model_track
-from ..test_frontend import config_for
+from ..support.frontend_harness import config_for
 from .listenbrainz import NAME as LISTENBRAINZ
 from .listenbrainz import ListenBrainzSide, Resends, SimulatedKill, feedback_of
 from .user import (

@@ -8,7 +8,7 @@ import pytest
 
 from mopidy_mtscrobble.store import Store
 
-from .test_commands import data_dir, run_command
+from .harness import data_dir, run_command
 
 SETTINGS = {"network": "lastfm", "api_key": "k", "api_secret": "s"}
 

@@ -11,7 +11,7 @@ import pytest
 from mopidy_mtscrobble.commands.queue_edits import change_entry
 from mopidy_mtscrobble.store import Store
 
-from .test_commands import data_dir, enqueue, run_command, server, settings_for
+from .harness import data_dir, enqueue, run_command, server, settings_for
 
 __all__ = ["server"]  # the fake Last.fm, for the listing
 

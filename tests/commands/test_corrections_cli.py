@@ -7,7 +7,7 @@ import time
 
 from mopidy_mtscrobble.store import NewScrobble, Store
 
-from .test_commands import data_dir, run_command
+from .harness import data_dir, run_command
 
 
 def correct(tmp_path, *argv):

@@ -24,7 +24,7 @@ from mopidy_mtscrobble.history_export import (
 from mopidy_mtscrobble.store import HistoryEntry, HistoryPlay, NewScrobble, Store
 from mopidy_mtscrobble.version import __version__
 
-from .test_commands import data_dir, run_command
+from .harness import data_dir, run_command
 
 NOW = 1_700_000_000.0
 DAY_S = 86_400

@@ -9,8 +9,8 @@ from mopidy_mtscrobble.kinds import HISTORY
 from mopidy_mtscrobble.store import Store
 
 from ..fakes.lastfm import Fault
-from ..web.test_web import WebCase
-from .test_commands import (  # the command harness and its fake server
+from ..web.case import WebCase
+from .harness import (  # the command harness and its fake server
     data_dir,
     env_for,
     run_command,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mopidy_mtscrobble.commands.resend import DateError, parse_since
 from mopidy_mtscrobble.store import NewScrobble, Store
 
-from .test_commands import (
+from .harness import (
     data_dir,
     env_for,
     run_command,

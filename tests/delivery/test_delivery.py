@@ -28,29 +28,15 @@ from mopidy_mtscrobble.store import LocalMatch, NewScrobble
 
 from ..fakes.lastfm import Fault
 from ..support.delivery_harness import NOW, run_until_idle
+from .plays import DAY, queue, states
 
-DAY = 86_400
 NOW_MONO = 1000.0  # the fake clock's monotonic time at the start
-
-
-def queue(store, count=1, start=NOW - 3600, artist="Artist", **extra):
-    ids = []
-    for i in range(count):
-        scrobble = NewScrobble(
-            artist=artist, track=f"Track {i}", timestamp=int(start) + i * 10, **extra
-        )
-        ids.append(store.queue.enqueue(scrobble, NOW))
-    return ids
 
 
 def retry_in(worker, clock):
     """Seconds until the next scheduled try (0 if none is scheduled)."""
     at = worker.status().next_retry_at
     return 0 if at is None else at - clock.wall()
-
-
-def states(store, ids):
-    return [store.queue.get(i).state for i in ids]
 
 
 def test_pending_entries_go_oldest_first_in_batches_of_50(

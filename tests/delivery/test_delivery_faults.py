@@ -20,7 +20,7 @@ from mopidy_mtscrobble.store import NewScrobble
 
 from ..fakes.lastfm import Fault
 from ..support.delivery_harness import NOW, run_until_idle
-from .test_delivery import DAY, queue, states
+from .plays import DAY, queue, states
 
 HOUR = 3600
 

@@ -10,7 +10,7 @@ from mopidy_mtscrobble.destinations import ListenBrainzDestination
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import LocalMatch, NewScrobble, Store
 
-from ..commands.test_commands import data_dir, run_command
+from ..commands.harness import data_dir, run_command
 from ..support.secret_scan import note_secret
 
 TOKEN = "lb-status-token-0001"

@@ -11,15 +11,9 @@ from mopidy_mtscrobble.store import LocalMatch, SongEntry
 
 from ..fakes.lastfm import Fault
 from ..support.delivery_harness import NOW, run_until_idle
+from .loved_songs import loved_names, loved_tracks
 
 LASTFMS = (LASTFM,)
-
-DAY = 86_400
-
-
-def loved_tracks(count, start=NOW - DAY):
-    """(artist, track, loved_at) triples, one second apart."""
-    return [(f"Artist {i % 97}", f"Song {i}", int(start) - i) for i in range(count)]
 
 
 def entry(artist, track, loved_at=int(NOW)):
@@ -28,10 +22,6 @@ def entry(artist, track, loved_at=int(NOW)):
 
 def pages_asked(lastfm):
     return [int(r.params["page"]) for r in lastfm.requests_for("user.getLovedTracks")]
-
-
-def loved_names(store):
-    return {(song.artist, song.track) for song in store.songs.loved()}
 
 
 def test_first_start_with_a_session_imports_every_page(

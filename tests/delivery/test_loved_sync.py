@@ -14,49 +14,25 @@ from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.loved_sync import OurAction, keep_local_love, take_server_love
 from mopidy_mtscrobble.store import LocalMatch, Store, SyncState
 
-from ..commands.test_commands import data_dir, run_command, settings_for
-from ..conftest import section
+from ..commands.harness import data_dir, run_command, settings_for
 from ..fakes.lastfm_process import LastfmProcess
 from ..support.delivery_harness import NOW
-from .test_loved import loved_names, loved_tracks
+from ..support.ext_config import section
+from . import loved_songs
+from .loved_songs import (
+    DAY,
+    INTERVAL_MIN,
+    loved_names,
+    loved_requests,
+    loved_tracks,
+    run_until,
+)
 
 HOUR = 3600
-DAY = 86_400
-INTERVAL_MIN = 60
 LASTFMS = (LASTFM,)
 
-
-def run_until(worker, clock, until_s, max_steps=500):
-    """The rounds the delivery thread would run until `until_s` (inclusive)."""
-    for _ in range(max_steps):
-        delay = worker.step()
-        if delay is None or clock.wall() + delay > until_s:
-            clock.advance(max(0.0, until_s - clock.wall()))
-            return
-        clock.advance(delay)
-    raise AssertionError("delivery kept wanting rounds")
-
-
-def loved_requests(lastfm):
-    return len(lastfm.requests_for("user.getLovedTracks"))
-
-
-@pytest.fixture
-def synced(make_delivery, lastfm, clock, store):
-    """A delivery with the sync on, after the import and the first sync."""
-
-    def make(tracks=(), **overrides):
-        lastfm.add_loved("alice", tracks)
-        changed = []
-        worker = make_delivery(
-            loved_sync_interval=INTERVAL_MIN, on_imported=changed.append, **overrides
-        )
-        run_until(worker, clock, clock.wall() + 60)
-        assert store.loved_sync.state().compared_at is not None
-        changed.clear()
-        return worker, changed
-
-    return make
+# The fixture: a delivery after the import and the first sync.
+synced = loved_songs.synced
 
 
 def test_the_sync_is_off_by_default_so_no_periodic_requests(

@@ -7,8 +7,15 @@ the fake Last.fm server, in fake time."""
 from __future__ import annotations
 
 from ..support.delivery_harness import clock, make_delivery, settings, store
-from .test_loved import loved_names, loved_tracks
-from .test_loved_sync import DAY, INTERVAL_MIN, loved_requests, run_until, synced
+from .loved_songs import (
+    DAY,
+    INTERVAL_MIN,
+    loved_names,
+    loved_requests,
+    loved_tracks,
+    run_until,
+    synced,
+)
 
 __all__ = ["clock", "make_delivery", "settings", "store", "synced"]
 

@@ -22,7 +22,7 @@ from ..fakes.library_backends import SearchingBackend
 from ..fakes.player import FakeClock, TestAudio
 from ..support.builders import model_track
 from ..support.delivery_harness import NOW, run_until_idle
-from ..test_frontend import config_for
+from ..support.frontend_harness import config_for
 
 
 def top(count):

@@ -7,7 +7,7 @@ import sqlite3
 
 from ..support.audio_files import write_track
 from ..support.mopidy_server import run_mopidy_command, running_mopidy
-from .test_web_ioloop import CREDENTIALS, Slow, assert_never_held_up, rpc_latencies
+from .ioloop import CREDENTIALS, Slow, assert_never_held_up, rpc_latencies
 
 # A play qualifies after 2 s heard.
 QUICK = {**CREDENTIALS, "scrobble_threshold": 50, "scrobble_cap": 2}

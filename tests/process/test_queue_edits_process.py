@@ -10,7 +10,7 @@ from mopidy_mtscrobble.delivery.connection import HELD_POLL_S
 
 from ..support.audio_files import write_track
 from ..support.mopidy_server import run_mopidy_command, running_mopidy
-from .test_delivery_process import lastfm_process, save_session, settings_for
+from .harness import lastfm_process, save_session, settings_for
 
 __all__ = ["lastfm_process"]
 SENT_ONE = r"Sent 1 scrobbles to .*: 1 accepted, 0 ignored"

@@ -14,7 +14,7 @@ from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.settings import Settings, build_schema
 from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, HistoryPlay, Store
 
-from .test_store import NOW, build_database_at_version, scrobble
+from .databases import NOW, build_database_at_version, scrobble
 
 DAY_S = 86_400
 PLAYS_VERSION = 5  # plays and deliveries; before, one table of scrobbles

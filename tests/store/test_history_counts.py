@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mopidy_mtscrobble.store import DB_FILENAME, Store
 
 from ..support.history_rows import INSERT, play_row
-from .test_store import NOW
+from .databases import NOW
 
 OUTCOMES = ("queued", "excluded", "private", "imported")
 COUNTED = "SELECT origin, outcome, count(*) FROM history GROUP BY 1, 2"

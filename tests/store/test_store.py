@@ -12,26 +12,8 @@ import pytest
 from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.errors import StorageError
 from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, NewScrobble, Store
-from mopidy_mtscrobble.store.database import sql_file
 
-NOW = 1_700_000_000.0
-
-
-def scrobble(**overrides) -> NewScrobble:
-    values = {
-        "artist": "Artist",
-        "track": "Title",
-        "timestamp": int(NOW) - 300,
-        "album": "Album",
-        "album_artist": "Album Artist",
-        "track_number": 3,
-        "duration_s": 200,
-        "mbid": "0383dadf-2a4e-4d10-a46a-e9e041da8eb3",
-        "chosen_by_user": True,
-        "uri": "local:track:1",
-    }
-    values.update(overrides)
-    return NewScrobble(**values)
+from .databases import NOW, build_database_at_version, damage_the_queue_table, scrobble
 
 
 @pytest.fixture
@@ -133,15 +115,6 @@ def test_recent_lists_newest_first(store):
     store.queue.enqueue(scrobble(timestamp=1000, track="A"), NOW)
     store.queue.enqueue(scrobble(timestamp=2000, track="B"), NOW)
     assert [s.track for s in store.queue.recent(10)] == ["B", "A"]
-
-
-def build_database_at_version(path, version):
-    db = sqlite3.connect(path)
-    for step in range(1, version + 1):
-        db.executescript(sql_file(f"upgrade-v{step}.sql"))
-        db.execute(f"PRAGMA user_version = {step}")
-    db.commit()
-    db.close()
 
 
 @pytest.mark.parametrize("version", range(SCHEMA_VERSION))
@@ -334,22 +307,6 @@ def test_opening_another_connection_keeps_this_process_locks(tmp_path):
     first.queue.enqueue(NewScrobble(artist="A", track="Two", timestamp=2), NOW)
     assert first.queue.counts()["pending"] == 2
     first.close()
-
-
-def damage_the_queue_table(path):
-    """Garble the deliveries table's root page under a running connection, and
-    make that connection look at the file again (another connection writes)."""
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    [root] = other.execute(
-        "SELECT rootpage FROM sqlite_master WHERE name = 'deliveries'"
-    ).fetchone()
-    page_size = other.execute("PRAGMA page_size").fetchone()[0]
-    with open(path, "r+b") as file:
-        file.seek((root - 1) * page_size)
-        file.write(b"\xee" * page_size)
-    other.execute("INSERT INTO delivery_status VALUES ('touched', '', 0)")
-    other.close()
 
 
 def test_damage_found_while_running_is_reported_as_damage(tmp_path):

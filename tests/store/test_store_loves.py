@@ -10,7 +10,7 @@ from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import DB_FILENAME, LocalMatch, Store
 
-from .test_store import build_database_at_version
+from .databases import build_database_at_version
 
 NOW = 1_700_000_000
 OTHER = "listenbrainz"

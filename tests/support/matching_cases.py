@@ -125,3 +125,8 @@ DIFFERENT: list[tuple[Name, Name]] = [
     (("Jay-Z & Kanye West", "Otis"), ("Beyoncé", "Otis")),
     (("David Guetta feat. Sia", "Titanium"), ("Rihanna", "Titanium")),
 ]  # fmt: skip
+
+
+def wide(text: str) -> str:
+    """The full-width form of ASCII letters."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)

@@ -10,7 +10,7 @@ from mopidy_mtscrobble.store import DB_FILENAME, Store
 from mopidy_mtscrobble.web.charts import ChartsHandler
 
 from ..support.history_rows import add_play
-from .test_web import WebCase
+from .case import WebCase
 
 HOUR_S = 3600
 

@@ -8,7 +8,7 @@ import time
 
 from mopidy_mtscrobble.store import NewScrobble, Store
 
-from .test_web import JSON, WebCase
+from .case import JSON, WebCase
 
 BAND = {"match_artist": "Band", "artist": "The Band"}
 

@@ -12,8 +12,7 @@ from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
 
 from ..fakes.lastfm import Fault
 from ..support.prometheus_text import parse
-from . import test_web_security
-from .test_web import WebCase
+from .case import WebCase
 
 
 def wait_for(condition, timeout_s=30):
@@ -107,7 +106,7 @@ class HealthTest(HealthCase):
         # The database's thread is busy (as with a lock held by another
         # program) until the health check has answered.
         release = threading.Event()
-        context = test_web_security.SecurityTest.context_of_app(self)
+        context = self.context_of_app()
         context._store_thread.submit(release.wait)
         try:  # waits longer than the web app's own timeouts
             answer = self.io_loop.run_sync(

@@ -10,7 +10,7 @@ import time
 from mopidy_mtscrobble.history_export import COLUMNS, PAGE_ROWS
 from mopidy_mtscrobble.store import HistoryPlay, Store
 
-from .test_web import WebCase
+from .case import WebCase
 
 PLAYED_AT = 1_700_000_000
 

@@ -4,8 +4,7 @@ queued plays and corrections, and is told so; nothing it lists answers 405."""
 
 from __future__ import annotations
 
-from . import test_web_security
-from .test_web import WebCase
+from .case import WebCase
 
 ORIGIN = "http://client.example:8080"
 # Route: the methods it takes (besides OPTIONS, the preflight itself).
@@ -30,8 +29,6 @@ METHODS = {
 
 
 class PreflightTest(WebCase):
-    context_of_app = test_web_security.SecurityTest.context_of_app
-
     def preflight(self, path: str, method: str) -> set[str]:
         headers = {"Origin": ORIGIN, "Access-Control-Request-Method": method,
                    "Access-Control-Request-Headers": "content-type"}  # fmt: skip

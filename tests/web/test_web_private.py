@@ -6,7 +6,7 @@ import time
 
 from mopidy_mtscrobble.store import Store
 
-from .test_web import JSON, WebCase
+from .case import JSON, WebCase
 
 
 class PrivateApiTest(WebCase):

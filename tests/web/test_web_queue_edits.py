@@ -11,7 +11,7 @@ import time
 
 from mopidy_mtscrobble.store import NewScrobble, Store
 
-from .test_web import JSON, WebCase
+from .case import JSON, WebCase
 
 ELSEWHERE = "elsewhere"
 

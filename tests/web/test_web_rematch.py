@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .test_web import WebCase
+from .case import WebCase
 
 WAIT_S = 30.0  # a bound on the matcher thread's work, not a delay
 

@@ -2,28 +2,26 @@
 
 Real HTTP through Tornado's test server, against a real frontend and delivery
 in a Mopidy core. What needs a whole Mopidy (its event loop shared with
-JSON-RPC) is in test_web_ioloop.py; the page's policy and a real CORS
-preflight are tried in Chromium (tests/browser).
+JSON-RPC) is in tests/process/test_web_ioloop.py; the page's policy and a
+real CORS preflight are tried in Chromium (tests/browser).
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import ClassVar
 
 import pykka
 import tornado.tcpclient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mopidy import backend
 
 from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
 from mopidy_mtscrobble.web.base import MAX_TEXT_CHARS
 from mopidy_mtscrobble.web.login_states import LoginStates
 
-from ..support.builders import model_track
-from .test_web import JSON, WebCase
+from .case import JSON, WebCase
+from .stream_backend import StreamBackend, StreamLibrary
 
 WAIT_S = 30.0  # a bound on the matcher's startup work, not a delay
 MULTIPART = {"Content-Type": "multipart/form-data; boundary=x"}
@@ -33,24 +31,6 @@ ROUTES = (
     "/api/unlove", "/api/track", "/api/nope", "/api/rematch", "/api/charts",
     "/api/health",
 )  # fmt: skip
-
-
-class StreamLibrary(backend.LibraryProvider):
-    """Like Mopidy-Stream: a lookup of an http URI fetches it. Counts lookups."""
-
-    lookups: ClassVar[list[str]] = []
-
-    def lookup(self, uri):
-        StreamLibrary.lookups.append(uri)
-        return [model_track(uri=uri, name="Fetched")]
-
-
-class StreamBackend(pykka.ThreadingActor, backend.Backend):
-    uri_schemes = ("http", "https")
-
-    def __init__(self, config, audio):
-        super().__init__()
-        self.library = StreamLibrary(self)
 
 
 class SecurityTest(WebCase):
@@ -148,14 +128,6 @@ class SecurityTest(WebCase):
             headers={**JSON, "Origin": "http://client.example:8080"},
         )
         assert code == 202  # fmt: skip
-
-    def context_of_app(self):
-        for rule in self._app.wildcard_router.rules:
-            for inner in getattr(rule.target, "rules", [rule]):
-                context = (inner.target_kwargs or {}).get("context")
-                if context is not None:
-                    return context
-        raise AssertionError("no context")
 
     # 5. Always JSON, never 500.
 

@@ -10,8 +10,8 @@ from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import DB_FILENAME
 from mopidy_mtscrobble.web.tracks_api import MAX_BATCH_URIS
 
-from .test_web import JSON, WebCase
-from .test_web_security import StreamBackend, StreamLibrary
+from .case import JSON, WebCase
+from .stream_backend import StreamBackend, StreamLibrary
 
 UNKNOWN = "local:track:404"
 
