@@ -30,7 +30,7 @@ from harness import print_table
 
 from mopidy_mtscrobble.store import Store
 from mopidy_mtscrobble.store.charts import CHARTS, PERIODS, window_starts
-from tests.history_rows import INSERT, play_row
+from tests.support.history_rows import INSERT, play_row
 
 DEFAULT_PLAYS = 1_000_000
 YEARS = 5

@@ -18,7 +18,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from harness import logged_in_delivery, print_table
 
 from mopidy_mtscrobble.store import NewScrobble, Store
-from tests.fake_lastfm import FakeLastfm
+from tests.fakes.lastfm import FakeLastfm
 
 DEFAULT_BACKLOG = 5_000
 LATENCY_S = 0.05

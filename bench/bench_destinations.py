@@ -40,8 +40,8 @@ from mopidy_mtscrobble.delivery.listenbrainz.link import make_client
 from mopidy_mtscrobble.destinations import ListenBrainzDestination
 from mopidy_mtscrobble.listenbrainz import ListenBrainzClient
 from mopidy_mtscrobble.store import NewScrobble, Store
-from tests.fake_lastfm import FakeLastfm
-from tests.fake_listenbrainz import FakeListenBrainz
+from tests.fakes.lastfm import FakeLastfm
+from tests.fakes.listenbrainz import FakeListenBrainz
 
 DEFAULT_BACKLOG = 5_000
 LATENCY_S = 0.05

@@ -30,7 +30,7 @@ from mopidy_mtscrobble.ratelimit import MAX_REQUESTS
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import Store
-from tests.lastfm_process import LastfmProcess
+from tests.fakes.lastfm_process import LastfmProcess
 
 DEFAULT_SCROBBLES = 100_000
 MAX_FLOOR_RATIO = 1.15

@@ -40,9 +40,9 @@ from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import Store
-from tests import sqlite_library
-from tests.lastfm_process import LastfmProcess
-from tests.sqlite_library import SqliteBackend
+from tests.fakes import sqlite_library
+from tests.fakes.lastfm_process import LastfmProcess
+from tests.fakes.sqlite_library import SqliteBackend
 
 MAX_PEAK_RSS_MIB = 150
 TOP_ALLOCATIONS = 12

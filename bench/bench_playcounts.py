@@ -20,8 +20,8 @@ from harness import logged_in_delivery, print_table
 from mopidy_mtscrobble.kinds import PLAYCOUNTS
 from mopidy_mtscrobble.lastfm.client import SONGS_PAGE_SIZE
 from mopidy_mtscrobble.store import Store
-from tests.fake_lastfm import FakeLastfm
-from tests.fake_lastfm.server import RATE_LIMIT_REQUESTS
+from tests.fakes.lastfm import FakeLastfm
+from tests.fakes.lastfm.server import RATE_LIMIT_REQUESTS
 
 DEFAULT_TRACKS = 60_000
 

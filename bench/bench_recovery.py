@@ -31,8 +31,8 @@ from mopidy_mtscrobble.ratelimit import RateLimiter
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import NewScrobble, Store
-from tests.fake_lastfm import FakeLastfm, Fault
-from tests.fake_player import FakeClock
+from tests.fakes.lastfm import FakeLastfm, Fault
+from tests.fakes.player import FakeClock
 
 START = 1_700_000_000.0
 PLAY_EVERY_S = 240

@@ -31,8 +31,8 @@ from mopidy_mtscrobble.kinds import LOVED
 from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
-from tests.builders import model_track
-from tests.library_backends import SearchingBackend
+from tests.fakes.library_backends import SearchingBackend
+from tests.support.builders import model_track
 
 DEFAULT_LIBRARY = 50_000
 DEFAULT_NEW = 500

@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from harness import lastfm_delivery, print_table
 
 from mopidy_mtscrobble.delivery import Delivery
-from tests.fake_lastfm import FakeLastfm
+from tests.fakes.lastfm import FakeLastfm
 
 DEFAULT_LOVED = 10_000
 DEFAULT_CHECKS = 5

@@ -13,7 +13,7 @@ from mopidy_mtscrobble.delivery import Delivery
 from mopidy_mtscrobble.lastfm import Session
 from mopidy_mtscrobble.session import SessionFile
 from mopidy_mtscrobble.settings import Settings
-from tests.fake_lastfm import FakeLastfm
+from tests.fakes.lastfm import FakeLastfm
 
 
 def logged_in_delivery(server: FakeLastfm, folder: pathlib.Path, user: str) -> Delivery:

@@ -25,7 +25,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.lastfm_process import LastfmProcess  # noqa: E402
+from tests.fakes.lastfm_process import LastfmProcess  # noqa: E402
 
 DEV_CONFIG = REPO / "dev" / "mopidy.conf"
 DEMO_USER = "demo"

@@ -8,9 +8,9 @@ from hypothesis import settings as hypothesis_settings
 
 from mopidy_mtscrobble import Extension
 
-from . import secret_scan
-from .delivery_harness import clock, make_delivery, settings, store  # noqa: F401
-from .listenbrainz_harness import listenbrainz, make_lb_delivery  # noqa: F401
+from .support import secret_scan
+from .support.delivery_harness import clock, make_delivery, settings, store  # noqa: F401
+from .support.listenbrainz_harness import listenbrainz, make_lb_delivery  # noqa: F401
 
 # The Debian systems' test builds Debian roots and needs root: only the
 # Makefile's stage (make test-debian) asks for it.
@@ -32,52 +32,12 @@ def schema(extension):
     return extension.get_config_schema()
 
 
-def section(**overrides: str) -> dict[str, str]:
-    """Raw `[mtscrobble]` values as read from a file: the defaults, changed."""
-    values = {
-        "enabled": "true",
-        "network": "lastfm",
-        "api_url": "",
-        "api_key": "",
-        "api_secret": "",
-        "username": "",
-        "password": "",
-        "listenbrainz": "",
-        "scrobble_threshold": "90",
-        "scrobble_cap": "240",
-        "now_playing": "true",
-        "excluded_uri_schemes": "",
-        "scrobble_radio": "true",
-        "radio_min_seconds": "60",
-        "history_days": "90",
-        "favorites_uri_schemes": "local, file",
-        "most_played_size": "100",
-        "name_cleanup": "remaster, album_version, explicit, editions",
-        "artist_credit": "all",
-        "exclude_artists": "",
-        "exclude_albums": "",
-        "exclude_titles": "",
-        "exclude_genres": "",
-        "exclude_uri_prefixes": "",
-        "exclude_shorter_than": "0",
-        "exclude_longer_than": "0",
-        "exclude_podcasts_and_audiobooks": "true",
-        "private_default": "1h",
-        "loved_sync_interval": "0",
-        "rematch_interval": "360",
-        "m3u_mirror": "true",
-        "history_keep_days": "0",
-    }
-    values.update(overrides)
-    return values
-
-
 @pytest.fixture
 def lastfm(tmp_path_factory):
     """The fake Last.fm server on 127.0.0.1, trusted by pylast in this process."""
     import pylast
 
-    from .fake_lastfm import FakeLastfm
+    from .fakes.lastfm import FakeLastfm
 
     server = FakeLastfm().start()
     ca = server.ca_file(tmp_path_factory.mktemp("ca") / "ca.pem")

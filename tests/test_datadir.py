@@ -13,8 +13,8 @@ import pytest
 from mopidy_mtscrobble.datadir import ownership_remedy, prepare_data_dir
 from mopidy_mtscrobble.errors import StorageError
 
-from .mopidy_server import UNWRAPPED_LOGS, command_config, mopidy_command
-from .secret_scan import note_text
+from .support.mopidy_server import UNWRAPPED_LOGS, command_config, mopidy_command
+from .support.secret_scan import note_text
 
 
 def config_with(data_dir):

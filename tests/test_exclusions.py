@@ -12,7 +12,7 @@ from mopidy_mtscrobble.exclusions import Exclusions, excluded_by, glob_matches
 from mopidy_mtscrobble.listening import Rules, Track, ineligibility
 from mopidy_mtscrobble.settings import Settings
 
-from .conftest import section
+from .support.ext_config import section
 
 TRACK = Track(
     uri="local:track:Kids/song.mp3",

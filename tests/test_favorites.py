@@ -16,19 +16,18 @@ from mopidy_mtscrobble.backend import (
     MTScrobbleBackend,
 )
 from mopidy_mtscrobble.destinations import LASTFM
-from mopidy_mtscrobble.favorites import Matcher
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.kinds import LOVED
-from mopidy_mtscrobble.library import Library, find_track
+from mopidy_mtscrobble.library import find_track
 from mopidy_mtscrobble.matching import key_parts
-from mopidy_mtscrobble.store import SongEntry, Store
+from mopidy_mtscrobble.store import Store
 
-from .builders import model_track
-from .fake_player import FakeClock, TestAudio
-from .library_backends import BrowsingBackend, SearchingBackend
-from .test_frontend import RecordingDelivery, config_for
+from .fakes.library_backends import BrowsingBackend, SearchingBackend
+from .fakes.player import FakeClock, TestAudio
+from .support.builders import model_track
+from .support.favorites_harness import NOW, import_loved, match, playlist_uris
+from .support.frontend_harness import RecordingDelivery, config_for
 
-NOW = 1_700_000_000.0
 OTHER_RECORDING = "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"
 
 LOCAL_TRACKS = [
@@ -53,13 +52,6 @@ FILE_TRACKS = [
         uri="file:///music/chaos.ogg", name="Chaos", artists=("Herbert Gronemeyer",)
     ),
     model_track(uri="file:///music/halo.ogg", name="Halo", artists=("Beyonce",)),
-]
-LOVED_SONGS = [
-    ("Beyoncé", "Halo", NOW - 10),
-    ("U2", "New Year\u2019s Day", NOW - 20),
-    ("The Police", "Next To You", NOW - 30),
-    ("Herbert Grönemeyer", "Chaos", NOW - 40),
-    ("Die Ärzte", "Killing Joke", NOW - 50),
 ]
 
 
@@ -89,30 +81,6 @@ def data_dir(tmp_path):
     path = tmp_path / "mtscrobble"
     path.mkdir(exist_ok=True)
     return path
-
-
-def import_loved(data_dir, loved=LOVED_SONGS):
-    store = Store.open(data_dir, NOW)
-    store.jobs.start(LOVED, "alice", NOW)
-    store.jobs.save_page(
-        LOVED,
-        1,
-        1,
-        len(loved),
-        [SongEntry(a, t, int(at), *key_parts(a, t)) for a, t, at in loved],
-    )
-    store.jobs.finish(LOVED, NOW)
-    return store
-
-
-def match(data_dir, mopidy, schemes=("local", "file")):
-    matcher = Matcher(data_dir, Library(mopidy), schemes, clock=FakeClock(NOW))
-    counts = matcher.run_once()
-    return counts, matcher.last_index
-
-
-def playlist_uris(mopidy):
-    return [t.uri for t in mopidy.playlists.lookup(PLAYLIST_URI).get().tracks]
 
 
 def test_loved_songs_match_local_tracks_in_any_release_variant(data_dir, mopidy):

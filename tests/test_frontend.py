@@ -8,97 +8,13 @@ import pykka
 import pytest
 from mopidy.models import TlTrack
 
-from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.store import DB_FILENAME, NewScrobble, Store
 
-from .builders import model_track
-from .fake_player import FakeClock, ManualScheduler, Player, start_core
+from .support import frontend_harness
+from .support.builders import model_track
+from .support.frontend_harness import START_WALL, TRACKS, lock_database, release, rows
 
-START_WALL = 1_700_000_000.0
-
-TRACKS = [
-    model_track(uri="dummy:song", name="Song", length_ms=200_000, track_no=3),
-    model_track(uri="dummy:other", name="Other", length_ms=100_000),
-    model_track(uri="dummy:short", name="Short", length_ms=30_000),
-    model_track(uri="dummy:nameless", name=None, length_ms=200_000),
-    model_track(
-        uri="radio:station", name="Station", artists=(), length_ms=None, track_no=None
-    ),
-]
-
-
-class RecordingDelivery:
-    """Stands in for the delivery side, which the frontend only tells things."""
-
-    def __init__(self) -> None:
-        self.now_playing_tracks = []
-        self.queue_changes = 0
-
-    def now_playing(self, track) -> None:
-        self.now_playing_tracks.append(track)
-
-    def queue_changed(self) -> None:
-        self.queue_changes += 1
-
-
-def config_for(tmp_path, **section):
-    values = {
-        "enabled": True,
-        "network": "lastfm",
-        "api_key": "k",
-        "api_secret": "s",
-        "scrobble_threshold": 90,
-        "scrobble_cap": 240,
-        "now_playing": True,
-        "excluded_uri_schemes": (),
-        "scrobble_radio": True,
-        "radio_min_seconds": 60,
-        "history_days": 90,
-        "rematch_interval": 0,  # the tests' scheduler holds only their timers
-    }
-    values.update(section)
-    return {
-        "core": {
-            "data_dir": str(tmp_path),
-            "max_tracklist_length": 100,
-            "restore_state": False,
-        },
-        "mtscrobble": values,
-    }
-
-
-@pytest.fixture
-def harness(tmp_path):
-    def start(store_lock_wait_s=1.0, extra_tracks=(), **section):
-        config = config_for(tmp_path, **section)
-        clock = FakeClock(START_WALL)
-        scheduler = ManualScheduler(clock)
-        delivery = RecordingDelivery()
-        core_proxy, audio_proxy = start_core(config, [*TRACKS, *extra_tracks])
-        frontend = MTScrobbleFrontend.start(
-            config,
-            core_proxy,
-            clock=clock,
-            scheduler=scheduler,
-            delivery=delivery,
-            store_lock_wait_s=store_lock_wait_s,
-        ).proxy()
-        player = Player(core_proxy, audio_proxy, clock, frontend)
-        player.scheduler, player.delivery = scheduler, delivery
-        frontend.settings.get()  # on_start has run
-        return player
-
-    yield start
-    pykka.ActorRegistry.stop_all()
-
-
-def rows(tmp_path):
-    path = tmp_path / "mtscrobble" / DB_FILENAME
-    db = sqlite3.connect(path)
-    db.row_factory = sqlite3.Row
-    result = [dict(r) for r in db.execute("SELECT * FROM scrobbles ORDER BY id")]
-    db.close()
-    return result
+harness = frontend_harness.harness  # the fixture: a real Mopidy core, a fake clock
 
 
 def test_full_play_is_queued_with_its_tags_and_start_time(harness, tmp_path):
@@ -295,7 +211,7 @@ def test_nothing_is_recorded_when_the_data_dir_is_unusable(harness, tmp_path):
 def test_several_artists_are_joined_in_a_stable_order():
     from mopidy_mtscrobble.frontend import track_from_model
 
-    from .builders import model_track
+    from .support.builders import model_track
 
     track = track_from_model(
         model_track(
@@ -415,7 +331,7 @@ def test_kept_plays_survive_a_database_damaged_before_the_next_start(harness, tm
 def test_damage_found_while_playing_keeps_the_plays_until_the_next_start(
     harness, tmp_path, caplog
 ):
-    from .test_store import damage_the_queue_table
+    from .store.databases import damage_the_queue_table
 
     player = harness()
     for _ in range(3):  # enough rows for the table to span several pages
@@ -437,19 +353,6 @@ def test_damage_found_while_playing_keeps_the_plays_until_the_next_start(
     harness()  # the next start sets the damaged file aside
     assert list((tmp_path / "mtscrobble").glob(f"{DB_FILENAME}.corrupt-*"))
     assert [r["track"] for r in rows(tmp_path)] == ["Song"]
-
-
-def lock_database(tmp_path):
-    holder = sqlite3.connect(
-        tmp_path / "mtscrobble" / DB_FILENAME, isolation_level=None
-    )
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
-
-
-def release(holder):
-    holder.execute("ROLLBACK")
-    holder.close()
 
 
 def test_a_play_is_queued_for_listenbrainz_alone_when_network_is_off(harness, tmp_path):

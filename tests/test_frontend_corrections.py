@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from mopidy_mtscrobble.store import Store
 
-from . import test_frontend
-from .test_frontend import START_WALL, rows
+from .support import frontend_harness
+from .support.frontend_harness import START_WALL, rows
 
-harness = test_frontend.harness  # the fixture: a real Mopidy core, a fake clock
+harness = frontend_harness.harness  # the fixture: a real Mopidy core, a fake clock
+
 
 TO_BAND = {"match_artist": "artist", "artist": "The Band", "album": "LP"}
 

@@ -9,8 +9,8 @@ import pykka
 
 from mopidy_mtscrobble.store import DB_FILENAME, Store
 
-from .builders import model_track
-from .test_frontend import (  # noqa: F401 - the fixture
+from .support.builders import model_track
+from .support.frontend_harness import (  # noqa: F401 - the fixture
     START_WALL,
     harness,
     lock_database,

@@ -8,8 +8,8 @@ import pykka
 
 from mopidy_mtscrobble.store import Store
 
-from .builders import model_track
-from .test_frontend import START_WALL, harness, rows  # noqa: F401 - the fixture
+from .support.builders import model_track
+from .support.frontend_harness import START_WALL, harness, rows  # noqa: F401 - the fixture
 
 KIDS = model_track(uri="dummy:kids", name="Wheels", artists=("KIDS Band",))
 

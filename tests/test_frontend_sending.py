@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from .builders import model_track
-from .test_frontend import harness, rows  # noqa: F401 - the real-core harness
+from .support.builders import model_track
+from .support.frontend_harness import harness, rows  # noqa: F401 - the real-core harness
 
 REMASTERED = model_track(
     uri="dummy:remastered",

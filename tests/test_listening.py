@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from mopidy_mtscrobble.listening import Listening, Rules, parse_stream_title
 
-from .builders import track
+from .support.builders import track
 
 T0_WALL = 1_700_000_000.0
 

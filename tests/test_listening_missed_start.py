@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mopidy_mtscrobble.listening import Listening, Play, Rules, Track, required_ms
 
-from .builders import track
+from .support.builders import track
 
 T0_WALL = 1_700_000_000.0
 SONG = track(200, uri="local:track:song")

@@ -26,10 +26,10 @@ from mopidy_mtscrobble.loved_edits import edits
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import DB_FILENAME
 
-from .builders import model_track
-from .fake_player import FakeClock, ManualScheduler, TestAudio
-from .library_backends import SearchingBackend
-from .test_frontend import START_WALL, RecordingDelivery, config_for
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import FakeClock, ManualScheduler, TestAudio
+from .support.builders import model_track
+from .support.frontend_harness import START_WALL, RecordingDelivery, config_for
 
 TRACKS = [
     model_track(uri="local:track:1", name="Song", artists=("Singer",)),

@@ -24,11 +24,11 @@ from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import DB_FILENAME, LocalMatch
 from mopidy_mtscrobble.tracks import LocalTrack
 
-from .builders import model_track
-from .conftest import section
-from .fake_player import FakeClock, ManualScheduler, TestAudio
-from .library_backends import SearchingBackend
-from .test_frontend import START_WALL, RecordingDelivery, config_for
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import FakeClock, ManualScheduler, TestAudio
+from .support.builders import model_track
+from .support.ext_config import section
+from .support.frontend_harness import START_WALL, RecordingDelivery, config_for
 
 try:
     from mopidy.m3u.backend import M3UBackend  # Mopidy 3

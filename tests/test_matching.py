@@ -17,8 +17,8 @@ from mopidy_mtscrobble.matching import (
     search_terms,
 )
 
-from .matching_cases import DIFFERENT, SAME
-from .matching_quality import quality
+from .support.matching_cases import DIFFERENT, SAME
+from .support.matching_quality import quality
 
 
 @pytest.mark.parametrize(("a", "b"), SAME)

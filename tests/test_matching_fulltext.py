@@ -14,17 +14,13 @@ from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
 
-from .builders import model_track
-from .fake_player import FakeClock, TestAudio
-from .fulltext_backend import FullTextBackend
-from .test_frontend import config_for
+from .fakes.fulltext_backend import FullTextBackend
+from .fakes.player import FakeClock, TestAudio
+from .support.builders import model_track
+from .support.frontend_harness import config_for
+from .support.matching_cases import wide
 
 NOW = 1_700_000_000.0
-
-
-def wide(text: str) -> str:
-    """The full-width form of ASCII letters."""
-    return "".join(chr(ord(c) + 0xFEE0) for c in text)
 
 
 # (loved artist, loved title), (local artists, local title)

@@ -14,10 +14,10 @@ from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
 
-from .builders import model_track
-from .fake_player import FakeClock, TestAudio
-from .library_backends import SearchingBackend
-from .test_frontend import config_for
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import FakeClock, TestAudio
+from .support.builders import model_track
+from .support.frontend_harness import config_for
 
 NOW = 1_700_000_000.0
 ARTISTS = MAX_CACHED_SEARCHES + 44  # more artists than answers kept

@@ -13,11 +13,11 @@ from mopidy_mtscrobble.matching import RULE_VERSION, key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
 from mopidy_mtscrobble.store.rekeying import STATUS_KEY
 
-from .builders import model_track
-from .fake_player import TestAudio
-from .library_backends import SearchingBackend
-from .test_favorites import NOW, import_loved, match, playlist_uris
-from .test_frontend import config_for
+from .fakes.library_backends import SearchingBackend
+from .fakes.player import TestAudio
+from .support.builders import model_track
+from .support.favorites_harness import NOW, import_loved, match, playlist_uris
+from .support.frontend_harness import config_for
 
 LOCAL_TRACKS = [
     model_track(uri="local:otis", name="Otis", artists=("Jay-Z",)),

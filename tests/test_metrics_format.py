@@ -26,9 +26,9 @@ from mopidy_mtscrobble.listenbrainz import ListenBrainzClient
 from mopidy_mtscrobble.metrics import REGISTRY, Registry, error_kind
 from mopidy_mtscrobble.store import QueueStats
 
-from .delivery_harness import NOW
-from .listenbrainz_harness import plays, run_until_idle
-from .prometheus_text import parse
+from .support.delivery_harness import NOW
+from .support.listenbrainz_harness import plays, run_until_idle
+from .support.prometheus_text import parse
 
 NASTY = ['a"b', "back\\slash", "line\nfeed", "ünïcødé ♫", "", '\\"\n', "}{,="]
 

@@ -24,9 +24,9 @@ from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.matching import key_parts
 from mopidy_mtscrobble.store import SongEntry, Store
 
-from .audio_files import write_track
-from .fake_player import FakeClock, TestAudio
-from .test_matching_fulltext import wide
+from .fakes.player import FakeClock, TestAudio
+from .support.audio_files import write_track
+from .support.matching_cases import wide
 
 mopidy_local = pytest.importorskip("mopidy_local")
 

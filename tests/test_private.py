@@ -12,7 +12,7 @@ from mopidy_mtscrobble.private import DurationError, PrivateState, pause_until
 from mopidy_mtscrobble.private_gate import PrivateGate
 from mopidy_mtscrobble.store import DB_FILENAME, Store
 
-from .test_store import build_database_at_version
+from .store.databases import build_database_at_version
 
 BERLIN_WINTER = datetime.timezone(datetime.timedelta(hours=1))
 # 2026-01-15 13:30 UTC = 14:30 in UTC+1

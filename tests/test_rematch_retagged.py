@@ -9,9 +9,9 @@ from mopidy_mtscrobble.favorites import Matcher
 from mopidy_mtscrobble.library import Library
 from mopidy_mtscrobble.store import Store
 
-from .builders import model_track
-from .fake_player import FakeClock
-from .test_rematch import NOW, data_dir, library, matches, started
+from .fakes.player import FakeClock
+from .support.builders import model_track
+from .support.rematch_harness import NOW, data_dir, library, matches, started
 
 __all__ = ["data_dir", "library"]  # the fixtures, shared with test_rematch
 

@@ -6,7 +6,7 @@ import pytest
 
 from mopidy_mtscrobble.settings import Settings
 
-from .conftest import section
+from .support.ext_config import section
 
 
 def test_default_config_is_accepted_as_it_is(extension, schema):
@@ -150,7 +150,7 @@ TOKEN_B = "lb-token-bbbb-2222"
 
 @pytest.fixture(autouse=True)
 def _tokens_are_secrets():
-    from . import secret_scan
+    from .support import secret_scan
 
     for token in (TOKEN_A, TOKEN_B):
         secret_scan.note_secret(token)

@@ -13,9 +13,9 @@ from playwright.sync_api import expect, sync_playwright
 
 from mopidy_mtscrobble.store import Store
 
-from ..history_rows import add_play
-from ..mopidy_server import running_mopidy
-from .test_page import (  # noqa: F401 - fixtures
+from ..support.history_rows import add_play
+from ..support.mopidy_server import running_mopidy
+from .harness import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,

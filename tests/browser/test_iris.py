@@ -15,9 +15,9 @@ from playwright.sync_api import expect, sync_playwright
 
 from mopidy_mtscrobble.backend import PLAYLIST_URI
 
-from ..audio_files import write_track
-from ..mopidy_server import running_mopidy
-from .test_page import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
+from ..support.audio_files import write_track
+from ..support.mopidy_server import running_mopidy
+from .harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
 
 WEBSOCKET_OPENED = r"New WebSocket connection from"
 PLAYLISTS_LINK = "a[href='/iris/library/playlists']"

@@ -12,9 +12,9 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ..mopidy_server import running_mopidy
-from .test_page import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SESSION_KEY, WAIT_MS
-from .test_page import lastfm as lastfm  # the fixture: the fake in its process
+from ..support.mopidy_server import running_mopidy
+from .harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SESSION_KEY, WAIT_MS
+from .harness import lastfm as lastfm  # the fixture: the fake in its process
 
 SYNC_INTERVAL_MIN = 60
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ..mopidy_server import running_mopidy
-from .test_page import (  # noqa: F401 - fixtures
+from ..support.mopidy_server import running_mopidy
+from .harness import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,

@@ -16,8 +16,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from mopidy_mtscrobble.store import NewScrobble, Store
 
-from ..mopidy_server import running_mopidy
-from .test_page import (  # noqa: F401 - fixtures
+from ..support.mopidy_server import running_mopidy
+from .harness import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,

@@ -17,10 +17,10 @@ import urllib.request
 
 import pytest
 
-from ..audio_files import write_track
-from ..lastfm_process import LastfmProcess
-from ..mopidy_server import LogWatcher, free_port, rpc
-from ..secret_scan import note_text
+from ..fakes.lastfm_process import LastfmProcess
+from ..support.audio_files import write_track
+from ..support.mopidy_server import LogWatcher, free_port, rpc
+from ..support.secret_scan import note_text
 from .system import REPO, SERVICE_CONFIG, DebianSystem, build_roots, readme_line
 
 SUITES = {"bookworm": "3.4.1", "trixie": "3.4.2"}  # Debian's mopidy in each

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ..audio_files import write_track
-from ..lastfm_process import LastfmProcess
+from ..fakes.lastfm_process import LastfmProcess
+from ..support.audio_files import write_track
 from .mopidy_mpd import SESSION_KEY, TRACK_SECONDS
 
 

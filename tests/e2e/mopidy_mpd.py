@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
 
-from ..mopidy_server import free_port, running_mopidy
+from ..support.mopidy_server import free_port, running_mopidy
 
 SESSION_KEY = "e2e0session0key0000000000000000a"
 TRACK_SECONDS = 31
@@ -84,3 +85,18 @@ def wait_for_player(port: int, playing: bool) -> None:
             mpc(port, "idle", "player", timeout=IDLE_RECHECK_S)
         except subprocess.TimeoutExpired:
             continue
+
+
+def mpd(port: int, *words: str) -> str:
+    """One MPD command, as a client sends it; its answer ("OK" or "ACK ...")."""
+    quoted = " ".join(
+        '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in words[1:]
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        answer = connection.makefile("r", encoding="utf-8")
+        assert answer.readline().startswith("OK MPD")
+        connection.sendall(f"{words[0]} {quoted}\n".encode())
+        while True:
+            line = answer.readline().strip()
+            if line == "OK" or line.startswith("ACK"):
+                return line

@@ -17,9 +17,9 @@ import urllib.request
 
 import pytest
 
-from ..audio_files import SCRIPT as DEMO_MUSIC_SCRIPT
-from ..mopidy_server import UNWRAPPED_LOGS, LogWatcher, free_port
-from ..secret_scan import note_secret
+from ..support.audio_files import SCRIPT as DEMO_MUSIC_SCRIPT
+from ..support.mopidy_server import UNWRAPPED_LOGS, LogWatcher, free_port
+from ..support.secret_scan import note_secret
 from .mopidy_mpd import mpc, wait_for_player
 
 REPO = DEMO_MUSIC_SCRIPT.parent.parent

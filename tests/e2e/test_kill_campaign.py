@@ -21,8 +21,8 @@ import time
 
 import pytest
 
-from ..audio_files import write_track
-from ..mopidy_server import MopidyServer
+from ..support.audio_files import write_track
+from ..support.mopidy_server import MopidyServer
 from .mopidy_mpd import start
 
 SEEDS = range(1, 1 + int(os.environ.get("MTSCROBBLE_KILL_SEEDS", "1")))

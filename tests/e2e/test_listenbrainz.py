@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from ..listenbrainz_process import ListenBrainzProcess
+from ..fakes.listenbrainz_process import ListenBrainzProcess
 from .mopidy_mpd import play_only, start, wait_until_stopped
 
 TOKEN = "e2e-listenbrainz-token-0000000001"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from ..audio_files import write_track
+from ..support.audio_files import write_track
 from .mopidy_mpd import mpc, start, wait_for_player
 
 PLAYLIST = "Loved on Last.fm"

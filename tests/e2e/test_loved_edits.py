@@ -8,29 +8,13 @@ client sends them.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import pytest
 
-from .mopidy_mpd import mpc, start
+from .mopidy_mpd import mpc, mpd, start
 
 PLAYLIST = "Loved on Last.fm"
-
-
-def mpd(port: int, *words: str) -> str:
-    """One MPD command, as a client sends it; its answer ("OK" or "ACK ...")."""
-    quoted = " ".join(
-        '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in words[1:]
-    )
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        answer = connection.makefile("r", encoding="utf-8")
-        assert answer.readline().startswith("OK MPD")
-        connection.sendall(f"{words[0]} {quoted}\n".encode())
-        while True:
-            line = answer.readline().strip()
-            if line == "OK" or line.startswith("ACK"):
-                return line
 
 
 def test_mpd_playlistadd_loves_and_playlistdelete_unloves(tmp_path, lastfm, song):

@@ -3,13 +3,12 @@ MPD client through Mopidy's real M3U backend: a track added to the loved
 mirror is loved at Last.fm, one removed is unloved.
 
 mpc 0.34 has no `playlistadd`/`playlistdelete`: those go over MPD's protocol
-as any client sends them (`test_loved_edits.mpd`).
+as any client sends them (`mopidy_mpd.mpd`).
 """
 
 from __future__ import annotations
 
-from .mopidy_mpd import mpc, start
-from .test_loved_edits import mpd
+from .mopidy_mpd import mpc, mpd, start
 
 MIRROR = "Loved on Last.fm (synced)"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from ..lastfm_process import LastfmProcess
+from ..fakes.lastfm_process import LastfmProcess
 from .mopidy_mpd import (
     SESSION_KEY,
     TRACK_SECONDS,

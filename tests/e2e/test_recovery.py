@@ -9,8 +9,8 @@ import time
 import mopidy
 import pytest
 
-from ..lastfm_process import LastfmProcess
-from ..mopidy_server import MopidyServer
+from ..fakes.lastfm_process import LastfmProcess
+from ..support.mopidy_server import MopidyServer
 from .mopidy_mpd import SESSION_KEY, play_only, start
 
 MOPIDY_MAJOR = int(mopidy.__version__.split(".")[0])
