@@ -3,7 +3,7 @@
 pylast has no public way to make a signed call and read its whole answer
 (its `scrobble_many` throws the per-item answer away), so we use its
 `_Network` and `_Request`. A pylast release that changes them fails
-`tests/test_pylast_adapter.py` loudly; the supported range is in setup.cfg.
+`tests/lastfm/test_pylast_adapter.py` loudly; the supported range is in setup.cfg.
 
 The requests go through our own httpx transport, handed to pylast as its
 proxy mount (a public parameter): it sets our User-Agent on our requests only,

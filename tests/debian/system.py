@@ -104,5 +104,5 @@ class DebianSystem:
         return self.argv(
             "setpriv", "--reuid=mopidy", "--regid=audio", "--init-groups", "--",
             "/usr/bin/mopidy", "--config", SERVICE_CONFIG, *mopidy_args,
-            env={"HOME": "/var/lib/mopidy"},
+            env={"HOME": "/var/lib/mopidy", "PYTHONFAULTHANDLER": "1"},
         )  # fmt: skip

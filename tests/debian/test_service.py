@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.parse
@@ -19,7 +18,7 @@ import pytest
 
 from ..fakes.lastfm_process import LastfmProcess
 from ..support.audio_files import write_track
-from ..support.mopidy_server import LogWatcher, free_port, rpc
+from ..support.mopidy_server import DEBUG_ENV, LogWatcher, free_port, rpc, stop_in_time
 from ..support.secret_scan import note_text
 from .system import REPO, SERVICE_CONFIG, DebianSystem, build_roots, readme_line
 
@@ -37,10 +36,14 @@ FIRST_UNMET = {
     "trixie": "pylast<7.1,>=6.0 required, but found pylast 5.3.0",
 }
 DATA_DIR = "/var/lib/mopidy/mtscrobble"
-UNIT_TEST_PACKAGES = ("python3-pytest", "python3-hypothesis", "python3-trustme")
+UNIT_TEST_PACKAGES = (
+    "python3-pytest", "python3-hypothesis", "python3-trustme", "python3-pytest-xdist",
+)  # fmt: skip
+# Each system's unit suite on xdist workers (both systems run at once).
+UNIT_WORKERS = 2
+LOGS = REPO / "_local" / "test-logs"
 UNIT_SUITE_TIMEOUT_S = 900
 TRACK_SECONDS = 31
-STOP_TIMEOUT_S = 30
 
 
 @pytest.fixture(scope="session")
@@ -208,9 +211,8 @@ def test_the_service_plays_queues_and_sends(system, lastfm, tmp_path):
         status = mopidyctl(system, "mtscrobble", "status")
         queue = mopidyctl(system, "mtscrobble", "queue")
     finally:
-        service.send_signal(signal.SIGTERM)
-        code = service.wait(STOP_TIMEOUT_S)
-    assert code == 0, log.text
+        stop_in_time(service, log)
+    assert service.returncode == 0, log.text
     assert "Traceback" not in log.text
     title = f"On {system.suite}"
     sent = [s for s in lastfm.state()["scrobbles"] if s["track"] == title]
@@ -277,13 +279,18 @@ def test_the_unit_suite_passes_under_debians_mopidy(roots, wheel, tmp_path):
             shutil.copy(REPO / "pyproject.toml", source)
             command = (
                 "cd /work/src && python3 -m pytest -p no:cacheprovider -q tests "
-                "--ignore=tests/e2e --ignore=tests/browser"
+                "--ignore=tests/e2e --ignore=tests/browser "
+                f"-n {UNIT_WORKERS} --dist loadscope"
             )
             runs.append(subprocess.Popen(
-                system.argv("sh", "-c", command),
+                system.argv("sh", "-c", command, env=DEBUG_ENV),
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             ))  # fmt: skip
         outputs = [run.communicate(timeout=UNIT_SUITE_TIMEOUT_S)[0] for run in runs]
+        for suite, output in zip(SUITES, outputs, strict=True):
+            # make test counts these runs' tests too (scripts/test_stages.py).
+            LOGS.mkdir(parents=True, exist_ok=True)
+            (LOGS / f"debian-unit-{suite}.log").write_text(output)
     finally:
         for run in runs:
             if run.poll() is None:

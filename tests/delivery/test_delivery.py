@@ -627,3 +627,18 @@ def test_a_now_playing_held_past_its_track_is_dropped(
     clock.advance(60)
     run_until_idle(worker, clock)
     assert lastfm.requests_for("track.updateNowPlaying") == []
+
+
+def test_a_logout_shows_in_the_status_at_once_never_as_starting(
+    make_delivery, clock, tmp_path
+):
+    """Health is built from this status: between a logout read and the next
+    round it said "starting" (healthy) while it had no user (a flaky 200)."""
+    worker = make_delivery()
+    run_until_idle(worker, clock)
+    assert worker.status().state == State.CONNECTED
+    SessionFile(tmp_path, "custom").clear()  # `mopidy mtscrobble logout`
+    worker.connection.load_session()  # a round's first look at the file
+    status = worker.status()
+    assert (status.username, status.looking) == (None, False)
+    assert status.state == State.NEEDS_LOGIN

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import stat
 import subprocess
@@ -18,13 +17,18 @@ import urllib.request
 import pytest
 
 from ..support.audio_files import SCRIPT as DEMO_MUSIC_SCRIPT
-from ..support.mopidy_server import UNWRAPPED_LOGS, LogWatcher, free_port
+from ..support.mopidy_server import (
+    DEBUG_ENV,
+    UNWRAPPED_LOGS,
+    LogWatcher,
+    free_port,
+    stop_in_time,
+)
 from ..support.secret_scan import note_secret
 from .mopidy_mpd import mpc, wait_for_player
 
 REPO = DEMO_MUSIC_SCRIPT.parent.parent
 RUN_SCRIPT = REPO / "scripts" / "run_mopidy.py"
-STOP_TIMEOUT_S = 30
 
 
 class MakeRun:
@@ -46,7 +50,8 @@ class MakeRun:
              "-o", "mtscrobble/scrobble_threshold=50",
              "-o", "loglevels/mopidy_mtscrobble=info"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, **UNWRAPPED_LOGS},
+            env={**os.environ, **UNWRAPPED_LOGS, **DEBUG_ENV},
+            start_new_session=True,  # SIGABRT reaches Mopidy under the wrapper
         )  # fmt: skip
         self.log = LogWatcher(self.process.stdout)
 
@@ -57,9 +62,8 @@ class MakeRun:
 
     def stop(self) -> int:
         """As `kill PID` of make run's process: Mopidy stops, then the demo server."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(STOP_TIMEOUT_S)
+        stop_in_time(self.process, self.log, group=True)
+        return self.process.returncode
 
 
 @pytest.fixture

@@ -23,7 +23,16 @@ START_TIMEOUT_SECONDS = 60.0
 # pads every line to it: wide enough for any line, not so wide that thousands
 # of DEBUG lines become megabytes each.
 UNWRAPPED_LOGS = {"COLUMNS": "2000"}
-STOP_TIMEOUT_SECONDS = 20.0
+# Mopidy with the extension stops within this of SIGTERM, whatever the
+# network or the database do (tests/process/test_stopping.py holds it to it).
+STOP_LIMIT_S = 5.0
+# A stop in any test that takes longer fails with every thread's stack:
+# Python's faulthandler (PYTHONFAULTHANDLER, set for every Mopidy we start)
+# prints them on SIGABRT, into the log the test shows.
+STOP_DUMP_AFTER_S = 10.0
+DUMP_WAIT_S = 10.0
+# Every Mopidy process of the tests: thread stacks on a fatal signal.
+DEBUG_ENV = {"PYTHONFAULTHANDLER": "1"}
 
 
 LOG_LINES_ON_FAILURE = 300
@@ -89,6 +98,11 @@ class LogWatcher:
 
     closed = False
 
+    def wait_closed(self, timeout: float) -> None:
+        """Until the process closed its output (all it said is in `lines`)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.closed, timeout)
+
     def wait_for(self, pattern: str, timeout: float = START_TIMEOUT_SECONDS) -> str:
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
@@ -125,6 +139,41 @@ class LogWatcher:
         return "\n".join(self.lines)
 
 
+def stop_in_time(
+    process: subprocess.Popen, log: LogWatcher, *, group: bool = False
+) -> float:
+    """SIGTERM, as systemd's stop or `kill PID`; returns the seconds Mopidy took.
+
+    One still running after STOP_DUMP_AFTER_S is sent SIGABRT (to its whole
+    process group with `group`: Mopidy under a wrapper), so that faulthandler
+    prints where every thread waits, and the test fails with that.
+    """
+    start = time.monotonic()
+    if process.poll() is not None:
+        return 0.0
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_DUMP_AFTER_S)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(process.pid, signal.SIGABRT)
+        else:
+            process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(DUMP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.wait_closed(DUMP_WAIT_S)
+        lines = log.lines[-LOG_LINES_ON_FAILURE:]
+        raise AssertionError(
+            f"Mopidy did not stop within {STOP_DUMP_AFTER_S:.0f} s of SIGTERM; "
+            "where its threads were (faulthandler), at the end of its log:\n"
+            + "\n".join(lines)
+        ) from None
+    return time.monotonic() - start
+
+
 class MopidyServer:
     def __init__(
         self, config_path: Path, http_port: int, env: Mapping[str, str]
@@ -136,9 +185,10 @@ class MopidyServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, **UNWRAPPED_LOGS, **env},
+            env={**os.environ, **UNWRAPPED_LOGS, **DEBUG_ENV, **env},
         )
         self.log = LogWatcher(self.process.stdout)
+        self.stop_seconds: float | None = None
 
     def rpc(self, method: str, **params: object) -> object:
         return rpc(self.http_port, method, **params)
@@ -150,13 +200,8 @@ class MopidyServer:
         assert self.rpc("core.get_version")
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.stop_seconds is None and self.process.poll() is None:
+            self.stop_seconds = stop_in_time(self.process, self.log)
         return self.process.returncode
 
 
@@ -213,7 +258,7 @@ def run_mopidy_command(
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, **UNWRAPPED_LOGS, **(env or {})},
+        env={**os.environ, **UNWRAPPED_LOGS, **DEBUG_ENV, **(env or {})},
     )
     note_text(result.stdout + result.stderr)
     return result
