@@ -2,8 +2,10 @@
 # Clean Debian roots with Debian's own `mopidy` package, installed the README's
 # way (its `sudo apt install ...` line), for the test of Mopidy-MTScrobble under
 # Debian's Mopidy service (tests/debian). Each root is built once with
-# debootstrap under _local/debian-service/SUITE and again only when its recipe
-# (suite, mirror, the README's apt line, this script) changes.
+# debootstrap and kept in the cache outside the clone (like pip's cache;
+# $MTSCROBBLE_CACHE, default ~/.cache/mopidy-mtscrobble), and built again only
+# when its recipe (suite, mirror, the README's apt line, this script) changes.
+# Tests never change it: each system is an overlay on it (tests/debian/system.py).
 #
 # Usage: scripts/debian-service.sh build SUITE...   (bookworm = Debian 12, trixie = 13)
 #        scripts/debian-service.sh root SUITE       (prints the root's path)
@@ -11,11 +13,12 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${MTSCROBBLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mopidy-mtscrobble}
 mirror=http://deb.debian.org/debian
 # Installed offline by tests: Debian's own pylast (too old: the extension must be
 # disabled with a reason), and Debian's pytest, hypothesis and trustme for the
-# unit suite.
-extra_downloads="python3-pylast python3-pytest python3-hypothesis python3-trustme"
+# unit suite (with xdist, its tests mostly wait).
+extra_downloads="python3-pylast python3-pytest python3-hypothesis python3-trustme python3-pytest-xdist"
 
 readme_apt_packages() {
     local line
@@ -26,8 +29,16 @@ readme_apt_packages() {
     echo "${line#*sudo apt install }"
 }
 
+recipe_of() {
+    (echo "$1 $mirror $(readme_apt_packages) $extra_downloads"; cat "$0") | sha256sum | cut -c1-16
+}
+
+base_of() {
+    echo "$cache/debian-service-$1-$(recipe_of "$1")"
+}
+
 root_of() {
-    echo "$repo/_local/debian-service/$1/root"
+    echo "$(base_of "$1")/root"
 }
 
 release_mounts() {
@@ -48,12 +59,15 @@ in_root() {
 }
 
 build() {
-    local suite=$1 packages base root recipe stamp log
+    local suite=$1 packages base root stamp log
     packages=$(readme_apt_packages)
-    base="$repo/_local/debian-service/$suite"
+    base=$(base_of "$suite")
     root="$base/root"
-    recipe=$( (echo "$suite $mirror $packages $extra_downloads"; cat "$0") | sha256sum | cut -c1-16)
-    stamp="$base/.recipe-$recipe"
+    stamp="$base/.built"
+    # One build of a suite at a time (two make test runs share the cache).
+    mkdir -p "$cache"
+    exec 9>"$cache/.debian-service-$suite.lock"
+    flock 9
     if [[ -f "$stamp" ]]; then
         return
     fi
@@ -64,6 +78,9 @@ build() {
     echo "Building a clean Debian $suite root with Debian's mopidy in $root (once; a few minutes)"
     release_mounts "$root"
     rm -rf --one-file-system "$base"
+    # Roots of this suite's older recipes are of no more use.
+    find "$cache" -maxdepth 1 -name "debian-service-$suite-*" ! -path "$base" \
+        -exec rm -rf --one-file-system {} + 2>/dev/null || true
     mkdir -p "$base"
     log="$base/build.log"
     debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" \
