@@ -52,14 +52,17 @@ class DaemonExecutor(concurrent.futures.Executor):
             if item is None:
                 return
             future, fn, args, kwargs = item
-            if future.set_running_or_notify_cancel():
-                try:
-                    result = fn(*args, **kwargs)
-                except BaseException as exc:  # handed to whoever waits on it
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-            self._idle.release()
+            if not future.set_running_or_notify_cancel():
+                self._idle.release()
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to whoever waits on it
+                self._idle.release()  # before the answer: the next work finds it
+                future.set_exception(exc)
+            else:
+                self._idle.release()
+                future.set_result(result)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
