@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import stat
 import subprocess
 import urllib.error
@@ -22,6 +21,7 @@ from ..fakes.listenbrainz import FakeListenBrainz
 from ..support.mopidy_server import (
     UNWRAPPED_LOGS,
     command_config,
+    free_port,
     mopidy_command,
     run_mopidy_command,
     running_mopidy,
@@ -117,9 +117,7 @@ def test_login_with_refused_credentials_says_which_keys_to_check(
 
 
 def test_login_with_the_network_down_says_so(tmp_path, server):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
+    closed_port = free_port()  # nothing listens there
     settings = settings_for(server, api_url=f"https://127.0.0.1:{closed_port}/2.0/")
     result = run_command(tmp_path, settings, "mtscrobble", "login",
                                 env=env_for(server))  # fmt: skip

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 
 import pytest
 
@@ -21,6 +20,7 @@ from mopidy_mtscrobble.listenbrainz import ListenBrainzClient, Timeouts
 from mopidy_mtscrobble.store import LocalMatch, Store
 
 from ..fakes.listenbrainz import FakeListenBrainz, Fault
+from ..support.mopidy_server import free_port
 
 NOW = 1_800_000_000
 LB = "listenbrainz"
@@ -261,9 +261,7 @@ def test_a_rate_limit_is_raised_with_the_wait_and_the_action_kept(
 
 
 def test_no_network_is_raised_and_the_action_kept(store, make_sender):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()  # nothing listens there
     sender = make_sender(base_url=f"https://127.0.0.1:{port}")
     action_id = love(store, mbid=KNOWN)
     with pytest.raises(UnreachableError) as raised:

@@ -5,8 +5,6 @@ the size rules, a base URL with a path, Maloja, and the rate-limit headers.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from mopidy_mtscrobble.errors import (
@@ -35,6 +33,7 @@ from mopidy_mtscrobble.listenbrainz import (
 
 from ..fakes.listenbrainz import FakeListenBrainz, Fault
 from ..fakes.listenbrainz.server import AFTER_KINDS, BEFORE_KINDS
+from ..support.mopidy_server import free_port
 
 NOW = 1_800_000_000
 RECORDING = "0f5e4a5d-1d4c-4c0c-9a47-ffbd6c5a9f3b"
@@ -82,9 +81,7 @@ def client(fake):
 
 def closed_port() -> int:
     """A port on 127.0.0.1 where nothing listens: connections are refused."""
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        return unused.getsockname()[1]
+    return free_port()
 
 
 def listen(at=NOW - 300, **changes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -38,10 +39,28 @@ DEBUG_ENV = {"PYTHONFAULTHANDLER": "1"}
 LOG_LINES_ON_FAILURE = 300
 
 
+LOWEST_PORT = 10_000
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port for a server to bind later, chosen at random below the
+    kernel's range for outgoing connections: port 0's answer is in that range,
+    where any connection (to a fake server, of another test worker) may take
+    it before the server binds it."""
+    try:
+        first_ephemeral = int(EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32_768
+    chooser = random.SystemRandom()
+    while True:
+        port = chooser.randrange(LOWEST_PORT, max(first_ephemeral, LOWEST_PORT + 1))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken: another one
+            return port
 
 
 def write_config(path: Path, sections: Mapping[str, Mapping[str, object]]) -> Path:
