@@ -221,9 +221,13 @@ def main() -> int:
     print("\n" + table([*prepared, *results], wall_s))
     passed = sum(r.counts.get("passed", 0) for r in results)
     failed = sum(r.counts.get("failed", 0) + r.counts.get("errors", 0) for r in results)
-    broken = [r.stage.title for r in results if r.code != 0]
-    if broken and failed == 0:
-        failed = len(broken)  # a stage that failed outside its tests counts
+    # A stage that failed outside its tests (lint, a setup) counts as one.
+    failed += sum(
+        1
+        for r in results
+        if r.code != 0 and not r.counts.get("failed") and not r.counts.get("errors")
+    )
+    broken = [r for r in results if r.code != 0]
     print(f"total: {passed} passed, {failed} failed")
     return 1 if broken else 0
 
