@@ -12,6 +12,7 @@ loved, one removed unloved; "Most played" is read-only.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,10 @@ from .timing import SystemClock
 
 logger = logging.getLogger(__name__)
 
+# The backend answers Mopidy's core: it waits this long at most for a database
+# another program has locked, and tries again this long after.
+STORE_LOCK_WAIT_S = 1.0
+STORE_RETRY_S = 60.0
 URI_SCHEME = "mtscrobble"
 PLAYLIST_URI = "mtscrobble:playlist:loved"
 MOST_PLAYED_PLAYLIST_URI = "mtscrobble:playlist:most-played"
@@ -83,7 +88,7 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
         self._config = config
         self.settings = Settings.from_config(config["mtscrobble"])
         self._store: Store | None = None
-        self._store_failed = False
+        self._retry_at_s = 0.0  # monotonic; after a failed open
         self.library = FavoritesLibrary(self)
         self.playlists = FavoritesPlaylists(self)
         self.playback = None
@@ -93,15 +98,21 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
             self._store.close()
 
     def store(self) -> Store | None:
-        """The database, opened on first use (on this actor's thread)."""
-        if self._store is None and not self._store_failed:
+        """The database, opened on first use (on this actor's thread, where
+        Mopidy's core waits: a locked one is waited for STORE_LOCK_WAIT_S, then
+        tried again STORE_RETRY_S later)."""
+        now_s = time.monotonic()
+        if self._store is None and now_s >= self._retry_at_s:
             try:
                 self._store = Store.open(
-                    prepare_data_dir(self._config), SystemClock().wall()
+                    prepare_data_dir(self._config),
+                    SystemClock().wall(),
+                    STORE_LOCK_WAIT_S,
                 )
             except MTScrobbleError as exc:
-                self._store_failed = True  # the frontend reports it too
-                logger.error("Loved tracks are not shown: %s", exc)
+                if self._retry_at_s == 0.0:  # said once; the frontend says it too
+                    logger.error("Loved tracks are not shown: %s", exc)
+                self._retry_at_s = now_s + STORE_RETRY_S
         return self._store
 
     def loved_matches(self) -> list[LocalMatch]:

@@ -34,6 +34,9 @@ from .timing import Cancellable, Scheduler, SystemClock, ThreadingScheduler
 logger = logging.getLogger(__name__)
 
 MIRROR_CHECK_S = 15.0
+# How long this actor waits for a database another program has locked (it
+# is tried again at the next check): its stop waits for what it does.
+STORE_LOCK_WAIT_S = 1.0
 # Not our playlists' own names: MPD clients address playlists by name, and
 # ours (which answers a refused edit with ACK) keeps the plain one.
 MIRROR_NAME_SUFFIX = " (synced)"
@@ -52,6 +55,7 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
         self._scheduler = scheduler or ThreadingScheduler()
         self._timer: Cancellable | None = None
         self._store: Store | None = None
+        self._unopened = False  # the database could not be opened (said once)
         self.mirrors: Mirrors | None = None
         # The database's and the files' state when the last sync began.
         self._seen: tuple[object, ...] | None = None
@@ -66,13 +70,6 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
                 "Our playlists are not mirrored as M3U playlists (Iris's Playlists "
                 "page will not list them): Mopidy's M3U backend is off ([m3u] enabled)"
             )
-            return
-        try:
-            self._store = Store.open(
-                prepare_data_dir(self._config), SystemClock().wall()
-            )
-        except MTScrobbleError as exc:
-            logger.error("Our playlists are not mirrored as M3U playlists: %s", exc)
             return
         self.mirrors = Mirrors(
             directory,
@@ -135,21 +132,48 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
         if self.mirrors is not None and uri in self.mirrors.uris():
             self.sync()
 
+    def _open(self) -> Store | None:
+        """The database, opened on first use and tried again at every check
+        while it cannot be (said once)."""
+        if self._store is None:
+            try:
+                self._store = Store.open(
+                    prepare_data_dir(self._config),
+                    SystemClock().wall(),
+                    STORE_LOCK_WAIT_S,
+                )
+            except MTScrobbleError as exc:
+                if not self._unopened:
+                    logger.error(
+                        "Our playlists are not mirrored as M3U playlists yet: %s "
+                        "(tried again every %d s)",
+                        exc,
+                        MIRROR_CHECK_S,
+                    )
+                self._unopened = True
+                return None
+            self._unopened = False
+        return self._store
+
     def _state(self) -> tuple[object, ...] | None:
         assert self.mirrors is not None
-        assert self._store is not None
+        store = self._open()
+        if store is None:
+            return None
         try:
-            changes = self._store.db.changes()
+            changes = store.db.changes()
         except MTScrobbleError:
             return None  # unreadable now: sync (and say so) at every check
         return (changes, self.mirrors.files())
 
     def _tracks(self, uri: str) -> list[LocalMatch] | None:
-        assert self._store is not None
+        store = self._open()
+        if store is None:
+            return None
         try:
             if uri == PLAYLIST_URI:
-                return self._store.songs.loved_playlist()
-            found = self._store.songs.most_played(self.settings.most_played_size)
+                return store.songs.loved_playlist()
+            found = store.songs.most_played(self.settings.most_played_size)
         except MTScrobbleError as exc:
             logger.error("The M3U mirror of our playlists was not updated: %s", exc)
             return None

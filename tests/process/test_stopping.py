@@ -16,6 +16,7 @@ import pytest
 from ..fakes.lastfm_process import LastfmProcess
 from ..fakes.listenbrainz_process import ListenBrainzProcess
 from ..support.mopidy_server import STOP_LIMIT_S, running_mopidy
+from ..support.secret_scan import note_secret
 from .harness import save_session, settings_for
 
 TOKEN = "stop-test-listenbrainz-token-0001"
@@ -84,3 +85,25 @@ def ask_status(port: int) -> None:
     url = f"http://127.0.0.1:{port}/mtscrobble/api/status"
     with contextlib.suppress(OSError):  # cut short by the stop
         urllib.request.urlopen(url, timeout=30).close()
+
+
+def test_stops_in_time_when_the_database_was_locked_from_the_start(tmp_path):
+    """Every part that opens the database at its start (the M3U mirror's actor
+    waited 10 s for the lock in its on_start, and Mopidy's stop for it)."""
+    data = tmp_path / "data" / "mtscrobble"
+    data.mkdir(parents=True)
+    holder = sqlite3.connect(data / "mtscrobble.db", isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("CREATE TABLE squatter (x)")
+    credentials = {"api_key": "k" * 32, "api_secret": "S3CR3T-STOPPING"}
+    note_secret(credentials["api_secret"])
+    try:
+        with running_mopidy(tmp_path, credentials) as mopidy:
+            mopidy.log.wait_for(r"is locked by another program")
+            mopidy.stop()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert mopidy.process.returncode == 0, mopidy.log.text
+    assert mopidy.stop_seconds < STOP_LIMIT_S, mopidy.log.text
