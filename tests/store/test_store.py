@@ -318,3 +318,56 @@ def test_damage_found_while_running_is_reported_as_damage(tmp_path):
         store.queue.recent(1000)
     store.close()
     assert error.value.damaged
+
+
+def statements_run_by_open(monkeypatch, tmp_path, **options) -> list[str]:
+    run: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        connection = connect(*args, **kwargs)
+        connection.set_trace_callback(run.append)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    Store.open(tmp_path, NOW, **options).close()
+    return run
+
+
+def test_only_the_start_of_mopidy_checks_the_whole_file(monkeypatch, tmp_path):
+    Store.open(tmp_path, NOW).close()  # created and upgraded
+    checked = statements_run_by_open(monkeypatch, tmp_path, repair=True)
+    others = statements_run_by_open(monkeypatch, tmp_path)
+    assert "PRAGMA quick_check" in checked
+    assert "PRAGMA quick_check" not in others
+
+
+def damage_pages(path) -> None:
+    """Garbage over the pages after the first two: the header stays valid."""
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[2 * page :] = b"\xa5" * (len(data) - 2 * page)
+    path.write_bytes(bytes(data))
+
+
+def open_and_count(folder) -> None:
+    opened = Store.open(folder, NOW)
+    try:
+        opened.queue.counts()
+    finally:
+        opened.close()
+
+
+def test_damage_inside_the_file_is_found_where_another_opener_reads(tmp_path):
+    store = Store.open(tmp_path, NOW)
+    for number in range(300):
+        store.queue.enqueue(scrobble(track=f"Song {number}"), NOW + number)
+    store.db.checkpoint()
+    store.close()
+    (tmp_path / f"{DB_FILENAME}-wal").unlink(missing_ok=True)
+    damage_pages(tmp_path / DB_FILENAME)
+    with pytest.raises(StorageError, match="damaged") as error:
+        open_and_count(tmp_path)
+    assert error.value.damaged
+    Store.open(tmp_path, NOW, repair=True).close()  # the next start moves it aside
+    assert len(list(tmp_path.glob("*.corrupt-*"))) == 1
