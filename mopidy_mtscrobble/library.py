@@ -1,7 +1,10 @@
 """Local tracks, found through Mopidy's own library API: search, browse, lookup.
 
 Called from a thread of ours, never from an actor: every call waits for the
-core, which waits for the backends.
+core, which waits for the backends. What the backends give passes the same
+boundary as playback's events (`sanitize`): names made valid (a file name that
+is not UTF-8 reads with U+FFFD), and a track whose URI cannot be kept is left
+out, named once in the log.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pykka
 from mopidy.models import Ref
 
 from .errors import NotReadyError, TrackError
+from .sanitize import clean_text, encodable
 from .tracks import LocalTrack, local_track
 
 logger = logging.getLogger(__name__)
@@ -23,6 +27,7 @@ LOOKUP_CHUNK = 50  # URIs per lookup: other work on the core gets a turn between
 MAX_BROWSE_DIRECTORIES = 100_000  # a guard against backends with endless trees
 # Directories listing every track of a backend at once: Mopidy-Local's "Tracks".
 ALL_TRACKS_DIRECTORIES = {"local": "local:directory?type=track"}
+MAX_REFUSED_NAMED = 100  # URIs named in the log, at most
 
 
 def find_track(
@@ -105,6 +110,22 @@ class Library:
 
     def __init__(self, core: Any) -> None:
         self._core = core
+        self._refused: set[str] = set()  # URIs said in the log (each once)
+
+    def _usable(self, uri: str) -> bool:
+        """Whether a URI can be kept (as UTF-8); a track's that cannot is left
+        out, and said once."""
+        if encodable(uri) == uri:
+            return True
+        if len(self._refused) < MAX_REFUSED_NAMED and uri not in self._refused:
+            self._refused.add(uri)
+            logger.warning(
+                "A track of your library is left out of the loved tracks' "
+                "matching: its URI %s is not valid text (a file name that is not "
+                "UTF-8?); rename the file to fix it",
+                encodable(uri),
+            )
+        return False
 
     def uri_schemes(self) -> set[str]:
         """The schemes of the backends Mopidy runs."""
@@ -123,13 +144,13 @@ class Library:
         if not results:
             return None  # the backend does not search (Mopidy-File, for one)
         tracks = (local_track(t) for result in results for t in result.tracks or ())
-        return [t for t in tracks if t is not None]
+        return [t for t in tracks if t is not None and self._usable(t.uri)]
 
     def artist_names(self) -> set[str]:
         """Every artist name the backends know, as they write it (empty from
         backends that do not list them, such as Mopidy-File)."""
         names = self._core.library.get_distinct("artist").get()
-        return {str(n) for n in names or () if n}
+        return {name for n in names or () if (name := clean_text(n))}
 
     def scan(self, scheme: str) -> Iterator[LocalTrack]:
         """Every track of one backend, by browsing its directories once."""
@@ -146,7 +167,9 @@ class Library:
         if everything is not None:
             refs = self._core.library.browse(everything).get()
             names = {
-                str(r.uri): str(r.name or "") for r in refs or () if r.type == Ref.TRACK
+                str(r.uri): clean_text(r.name) or ""
+                for r in refs or ()
+                if r.type == Ref.TRACK and self._usable(str(r.uri))
             }
             if names:
                 return names  # else not Mopidy-Local, or an empty library: walk it
@@ -169,8 +192,8 @@ class Library:
                 seen.add(ref_uri)
                 if ref.type == Ref.DIRECTORY:
                     directories.append(ref_uri)
-                elif ref.type == Ref.TRACK:
-                    tracks[ref_uri] = str(ref.name or "")
+                elif ref.type == Ref.TRACK and self._usable(ref_uri):
+                    tracks[ref_uri] = clean_text(ref.name) or ""
         return tracks
 
     def lookup(self, uris: list[str]) -> Iterator[LocalTrack]:
@@ -182,5 +205,5 @@ class Library:
             for models in found.values():
                 for model in models:
                     track = local_track(model)
-                    if track is not None:
+                    if track is not None and self._usable(track.uri):
                         yield track

@@ -137,3 +137,41 @@ def test_the_command_without_a_running_mopidy_says_when_it_happens(tmp_path):
     assert result.returncode == 0
     assert "rematches your library each time it starts" in result.stdout
     assert "mtscrobble/rematch_interval" in result.stdout
+
+
+# Mopidy-File names a file that is not UTF-8 with lone surrogates (its title,
+# its browse name, its artist when untagged).
+BADLY_NAMED = model_track(
+    uri="local:track:bad", name="Caf\udce9 Song", artists=("Caf\udce9 Band",)
+)
+
+
+def test_a_badly_named_file_is_matched_as_its_name_reads_and_stops_nothing(
+    data_dir, library
+):
+    _, backend = library
+    matcher = started(data_dir, library)
+    backend.add([BADLY_NAMED, NEW]).get()
+    result = matcher.rematch_once()
+    matcher.run_once()
+    assert result.new == 2
+    found, _ = matches(data_dir)
+    assert ("Later", "local:track:new") in found  # the run went on past it
+
+
+def test_a_track_whose_uri_is_not_text_is_left_out_and_named_once(
+    data_dir, library, caplog
+):
+    _, backend = library
+    matcher = started(data_dir, library)
+    bad_uri = model_track(uri="local:track:Caf\udce9", name="Later", artists=("X",))
+    backend.add([bad_uri, NEW]).get()
+    first = matcher.rematch_once()
+    matcher.run_once()
+    again = matcher.rematch_once()
+    assert (first.new, again.new) == (1, 0)  # the good one, once
+    found, _ = matches(data_dir)
+    assert ("Later", "local:track:new") in found
+    named = [r for r in caplog.records if "local:track:Caf\ufffd" in r.getMessage()]
+    assert len(named) == 1
+    assert "rename the file" in named[0].getMessage()

@@ -2,9 +2,10 @@
 the scrobbles, in the shared rate limit; only when asked.
 
 Pages go by time, not by number: each asks for the newest 200 scrobbles at or
-before the cursor (the oldest time seen so far, minus one), so scrobbles made
-while it runs shift nothing, and an import cut short (a stop, a restart, a
-failure) goes on from the cursor kept with the last page (see
+before the cursor (the oldest time seen so far: that second again, since a page
+may end inside it; by page number within it only when a whole page shares it),
+so scrobbles made while it runs shift nothing, and an import cut short (a stop,
+a restart, a failure) goes on from the cursor kept with the last page (see
 `store.history_import`). Failures are handled like the loved tracks' import's.
 """
 
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from ..errors import HttpRefusedError, InvalidParametersError, LastfmError, RequestError
 from ..kinds import HISTORY, ImportKind
 from ..lastfm import PlaysPage
-from ..store import ImportedPlay, Store
+from ..lastfm.client import RECENT_TRACKS_PAGE_SIZE
+from ..store import Cursor, ImportedPlay, Store
 from .connection import Connection, network_level
 from .imports import IMPORT_MAX_FAILURES
 
@@ -63,17 +65,17 @@ class HistoryImporter:
             return None
         session = self._connection.logins.session
         username = session.username if session else ""
-        to = imports.cursor()
-        if job.username != username or to is None:  # another account: start over
+        cursor = imports.cursor()
+        if job.username != username or cursor is None:  # another account: over
             imports.restart(username, self._connection.clock.wall())
-            to = int(self._connection.clock.wall())
-        return self._page(username, to)
+            cursor = Cursor(int(self._connection.clock.wall()))
+        return self._page(username, cursor)
 
-    def _page(self, username: str, to: int) -> float | None:
+    def _page(self, username: str, cursor: Cursor) -> float | None:
         connection = self._connection
         connection.attempt()
         try:
-            answer = connection.client().past_plays(username, to)
+            answer = connection.client().past_plays(username, cursor.to, cursor.page)
         except (InvalidParametersError, RequestError, HttpRefusedError) as exc:
             self._fail(str(exc))
             return None
@@ -87,17 +89,32 @@ class HistoryImporter:
             return connection.wait_after_failure()
         self._failures = 0
         connection.succeeded()
-        return self._keep(answer)
+        return self._keep(answer, cursor)
 
-    def _keep(self, answer: PlaysPage) -> float | None:
+    def _keep(self, answer: PlaysPage, cursor: Cursor) -> float | None:
         connection, imports = self._connection, self._store.history_import
         plays = [
             ImportedPlay(p.artist, p.title, p.album, p.played_at) for p in answer.plays
         ]
         oldest = min((p.played_at for p in plays), default=None)
+        newest = max((p.played_at for p in plays), default=None)
+        if oldest is not None and oldest == newest:
+            # The whole page in one second: time cannot move on, so the next
+            # page of that second (this one was its first, or the one after
+            # the pages of the cursor's second).
+            second_page = cursor.page + 1 if oldest >= cursor.to else 2
+            following = Cursor(oldest, second_page)
+        else:
+            following = Cursor(oldest or 0)
+        more = oldest is not None and answer.pages > cursor.page
         now = connection.clock.wall()
         result = imports.save_page(
-            plays, (oldest or 0) - 1, answer.pages, answer.total, now
+            plays,
+            following,
+            answer.pages - cursor.page + 1,
+            answer.total - (cursor.page - 1) * RECENT_TRACKS_PAGE_SIZE,
+            now,
+            asked_to=cursor.to,
         )
         if answer.undated:
             logger.warning(
@@ -116,7 +133,7 @@ class HistoryImporter:
             result.skipped,
         )
         # The last page: nothing older, or all the server had left was this one.
-        if oldest is not None and answer.pages > 1:
+        if more:
             return 0.0
         imports.finish(now)
         self._set_importing(HISTORY, False)

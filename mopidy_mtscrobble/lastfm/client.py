@@ -219,10 +219,15 @@ class LastfmClient:
         return found
 
     def past_plays(
-        self, username: str, to: int, limit: int = RECENT_TRACKS_PAGE_SIZE
+        self,
+        username: str,
+        to: int,
+        page: int = 1,
+        limit: int = RECENT_TRACKS_PAGE_SIZE,
     ) -> PlaysPage:
-        """The newest page of `username`'s scrobbles played at or before `to`."""
-        params = {"user": username, "to": int(to), "limit": limit, "page": 1}
+        """A page (the newest: 1) of `username`'s scrobbles played at or before
+        `to`."""
+        params = {"user": username, "to": int(to), "limit": limit, "page": page}
         doc = self._call("user.getRecentTracks", params, sign=False)
         with reading(self.network_name, "user.getRecentTracks"):
             node = container(doc, "recenttracks", self.network_name)

@@ -17,7 +17,7 @@ from .database import DB_FILENAME, LOCK_WAIT_SECONDS, SCHEMA_VERSION, Database
 from .delivery_stats import DeliveryStats, QueueStats
 from .editing import EntryRefused, QueuedEntry, QueueEditing
 from .history import History, HistoryEntry, HistoryPlay
-from .history_import import HistoryImport, ImportedPlay
+from .history_import import Cursor, HistoryImport, ImportedPlay
 from .jobs import ImportJobs
 from .library_tracks import LibraryTracks
 from .love_queue import LoveQueue
@@ -49,6 +49,7 @@ __all__ = [
     "Correction",
     "CorrectionError",
     "Corrections",
+    "Cursor",
     "Database",
     "DeliveryStats",
     "DestinationQueue",

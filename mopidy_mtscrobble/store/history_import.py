@@ -3,9 +3,13 @@
 Imported plays go straight into `history` (origin and outcome 'imported', no
 heard time, never queued): each page in one transaction with the progress and
 the cursor, so an import cut short goes on from the page after the last one
-kept. The cursor is the `to` of the next request (the oldest time seen, minus
-one): pages by number shift when new scrobbles arrive, times do not. It is kept
-in `delivery_status` (under CURSOR_KEY), so no schema change was needed.
+kept. The cursor is the `to` of the next request, the oldest time seen (pages
+by number shift when new scrobbles arrive, times do not), and a page number
+for the one case where time cannot move on: a whole page played in that same
+second. The scrobbles of that second are asked for again (albums scrobbled in
+one batch share seconds, and a page may end inside one), so the ones already
+imported are "seen again" and counted nowhere. It is kept in `delivery_status`
+(under CURSOR_KEY, as "to" or "to:page"), so no schema change was needed.
 
 The jobs row of the import (kind 'history') counts: `page` pages fetched,
 `pages` the pages expected, `total` the scrobbles expected, `fetched` the
@@ -39,6 +43,14 @@ class ImportedPlay:
 
 
 @dataclasses.dataclass(frozen=True)
+class Cursor:
+    """The next request: scrobbles at or before `to`, the page `page` of them."""
+
+    to: int
+    page: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class PageResult:
     added: int
     skipped: int
@@ -52,13 +64,16 @@ class HistoryImport:
         rows = self._db.read("SELECT * FROM jobs WHERE kind = ?", (HISTORY.name,))
         return from_row(Job, rows[0]) if rows else None
 
-    def cursor(self) -> int | None:
-        """The `to` of the next page; None before the first."""
+    def cursor(self) -> Cursor | None:
+        """The `to` and page number of the next request; None before the first."""
         rows = self._db.read(
             "SELECT value FROM delivery_status WHERE key = ?", (CURSOR_KEY,)
         )
         value = rows[0]["value"] if rows else None
-        return int(value) if value is not None else None
+        if value is None:
+            return None
+        to, _, page = str(value).partition(":")
+        return Cursor(int(to), int(page or 1))
 
     def start(self, username: str | None, now_s: float) -> bool:
         """Go on with an import cut short (paused or failed) of the same
@@ -89,22 +104,27 @@ class HistoryImport:
                 "UPDATE jobs SET matched = 0, unmatched = 0 WHERE kind = ?",
                 (HISTORY.name,),
             )
-            _set_cursor(db, int(now_s), now_s)
+            _set_cursor(db, Cursor(int(now_s)), now_s)
 
     def save_page(
         self,
         plays: list[ImportedPlay],
-        next_to: int,
+        next_cursor: Cursor,
         remaining_pages: int,
         remaining_total: int,
         now_s: float,
+        asked_to: int | None = None,
     ) -> PageResult:
         """Add one page's plays, the cursor and the progress, together.
 
         `remaining_*`: what the server said is left at or before this page's
-        `to`, this page included.
+        `to` (`asked_to`), this page included; the plays of that second
+        imported already (by the page before) are seen again, not counted.
         """
         with self._db.write() as db:
+            again = _imported_already(db, [p for p in plays if p.played_at == asked_to])
+            plays = [p for p in plays if _key(p) not in again]
+            remaining_total -= len(again)
             ours = _own_plays(db, plays)
             fresh = [p for p in plays if not _is_ours(p, ours)]
             # rowcount: the rows inserted (not those triggers change, e.g. the charts').
@@ -134,7 +154,7 @@ class HistoryImport:
                     len(plays) - added, HISTORY.name,
                 ),
             )  # fmt: skip
-            _set_cursor(db, next_to, now_s)
+            _set_cursor(db, next_cursor, now_s)
             return PageResult(added, len(plays) - added)
 
     def finish(self, now_s: float) -> None:
@@ -155,14 +175,34 @@ class HistoryImport:
             )
 
 
-def _set_cursor(db: sqlite3.Connection, to: int, now_s: float) -> None:
+def _key(play: ImportedPlay) -> tuple[int, str, str]:
+    return (play.played_at, play.artist, play.track)
+
+
+def _imported_already(
+    db: sqlite3.Connection, plays: list[ImportedPlay]
+) -> set[tuple[int, str, str]]:
+    """Which of these plays (of one second) an earlier page imported."""
+    if not plays:
+        return set()
+    rows = db.execute(
+        "SELECT played_at, artist, track FROM history "
+        "WHERE origin = 'imported' AND played_at = ?",
+        (plays[0].played_at,),
+    )
+    wanted = {_key(p) for p in plays}
+    return {key for row in rows if (key := (row[0], row[1], row[2])) in wanted}
+
+
+def _set_cursor(db: sqlite3.Connection, cursor: Cursor, now_s: float) -> None:
+    value = str(cursor.to) if cursor.page == 1 else f"{cursor.to}:{cursor.page}"
     db.execute(
         """
         INSERT INTO delivery_status (key, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET
             value = excluded.value, updated_at = excluded.updated_at
         """,
-        (CURSOR_KEY, str(to), int(now_s)),
+        (CURSOR_KEY, value, int(now_s)),
     )
 
 

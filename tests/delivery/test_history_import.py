@@ -13,7 +13,7 @@ from mopidy_mtscrobble.commands.imports import progress
 from mopidy_mtscrobble.kinds import HISTORY
 from mopidy_mtscrobble.lastfm import PastPlay, read_answer
 from mopidy_mtscrobble.lastfm.client import RECENT_TRACKS_PAGE_SIZE, _past
-from mopidy_mtscrobble.store import ImportedPlay, Store
+from mopidy_mtscrobble.store import Cursor, ImportedPlay, Store
 from mopidy_mtscrobble.store.history_import import CURSOR_KEY
 
 from ..fakes.lastfm import Fault
@@ -94,11 +94,9 @@ def test_pages_go_by_time_not_by_number(make_delivery, store, lastfm, clock):
     import_history(make_delivery(), clock)
     asked = recent_requests(lastfm)
     assert [(p["page"], p["limit"]) for p in asked] == [("1", "200")] * 3
-    assert [int(p["to"]) for p in asked] == [
-        int(NOW),
-        plays[199][3] - 1,
-        plays[399][3] - 1,
-    ]
+    # Each from the oldest second seen, that second again (a page may end in
+    # it): the last play of a page is the first of the next.
+    assert [int(p["to"]) for p in asked] == [int(NOW), plays[199][3], plays[398][3]]
     assert RECENT_TRACKS_PAGE_SIZE == 200
 
 
@@ -145,12 +143,12 @@ def test_a_stopped_import_goes_on_from_where_it_stopped(
     worker.step()  # two pages, then Mopidy stops
     worker.close()
     assert store.jobs.get(HISTORY).state == "running"
-    assert len(imported(store)) == 400
+    assert len(imported(store)) == 399  # the second page began with the first's last
     resumed = make_delivery(user=None, limiter=worker.limiter)  # the same process
     assert resumed.importing(HISTORY.name)
     run_until_idle(resumed, clock)
     assert imported(store) == plays  # nothing twice, nothing missing
-    assert len(recent_requests(lastfm)) == 5
+    assert len(recent_requests(lastfm)) == 6  # 199 new plays a page
     assert store.history_import.cursor() is None  # done: no cursor kept
 
 
@@ -226,7 +224,7 @@ def test_a_failed_page_is_asked_again_later_and_nothing_is_lost(
     run_until_idle(worker, clock)
     assert imported(store) == plays
     asked = [int(p["to"]) for p in recent_requests(lastfm)]
-    assert asked[1] == asked[2] == plays[199][3] - 1  # the same page again
+    assert asked[1] == asked[2] == plays[199][3]  # the same page again
 
 
 def test_error_29_slows_every_request_down(make_delivery, store, lastfm, clock):
@@ -261,7 +259,7 @@ def test_pages_unreadable_every_time_fail_the_import_keeping_what_came(
     run_until_idle(worker, clock)
     assert len(imported(store)) == 450
     going_on = [int(p["to"]) for p in recent_requests(lastfm)[asked_before:]]
-    assert going_on[0] == past(450)[199][3] - 1
+    assert going_on[0] == past(450)[199][3]
     assert store.jobs.get(HISTORY).state == "done"
 
 
@@ -310,8 +308,8 @@ def test_a_page_adds_each_new_play_once_and_none_of_ours(tmp_path_factory, plays
         imports = store.history_import
         imports.start("alice", NOW)
         page = [ImportedPlay(a, t, None, 1000 + at) for a, t, at in plays]
-        first = imports.save_page(page, 999, 1, len(page), NOW)
-        again = imports.save_page(page, 999, 1, len(page), NOW)
+        first = imports.save_page(page, Cursor(999), 1, len(page), NOW)
+        again = imports.save_page(page, Cursor(999), 1, len(page), NOW)
 
         def ours(a, t, at):
             return any(
@@ -328,7 +326,7 @@ def test_a_page_adds_each_new_play_once_and_none_of_ours(tmp_path_factory, plays
         assert {tuple(r) for r in rows} == expected
         assert first.added == len(expected)
         assert again.added == 0
-        assert store.history_import.cursor() == 999
+        assert store.history_import.cursor() == Cursor(999)
         kept = store.db.read(
             "SELECT value FROM delivery_status WHERE key = ?", (CURSOR_KEY,)
         )
@@ -369,3 +367,42 @@ def test_last_fms_own_answer_reads_as_one_past_play():
     plays, undated = _past(doc.getElementsByTagName("recenttracks")[0])
     assert plays == [PastPlay("Johnny Cash", "Ring of Fire", "The Best Of", 1311261170)]
     assert undated == 0
+
+
+def batch(count, at, first=0):
+    """`count` scrobbles sharing one second, as an album scrobbled at once."""
+    return [
+        (f"Band {i % 3}", f"Track {i}", "Album", at)
+        for i in range(first, first + count)
+    ]
+
+
+def test_scrobbles_sharing_a_page_boundary_second_are_each_imported_once(
+    make_delivery, store, lastfm, clock, caplog
+):
+    """450 scrobbles, 30 in the second where the first page ends (15 of them
+    were never imported when the next page began a second earlier)."""
+    plays = past(185) + batch(30, past(186)[185][3]) + past(450, gap_s=30)[215:]
+    assert len(plays) == 450
+    lastfm.add_past_scrobbles("alice", plays)
+    with caplog.at_level(logging.INFO, "mopidy_mtscrobble"):
+        import_history(make_delivery(), clock)
+    assert sorted(imported(store)) == sorted(plays)
+    job = store.jobs.get(HISTORY)
+    assert (job.state, job.fetched, job.matched, job.unmatched) == (
+        "done", 450, 450, 0,
+    )  # fmt: skip
+    assert "Imported 450 past scrobbles: 450 added" in progress(HISTORY, job)
+
+
+def test_a_whole_page_in_one_second_goes_on_by_page_number(
+    make_delivery, store, lastfm, clock
+):
+    second = int(NOW) - 600
+    plays = batch(450, second) + past(50, newest=second - 60)
+    lastfm.add_past_scrobbles("alice", plays)
+    import_history(make_delivery(), clock)
+    assert sorted(imported(store)) == sorted(plays)
+    asked = [(int(p["to"]), p["page"]) for p in recent_requests(lastfm)]
+    assert asked[:3] == [(int(NOW), "1"), (second, "2"), (second, "3")]
+    assert store.jobs.get(HISTORY).state == "done"
