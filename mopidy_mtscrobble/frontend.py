@@ -53,7 +53,7 @@ TIMER_DELAY_MARGIN_S = 0.05
 STORE_LOCK_WAIT_S = 1.0
 # How long Mopidy's stop waits for our threads, all together (the last play's
 # save comes on top: at most STORE_LOCK_WAIT_S, then it is kept in a file).
-STOP_WAIT_S = 2.0
+STOP_WAIT_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -42,6 +42,9 @@ class WebCase(tornado.testing.AsyncHTTPTestCase):
     extra_backends: tuple = ()
 
     def setUp(self) -> None:
+        # The app finds "the" frontend in Pykka's registry: none may be left
+        # from an earlier test in this process.
+        pykka.ActorRegistry.stop_all()
         self.folder = pathlib.Path(tempfile.mkdtemp())
         self.lastfm = FakeLastfm().start()
         pylast.SSL_CONTEXT.load_verify_locations(
