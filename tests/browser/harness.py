@@ -37,16 +37,21 @@ def lastfm(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def mopidy_settings(tmp_path, lastfm):
-    """What `mopidy` runs with: a logged-in session, the evil track."""
-    folder = tmp_path / "music"
-    uri = write_track(folder / "evil.ogg", artist="Tester", title=EVIL_TITLE)
+def save_session(tmp_path: pathlib.Path) -> None:
+    """Alice's session in Mopidy's data directory (mode 0600), as a login leaves it."""
     data = tmp_path / "data" / "mtscrobble"
     data.mkdir(parents=True)
     fd = os.open(data / "session.json", os.O_WRONLY | os.O_CREAT, 0o600)
     with os.fdopen(fd, "w") as file:
         json.dump({"network": "custom", "key": SESSION_KEY, "username": "alice"}, file)
+
+
+@pytest.fixture
+def mopidy_settings(tmp_path, lastfm):
+    """What `mopidy` runs with: a logged-in session, the evil track."""
+    folder = tmp_path / "music"
+    uri = write_track(folder / "evil.ogg", artist="Tester", title=EVIL_TITLE)
+    save_session(tmp_path)
     settings = {
         "network": "custom",
         "api_url": lastfm.url,

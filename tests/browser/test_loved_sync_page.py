@@ -5,15 +5,13 @@ Chromium against a real Mopidy and the fake Last.fm server in its own process.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from ..support.mopidy_server import running_mopidy
-from .harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SESSION_KEY, WAIT_MS
+from .harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, save_session
 from .harness import lastfm as lastfm  # the fixture: the fake in its process
 
 SYNC_INTERVAL_MIN = 60
@@ -21,11 +19,7 @@ SYNC_INTERVAL_MIN = 60
 
 def open_page(tmp_path, lastfm, interval: int):
     """A logged-in Mopidy with `loved_sync_interval` = interval, its page open."""
-    data = tmp_path / "data" / "mtscrobble"
-    data.mkdir(parents=True)
-    fd = os.open(data / "session.json", os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as file:
-        json.dump({"network": "custom", "key": SESSION_KEY, "username": "alice"}, file)
+    save_session(tmp_path)
     settings = {
         "network": "custom",
         "api_url": lastfm.url,
