@@ -22,6 +22,8 @@ from ..support.mopidy_server import running_mopidy
 from .harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS
 
 WEBSOCKET_OPENED = r"New WebSocket connection from"
+# Mopidy's answer to Iris's core.get_uri_schemes (a list of names, m3u among them).
+SCHEMES_ANSWERED = r'Sent WebSocket message .*"result": \[[^\]{]*"m3u"'
 PLAYLISTS_LINK = "a[href='/iris/library/playlists']"
 # Iris's interface settings, as its first-run form saves them (no usage
 # reports: nothing is sent out of the machine).
@@ -66,8 +68,11 @@ def iris(mopidy):
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         setup = urllib.parse.urlencode({"ui": json.dumps(SET_UP)})
         page.goto(f"http://127.0.0.1:{mopidy.http_port}/iris/?{setup}")
-        # No sign on Iris's page says when it has connected; Mopidy's log does.
+        # No sign on Iris's page says when it is ready; Mopidy's log does: its
+        # Playlists page shows only the URI schemes Mopidy answered with, and
+        # was seen empty when opened before that answer.
         mopidy.log.wait_for(WEBSOCKET_OPENED)
+        mopidy.log.wait_for(SCHEMES_ANSWERED)
         try:
             page.locator(PLAYLISTS_LINK).click(timeout=WAIT_MS)
         except Exception:
