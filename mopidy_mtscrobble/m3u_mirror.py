@@ -5,7 +5,10 @@ Iris (3.70) builds its Playlists page from a fixed list of URI schemes
 of ours is written as `<name>.m3u8` into the M3U backend's `playlists_dir`,
 where every client lists it, and kept in sync both ways:
 
-- our side (a love on the page, an import, a play count) rewrites the file;
+- our side (a love on the page, an import, a play count) rewrites the file
+  when its tracks differ from ours, never a client's save that lists the
+  same tracks, and never over a save made while we write (it is taken at
+  the next round: MPD's lookup-edit-save and ours share the file, unlocked);
 - a client's edit of the file (Iris's Remove track, MPD's playlistdelete: the
   M3U backend rewrites it) is compared with what we last wrote: in "Loved" a
   track removed is unloved and one added loved, through the same code as a
@@ -71,18 +74,37 @@ def parse(text: str) -> tuple[str, ...]:
     return tuple(line for line in lines if line and not line.startswith("#"))
 
 
-def write_atomically(path: pathlib.Path, text: str) -> None:
-    """Replace `path` by `text` at once: a reader never sees half a file."""
+def write_atomically(
+    path: pathlib.Path, text: str, unchanged: Callable[[], bool] = lambda: True
+) -> bool:
+    """Replace `path` by `text` at once (a reader never sees half a file),
+    unless `unchanged()` says no: False then, and the file is left alone.
+
+    `unchanged` is asked after the slow part (the write and its fsync), just
+    before the rename: a client that saved the file meanwhile keeps its save.
+    """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TEMP_SUFFIX)
     try:
         with open(fd, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
+        if not unchanged():
+            pathlib.Path(temp).unlink()
+            return False
         os.replace(temp, path)
     except BaseException:
         pathlib.Path(temp).unlink(missing_ok=True)
         raise
+    return True
+
+
+def peek(path: pathlib.Path) -> str | None:
+    """The file's text, or None if it cannot be read (nothing said)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 @dataclasses.dataclass
@@ -157,16 +179,16 @@ class Mirrors:
         current = self._tracks(mirror.source_uri)
         if current is None:
             return  # the store failed (logged): the file stays as it is
-        wanted = render(current)
-        if wanted == text:
-            mirror.written = wanted
-            return
-        if text is not None and self._read(mirror, path) != text:
-            mirror.written = text  # a client saved meanwhile: next round
+        if text is not None and parse(text) == tuple(m.uri for m in current):
+            # The right tracks, maybe in the M3U backend's words: a client's
+            # save is left as it is (a rewrite now could undo its next one).
+            mirror.written = text
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, wanted)
+            written = write_atomically(
+                path, render(current), lambda: peek(path) == text
+            )
         except OSError as exc:
             logger.error(
                 "The playlist %r could not be written to %s (%s): Iris and other "
@@ -179,7 +201,8 @@ class Mirrors:
             if text is not None:
                 mirror.written = text
             return
-        mirror.written = wanted
+        # Not written: a client saved meanwhile, its edits are the next round's.
+        mirror.written = render(current) if written else text
 
     def _read(self, mirror: Mirror, path: pathlib.Path) -> str | None:
         """The file's text; None if unreadable or missing (then, once we have

@@ -7,6 +7,7 @@ played" is undone, a deleted, renamed or unreadable mirror unloves nothing.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 
 import pykka
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 from mopidy import core
 from mopidy.models import Track
 
+from mopidy_mtscrobble import m3u_mirror
 from mopidy_mtscrobble.backend import PLAYLIST_URI, MTScrobbleBackend
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
-from mopidy_mtscrobble.m3u_mirror import m3u_uri, parse, render
+from mopidy_mtscrobble.m3u_mirror import TEMP_SUFFIX, m3u_uri, parse, render
 from mopidy_mtscrobble.mirror_frontend import MIRROR_CHECK_S, MirrorFrontend
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import DB_FILENAME, LocalMatch
@@ -178,6 +180,41 @@ def test_a_track_added_to_the_mirror_is_loved(mopidy, tmp_path):
     mopidy.edit_mirror(add=["local:track:2"])
     assert mopidy.loved_uris() == ["local:track:2"]
     assert love_queue(tmp_path) == [("love", "Band", "Other")]
+
+
+def test_a_clients_save_with_the_right_tracks_is_left_as_it_is(mopidy):
+    # Rewriting it in our own words could undo the client's next save.
+    mopidy.edit_mirror(add=["local:track:2"])
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
+    assert path.read_text(encoding="utf-8") == "local:track:2\n"  # the M3U backend's
+    mopidy.next_check()
+    assert path.read_text(encoding="utf-8") == "local:track:2\n"
+
+
+def test_a_clients_save_during_our_write_is_kept_and_taken(
+    mopidy, tmp_path, monkeypatch
+):
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
+    mopidy.frontend.love(
+        LocalTrack("local:track:3", "Third", ("Trio",), None, None)
+    ).get()
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
+    real_fsync, saves = os.fsync, []
+
+    def fsync_while_a_client_saves(fd):
+        real_fsync(fd)
+        if not saves and os.readlink(f"/proc/self/fd/{fd}").endswith(TEMP_SUFFIX):
+            # A client (MPD's playlistdelete) saves while our write is slow.
+            saves.append(path.read_text(encoding="utf-8"))
+            path.write_text("#EXTINF:-1,Other\nlocal:track:2\n", encoding="utf-8")
+
+    monkeypatch.setattr(m3u_mirror.os, "fsync", fsync_while_a_client_saves)
+    mopidy.next_check()  # our write of the love of track 3 meets the save
+    assert saves
+    mopidy.next_check()  # the client's save is taken: track 1 unloved
+    assert sorted(mopidy.loved_uris()) == ["local:track:2", "local:track:3"]
+    assert love_queue(tmp_path)[-1] == ("unlove", "Singer", "Song")
+    assert sorted(mopidy.mirror_uris()) == ["local:track:2", "local:track:3"]
 
 
 def test_a_stream_added_to_the_mirror_is_refused_and_taken_out(
