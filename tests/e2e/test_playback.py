@@ -88,7 +88,7 @@ def test_plays_while_the_server_is_down_are_sent_when_it_is_back(
     tmp_path, lastfm, song
 ):
     folder, uri = song
-    port_of_server = int(lastfm.url.split(":")[2].split("/")[0])
+    port_of_server = lastfm.port
     lastfm.stop()  # down: connections are refused
     context, port = start(
         tmp_path, lastfm, folder, scrobble_threshold=50, scrobble_cap=1

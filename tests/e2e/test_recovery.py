@@ -17,10 +17,6 @@ MOPIDY_MAJOR = int(mopidy.__version__.split(".")[0])
 QUICK = {"scrobble_threshold": 50, "scrobble_cap": 1}  # qualifies after 1 s
 
 
-def server_port(lastfm) -> int:
-    return int(lastfm.url.split(":")[2].split("/")[0])
-
-
 @pytest.mark.skipif(
     MOPIDY_MAJOR >= 4,
     reason="delivery is the same code on both majors; this one takes 100 s",
@@ -29,7 +25,7 @@ def test_when_the_network_is_back_queued_plays_go_out_within_a_minute(
     tmp_path, lastfm, song
 ):
     folder, uri = song
-    port = server_port(lastfm)
+    port = lastfm.port
     lastfm.stop()  # connections are refused
     context, mpd_port = start(tmp_path, lastfm, folder, **QUICK)
     with context as mopidy:

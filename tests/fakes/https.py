@@ -1,5 +1,6 @@
 """What the fake servers share: HTTPS on 127.0.0.1 with a trustme CA, a thread
-serving it, dropped connections, and a CA kept across restarts.
+serving it, dropped connections, a CA kept across restarts, and a port kept
+while stopped (an outage, then the server back where it was).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import threading
 from typing import Any
 
 import trustme
+
+from ..support import held_ports
 
 
 class HttpsServer:
@@ -33,13 +36,20 @@ class HttpsServer:
         self._cert = ca.issue_cert("127.0.0.1", "localhost")
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopped_port: int | None = None  # kept while stopped
 
     @property
     def port(self) -> int:
+        """The port it serves, or served (and keeps) while stopped."""
+        if self._stopped_port is not None:
+            return self._stopped_port
         assert self._server is not None, "not started"
         return self._server.server_address[1]
 
     def start(self, port: int = 0) -> None:
+        if port:
+            held_ports.release(port)
+        self._stopped_port = None
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), self._handler)
         server.daemon_threads = True
         server.fake = self._owner  # type: ignore[attr-defined]
@@ -53,11 +63,18 @@ class HttpsServer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        """Stopped: connections are refused, and the port stays ours until
+        `start(port)` (see held_ports)."""
+        if self._server is None:
+            return
+        port = self.port
+        self._server.shutdown()
+        self._server.server_close()
+        self._server = None
         if self._thread is not None:
             self._thread.join()
+        held_ports.hold(port, self)
+        self._stopped_port = port
 
     def ca_file(self, path: Any) -> str:
         self.ca.cert_pem.write_to_path(str(path))

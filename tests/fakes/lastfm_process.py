@@ -10,6 +10,7 @@ import sys
 import urllib.request
 from typing import Any
 
+from ..support import held_ports
 from ..support.secret_scan import note_secret
 
 REPO_ROOT = pathlib.Path(__file__).parent.parent.parent
@@ -31,6 +32,8 @@ class LastfmProcess:
         session_args = [
             a for u, k in (sessions or {}).items() for a in ("--session", f"{u}:{k}")
         ]
+        if port:
+            held_ports.release(port)  # kept since a fake stopped there
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.lastfm",
              "--ca-file", str(self.ca_file), "--ca-key", str(ca_key),
@@ -47,6 +50,7 @@ class LastfmProcess:
             info["url"], info["api_key"], info["api_secret"],
         )  # fmt: skip
         note_secret(self.api_secret)
+        self.port = int(self.url.split(":")[2].split("/")[0])
         self._context = ssl.create_default_context(cafile=str(self.ca_file))
         # What a Mopidy process must trust: the system's CAs and the fake's.
         self.bundle = directory / "ca-bundle.pem"
@@ -73,5 +77,8 @@ class LastfmProcess:
         return self.admin("wait", method=method, timeout=timeout_s)
 
     def stop(self) -> None:
+        """Stopped: connections are refused, and the port stays ours for a
+        fake started again on it (see held_ports)."""
         self.process.terminate()
         self.process.wait(10)
+        held_ports.hold(self.port, self)
