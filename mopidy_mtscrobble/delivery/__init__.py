@@ -14,13 +14,19 @@ from .connection import (
     Verdict,
 )
 from .pacing import EARLY_TRY_MIN_GAP_S, PROBE_INTERVAL_S
-from .scrobbles import CHECK_GIVE_UP_FAILURES, DAILY_LIMIT_PAUSE_S, MAX_AGE_S
+from .scrobbles import (
+    CHECK_GIVE_UP_FAILURES,
+    DAILY_LIMIT_PAUSE_S,
+    LISTING_FIRST_LOOK_S,
+    LISTING_WINDOW_S,
+    MAX_AGE_S,
+)
 from .states import BLOCKED_STATES, State, Status, describe
 from .worker import Delivery
 
 __all__ = [
     "BLOCKED_STATES", "CHECK_GIVE_UP_FAILURES", "DAILY_LIMIT_PAUSE_S",
-    "EARLY_TRY_MIN_GAP_S", "MAX_AGE_S", "PROBE_INTERVAL_S", "RATE_LIMITED_PAUSE_S",
-    "REQUEST_ERROR_PAUSE_S", "SESSION_POLL_S", "Delivery", "State", "Status",
-    "Verdict", "describe",
+    "EARLY_TRY_MIN_GAP_S", "LISTING_FIRST_LOOK_S", "LISTING_WINDOW_S", "MAX_AGE_S",
+    "PROBE_INTERVAL_S", "RATE_LIMITED_PAUSE_S", "REQUEST_ERROR_PAUSE_S",
+    "SESSION_POLL_S", "Delivery", "State", "Status", "Verdict", "describe",
 ]  # fmt: skip

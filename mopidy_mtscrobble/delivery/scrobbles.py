@@ -3,6 +3,11 @@
 Entries are marked in flight before a batch goes out. When its outcome is
 uncertain they stay so, and are checked against the server's list of recent
 scrobbles (once it answers again) before anything is sent a second time.
+Last.fm lists a scrobble a little after taking it (seconds, more when it is
+busy): the first look is LISTING_FIRST_LOOK_S after the submission, and an
+entry not listed is looked for again at doubling gaps; it is sent again only
+when a look LISTING_WINDOW_S after the submission still lacks it
+(`visibility`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from ..lastfm import DAILY_LIMIT_CODE, IGNORED_REASONS, MAX_BATCH, ItemResult
 from ..reconcile import SLACK_S, landed_ids
 from ..store import Scrobble, Store
 from .connection import HELD_POLL_S, Connection, Verdict, network_level
+from .visibility import Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +38,11 @@ EXPIRY_WARNING_INTERVAL_S = SECONDS_PER_DAY
 DAILY_LIMIT_PAUSE_S = 60 * 60.0
 # Entries whose outcome is uncertain are checked this many at a time.
 CHECK_LIMIT = 100
+# Looking for them in the server's listing, which can lag (see above).
+LISTING_FIRST_LOOK_S = 30.0
+LISTING_MAX_GAP_S = 10 * 60.0
+LISTING_WINDOW_S = 30 * 60.0
+LISTING = Visibility(LISTING_FIRST_LOOK_S, LISTING_MAX_GAP_S, LISTING_WINDOW_S)
 # When the server cannot list recent scrobbles for this long (while it
 # answers other calls), entries with an uncertain outcome are sent again.
 CHECK_GIVE_UP_FAILURES = 12
@@ -73,17 +84,16 @@ class ScrobbleSender:
         wait = connection.backing_off()
         if wait is not None:
             return wait
-        uncertain = queue.in_flight(CHECK_LIMIT)
+        in_flight = queue.in_flight(CHECK_LIMIT)
+        uncertain = [e for e in in_flight if (e.next_attempt_at or 0) <= now]
         batch = queue.due(now, MAX_BATCH)
         # Entries whose outcome is uncertain are checked once the server answers
         # again, or when nothing else is left to try.
         if uncertain and (connection.answered or not batch):
-            return 0.0 if self._check(uncertain) else connection.wait_after_failure()
+            # All in flight are looked for: one look, not one per entry.
+            return 0.0 if self._check(in_flight) else connection.wait_after_failure()
         if not batch:
-            next_due = queue.next_due_at()
-            if next_due is None:
-                return HELD_POLL_S if queue.has_held() else None
-            return max(0.0, next_due - now)
+            return self._next_wake(now, in_flight)
         # As marked: the user may have edited, held or deleted some meanwhile.
         batch = queue.mark_in_flight([e.id for e in batch], now)
         if not batch:
@@ -95,6 +105,17 @@ class ScrobbleSender:
             return connection.wait_after_failure()
         connection.succeeded()
         return 0.0  # more may wait
+
+    def _next_wake(self, now: float, in_flight: list[Scrobble]) -> float | None:
+        """Seconds until the next entry is due, or the next look for one in
+        flight; None when nothing waits."""
+        times = [float(e.next_attempt_at or 0) for e in in_flight]
+        next_due = self._store.queue.next_due_at()
+        if next_due is not None:
+            times.append(next_due)
+        elif self._store.queue.has_held():
+            times.append(now + HELD_POLL_S)
+        return max(0.0, min(times) - now) if times else None
 
     def _send(self, batch: list[Scrobble]) -> None:
         """Send a batch; when the server refuses its content, find the bad
@@ -158,11 +179,16 @@ class ScrobbleSender:
         """What a failed call means for the entries it carried (those still
         in flight: some of a halved batch may have gone already)."""
         queue = self._store.queue
-        ids = [e.id for e in batch if _in_flight(queue.get(e.id))]
+        now_as = (queue.get(e.id) for e in batch)
+        entries = [e for e in now_as if e is not None and e.state == "in_flight"]
+        ids = [e.id for e in entries]
         if not ids:
             return
         if verdict.uncertain:
-            when = verdict.retry_at or self._connection.clock.wall()
+            # Looked for once the backoff is over and the listing may show it.
+            earliest = verdict.retry_at or self._connection.clock.wall()
+            sent_at = max(_sent_at(e) for e in entries)
+            when = LISTING.first_look(sent_at, earliest)
             queue.note_failed_attempt(ids, verdict.reason, when)
         else:
             queue.retry_later(ids, verdict.reason, verdict.retry_at, verdict.counts)
@@ -190,19 +216,23 @@ class ScrobbleSender:
         self._check_failures, self._check_failing_since = 0, None
         queue = self._store.queue
         found = landed_ids(entries, queue.sent_between(start, end), landed)
-        missing = [e.id for e in entries if e.id not in found]
-        queue.mark_sent(
-            sorted(found),
-            connection.clock.wall(),
-            connection.settings.favorites_uri_schemes,
-        )
+        now = connection.clock.wall()
+        queue.mark_sent(sorted(found), now, connection.settings.favorites_uri_schemes)
+        # Not listed: sent again only once the listing has had its window.
+        late = [e for e in entries if e.id not in found]
+        missing = [e.id for e in late if LISTING.given_up(_sent_at(e), now)]
         queue.retry_later(missing, None, None, count=False)
+        waiting = [e for e in late if e.id not in missing]
+        for entry in waiting:
+            queue.check_again_at([entry.id], LISTING.next_look(_sent_at(entry), now))
         logger.info(
             "Checked %d scrobbles whose answer was lost: %d had landed, %d will "
-            "be sent",
+            "be sent, %d not listed yet (looked for until %s after sending)",
             len(entries),
             len(found),
             len(missing),
+            len(waiting),
+            LISTING.describe(),
         )
         connection.succeeded()
         return True
@@ -281,6 +311,10 @@ class ScrobbleSender:
                 connection.settings.network_name,
                 connection.state,
             )
+
+
+def _sent_at(entry: Scrobble) -> float:
+    return float(entry.in_flight_at or entry.queued_at)
 
 
 def _in_flight(entry: Scrobble | None) -> bool:

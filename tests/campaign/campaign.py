@@ -5,7 +5,8 @@ misbehaving in every way we know of.
 
 Each seed plays over a thousand tracks across twenty simulated days, and loves
 and unloves a few, while 30 % of each server's answers are faults of every
-kind, 5 % of the tracks carry bad metadata, the local clock jumps, each
+kind, Last.fm lists a scrobble seconds to twenty minutes after taking it,
+5 % of the tracks carry bad metadata, the local clock jumps, each
 server's network goes down on its own, the database gets locked, and each
 delivery is restarted or killed at random points. At the end the world heals
 for a while longer than ListenBrainz's visibility window, and then at each
@@ -40,7 +41,7 @@ import pykka
 import pylast
 
 from mopidy_mtscrobble import commands
-from mopidy_mtscrobble.delivery import Delivery
+from mopidy_mtscrobble.delivery import LISTING_FIRST_LOOK_S, Delivery
 from mopidy_mtscrobble.delivery.listenbrainz import VISIBILITY_WINDOW_S
 from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.errors import MTScrobbleError
@@ -248,6 +249,21 @@ class Campaign:
         without = APPLIED_THEN_LOST if self.no_recent_tracks else frozenset()
         self.faults = RandomFaults(random.Random(self.seed), FAULT_RATE, without)
         self.server.fault_source = self.faults
+        self.server.listing_lag_of = functools.partial(
+            self._listing_lag, random.Random(self.seed * 7 + 3)
+        )
+
+    def _listing_lag(self, rng: random.Random) -> float:
+        """How long Last.fm takes to list a scrobble: seconds mostly, minutes
+        now and then, up to 20 minutes (its listing window is longer)."""
+        roll = rng.random()
+        if roll < 0.8:
+            lag = rng.uniform(0, 5)
+        else:
+            lag = rng.uniform(20, 300) if roll < 0.97 else rng.uniform(300, 1200)
+        if lag > LISTING_FIRST_LOOK_S:
+            self.outcome.at[LASTFM].faults["listing lag"] += 1
+        return lag
 
     def _config(self) -> dict[str, Any]:
         return config_for(

@@ -9,8 +9,9 @@ stored it, usually within a second but later when its queue is backed up, and
 it caches a listing up to an hour: so the first look is VISIBILITY_FIRST_CHECK_S
 after the submission, then at doubling intervals up to RECHECK_MAX_GAP_S, and
 an entry is sent again only when a listing made VISIBILITY_WINDOW_S after the
-submission still lacks it. A listen sent twice anyway is identical (built by
-the same pure function), and the server keeps one of identical listens.
+submission still lacks it (`visibility`). A listen sent twice anyway is
+identical (built by the same pure function), and the server keeps one of
+identical listens.
 
 A server that cannot list listens (Maloja) cannot be checked: listens go one
 per request there (an import stops at its first duplicate), and an uncertain
@@ -31,6 +32,7 @@ from ...listenbrainz import MAX_IMPORT_LISTENS, Play, batches, fitted, listen_of
 from ...listenbrainz.client import MAX_LISTENS_COUNT
 from ...store import DestinationQueue, Scrobble
 from ..connection import HELD_POLL_S, Verdict
+from ..visibility import Visibility
 from .link import Link
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 VISIBILITY_FIRST_CHECK_S = 30.0
 RECHECK_MAX_GAP_S = 30 * 60.0
 VISIBILITY_WINDOW_S = 3 * 60 * 60.0  # longer than the server's listing cache
+LISTING = Visibility(VISIBILITY_FIRST_CHECK_S, RECHECK_MAX_GAP_S, VISIBILITY_WINDOW_S)
 # Due entries read at once: a whole import (sizes.batches splits by the bytes).
 MAX_BATCH_LISTENS = MAX_IMPORT_LISTENS
 CHECK_LIMIT = 100  # entries in flight looked for at once
@@ -182,7 +185,8 @@ class ListenSender:
         if not ids:
             return
         if verdict.uncertain:
-            when = self._link.clock.wall() + VISIBILITY_FIRST_CHECK_S
+            now = self._link.clock.wall()
+            when = LISTING.first_look(now, earliest=now)
             self._queue.note_failed_attempt(ids, verdict.reason, when)
         else:
             self._queue.retry_later(
@@ -235,15 +239,12 @@ class ListenSender:
         found = [e.id for e in entries if _key(e) in seen]
         queue.mark_sent(found, now)
         late = [e for e in entries if e.id not in found]
-        expired = [e.id for e in late if now - _sent_at(e) >= VISIBILITY_WINDOW_S]
+        expired = [e.id for e in late if LISTING.given_up(_sent_at(e), now)]
         waiting = [e for e in late if e.id not in expired]
-        window = f"{VISIBILITY_WINDOW_S / 3600:g} h"
-        queue.retry_later(expired, NOT_FOUND.format(window=window), None, count=False)
+        reason = NOT_FOUND.format(window=LISTING.describe())
+        queue.retry_later(expired, reason, None, count=False)
         for entry in waiting:
-            gap = min(max(now - _sent_at(entry), VISIBILITY_FIRST_CHECK_S),
-                      RECHECK_MAX_GAP_S)  # fmt: skip
-            queue.check_again_at([entry.id], min(now + gap, _sent_at(entry)
-                                                 + VISIBILITY_WINDOW_S))  # fmt: skip
+            queue.check_again_at([entry.id], LISTING.next_look(_sent_at(entry), now))
         logger.info(
             "%s: looked for %d listens whose answer was lost: %d had arrived, "
             "%d will be sent again, %d not visible yet",

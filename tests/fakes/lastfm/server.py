@@ -3,7 +3,9 @@
 It checks API keys, signatures, session keys and required parameters like the
 real one, answers in the shape of the recorded real answers, enforces 5
 requests per second with error 29, applies the real scrobble rules, records
-everything (duplicates included), and injects faults on demand.
+everything (duplicates included), and injects faults on demand. Like the real
+one, it can list a scrobble in user.getRecentTracks only a while after taking
+it (`listing_lag_s`, or a lag drawn for each by `listing_lag_of`).
 """
 
 from __future__ import annotations
@@ -206,6 +208,10 @@ class FakeLastfm:
         self.fault_source: Callable[[str], Fault | None] | None = None
         self.max_body_bytes = MAX_BODY_BYTES  # larger requests: HTTP 413
         self.methods_missing: set[str] = set()  # answered with error 3
+        # How long after it is taken a scrobble shows in the listing (by
+        # `clock`): the same for all, plus one drawn for each when set.
+        self.listing_lag_s = 0.0
+        self.listing_lag_of: Callable[[], float] | None = None
         self._arrivals: collections.deque[float] = collections.deque()
         self._by_time: tuple[int, dict[str, tuple[list, list]]] | None = None
         self._lock = threading.RLock()
@@ -472,7 +478,12 @@ class FakeLastfm:
             code = self._judge(item, user, now)
             if code == 0:
                 accepted += 1
-                self.scrobbles.append({"user": user, **item, "received_at": now})
+                lag = self.listing_lag_s + (
+                    self.listing_lag_of() if self.listing_lag_of else 0.0
+                )
+                self.scrobbles.append(
+                    {"user": user, **item, "received_at": now, "listed_at": now + lag}
+                )
             parts.append(_scrobble_xml(item, code))
         ignored = len(items) - accepted
         return (
@@ -516,6 +527,9 @@ class FakeLastfm:
         except ValueError:
             raise LfmError(6) from None
         rows = self._scrobbles_between(name, start, end)
+        if self.listing_lag_s or self.listing_lag_of:
+            now = self.clock()
+            rows = [s for s in rows if s.get("listed_at", 0) <= now]
         page, limit, pages, chunk = _page(params, rows, default_limit=50, max_limit=200)
         playing = [n for n in self.now_playing if n["user"] == name][-1:]
         now_playing = "".join(
