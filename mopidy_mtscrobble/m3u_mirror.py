@@ -19,7 +19,14 @@ where every client lists it, and kept in sync both ways:
   (`m3u_mirror = false` stops it for good), and nothing is unloved.
 
 A love is never lost to the mirror: only an entry a client removed from a
-file we could read unloves; a missing or unreadable file unloves nothing.
+file we could read whole unloves. A missing or unreadable file unloves
+nothing; nor does one cut short (no newline at its end, an #EXTINF without
+its entry: a writer not done, a full disk), which is looked at once more at
+the next check and then written anew; nor one with no entry left where we
+wrote several (clearing it is refused, with a WARNING). A client's file is compared
+with the copy it most likely started from (the one of our recent copies it
+differs least from), so an older copy saved back never undoes the loves made
+since.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from .store import LocalMatch
 logger = logging.getLogger(__name__)
 
 M3U_SCHEME = "m3u"
+VERSIONS_KEPT = 20  # recent copies of a mirror a client's save may start from
 MIRROR_SUFFIX = ".m3u8"  # always UTF-8 for the M3U backend, whatever its encoding
 TEMP_SUFFIX = ".mtscrobble-tmp"  # not .m3u/.m3u8: never listed as a playlist
 
@@ -66,6 +74,15 @@ def render(matches: Sequence[LocalMatch]) -> str:
         seconds = match.length_ms // 1000 if match.length_ms else -1
         lines += [f"#EXTINF:{seconds},{title}", match.uri]
     return "\n".join(lines) + "\n"
+
+
+def complete(text: str) -> bool:
+    """Whether a file reads as a whole playlist: nothing, or lines that all
+    end, the last of them not an #EXTINF still waiting for its entry."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return True
+    return text.endswith("\n") and not lines[-1].upper().startswith("#EXTINF")
 
 
 def parse(text: str) -> tuple[str, ...]:
@@ -117,6 +134,33 @@ class Mirror:
     read_only_hint: str = ""
     written: str | None = None  # the text we last wrote (or found and applied)
     active: bool = True
+    # Our recent copies, newest last: a client's save started from one of them.
+    versions: list[str] = dataclasses.field(default_factory=list)
+    cut_short: str | None = None  # a file seen incomplete: looked at once more
+
+    def remember(self, text: str) -> None:
+        self.written = text
+        if not self.versions or self.versions[-1] != text:
+            self.versions = [*self.versions, text][-VERSIONS_KEPT:]
+
+    def base_of(self, entries: Sequence[str]) -> tuple[str, ...]:
+        """The copy a client's save of `entries` most likely started from:
+        of our recent copies it changes, the one it changes least (the newest
+        of those). A copy it does not change is not one it started from: the
+        save of an older copy with one track removed must not be read as the
+        removal of the loves made since, and the removal of the newest love
+        must not be read as the save of the copy from before it."""
+        copies = [parse(v) for v in self.versions] or [()]
+
+        def changes(copy: tuple[str, ...]) -> int:
+            found = loved_edits.edits(copy, entries)
+            return len(found.added) + len(found.removed)
+
+        if not changes(copies[-1]):
+            return copies[-1]  # the newest tracks, maybe in another order
+        changed = [c for c in copies if changes(c)] or copies[-1:]
+        fewest = min(changes(c) for c in changed)
+        return [c for c in changed if changes(c) == fewest][-1]
 
     @property
     def filename(self) -> str:
@@ -161,6 +205,10 @@ class Mirrors:
                 found.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
         return tuple(found)
 
+    def unsettled(self) -> bool:
+        """Whether a file seen cut short waits to be looked at again."""
+        return any(m.cut_short is not None for m in self.mirrors if m.active)
+
     def uris(self) -> set[str]:
         return {m.uri for m in self.mirrors} | {m.source_uri for m in self.mirrors}
 
@@ -175,14 +223,28 @@ class Mirrors:
         if not mirror.active:
             return  # deleted or renamed by a client
         if text is not None and mirror.written not in (None, text):
-            self._take_edits(mirror, text)
+            if complete(text):
+                self._take_edits(mirror, text)
+            elif mirror.cut_short != text:
+                # Maybe a writer not done yet: looked at again at the next check.
+                logger.debug("The playlist file %s looks cut short", path)
+                mirror.cut_short = text
+                return
+            else:
+                logger.warning(
+                    "The playlist file %s was cut short (its last line is not "
+                    "whole): nothing was unloved, and it is written again from "
+                    "your loved tracks",
+                    path,
+                )
+        mirror.cut_short = None
         current = self._tracks(mirror.source_uri)
         if current is None:
             return  # the store failed (logged): the file stays as it is
         if text is not None and parse(text) == tuple(m.uri for m in current):
             # The right tracks, maybe in the M3U backend's words: a client's
             # save is left as it is (a rewrite now could undo its next one).
-            mirror.written = text
+            mirror.remember(text)
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,10 +261,13 @@ class Mirrors:
                 exc.strerror or exc,
             )
             if text is not None:
-                mirror.written = text
+                mirror.remember(text)
             return
         # Not written: a client saved meanwhile, its edits are the next round's.
-        mirror.written = render(current) if written else text
+        if written:
+            mirror.remember(render(current))
+        elif text is not None:
+            mirror.remember(text)
 
     def _read(self, mirror: Mirror, path: pathlib.Path) -> str | None:
         """The file's text; None if unreadable or missing (then, once we have
@@ -239,10 +304,20 @@ class Mirrors:
                 mirror.read_only_hint,
             )
             return
-        changes = loved_edits.edits(parse(mirror.written or ""), parse(text))
+        entries = parse(text)
         current = self._tracks(mirror.source_uri)
         if current is None:
             return
+        if not entries and len(parse(mirror.written or "")) > 1:
+            # Not a client's edit of one entry: a sync tool, a full disk.
+            logger.warning(
+                "The playlist file %s was emptied: nothing was unloved, and it "
+                "is written again from your loved tracks (to unlove them all, "
+                "use MTScrobble's page or 'mopidy mtscrobble unlove')",
+                self.directory / mirror.filename,
+            )
+            return
+        changes = loved_edits.edits(mirror.base_of(entries), entries)
         now = [m.uri for m in current]
         removed = set(changes.removed)
         wanted = [u for u in now if u not in removed]

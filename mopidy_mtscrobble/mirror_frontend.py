@@ -107,7 +107,7 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
         MIRROR_CHECK_S."""
         if self.mirrors is not None:
             state = self._state()
-            if state is None or state != self._seen:
+            if state is None or state != self._seen or self.mirrors.unsettled():
                 self.sync()
         proxy = self.actor_ref.proxy()
         self._timer = self._scheduler.call_later(MIRROR_CHECK_S, proxy.tick)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 
 import pykka
@@ -20,7 +21,15 @@ from mopidy.models import Track
 from mopidy_mtscrobble import m3u_mirror
 from mopidy_mtscrobble.backend import PLAYLIST_URI, MTScrobbleBackend
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
-from mopidy_mtscrobble.m3u_mirror import TEMP_SUFFIX, m3u_uri, parse, render
+from mopidy_mtscrobble.loved_edits import edits
+from mopidy_mtscrobble.m3u_mirror import (
+    TEMP_SUFFIX,
+    VERSIONS_KEPT,
+    Mirror,
+    m3u_uri,
+    parse,
+    render,
+)
 from mopidy_mtscrobble.mirror_frontend import MIRROR_CHECK_S, MirrorFrontend
 from mopidy_mtscrobble.settings import Settings
 from mopidy_mtscrobble.store import DB_FILENAME, LocalMatch
@@ -229,16 +238,106 @@ def test_a_stream_added_to_the_mirror_is_refused_and_taken_out(
 
 
 def test_a_stale_mirror_never_unloves_a_love_made_since(mopidy, tmp_path):
-    mopidy.love_in_our_playlist("local:track:1")
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
     mopidy.frontend.love(
         LocalTrack("local:track:3", "Third", ("Trio",), None, None)
     ).get()
     mopidy.settle()
-    assert mopidy.mirror_uris() == ["local:track:1"]  # not rewritten yet
-    mopidy.edit_mirror(remove=["local:track:1"])
-    assert mopidy.loved_uris() == ["local:track:3"]
-    assert mopidy.mirror_uris() == ["local:track:3"]
+    assert sorted(mopidy.mirror_uris()) == ["local:track:1", "local:track:2"]
+    mopidy.edit_mirror(remove=["local:track:1"])  # the file is not rewritten yet
+    assert sorted(mopidy.loved_uris()) == ["local:track:2", "local:track:3"]
+    assert sorted(mopidy.mirror_uris()) == ["local:track:2", "local:track:3"]
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love", "love", "love", "unlove"]
+
+
+def test_an_older_copy_saved_back_never_undoes_the_loves_made_since(mopidy, tmp_path):
+    # A client (Iris) kept the file as it was, then removes one track from it.
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
+    older = path.read_text(encoding="utf-8")
+    mopidy.frontend.love(
+        LocalTrack("local:track:3", "Third", ("Trio",), None, None)
+    ).get()
+    mopidy.next_check()
+    assert sorted(mopidy.mirror_uris()) == [f"local:track:{n}" for n in (1, 2, 3)]
+    without_1 = re.sub(r"#EXTINF:[^\n]*\nlocal:track:1\n", "", older)
+    assert parse(without_1) == ("local:track:2",)
+    path.write_text(without_1, encoding="utf-8")
+    mopidy.next_check()
+    assert sorted(mopidy.loved_uris()) == ["local:track:2", "local:track:3"]
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love", "love", "love", "unlove"]
+    assert sorted(mopidy.mirror_uris()) == ["local:track:2", "local:track:3"]
+
+
+@pytest.mark.parametrize("emptied", ["", "#EXTM3U\n", "\n\n"])
+def test_an_emptied_mirror_unloves_nothing_and_is_written_again(
+    mopidy, tmp_path, caplog, emptied
+):
+    caplog.set_level(logging.WARNING, logger="mopidy_mtscrobble")
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2", "local:track:3")
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
+    path.write_text(emptied, encoding="utf-8")  # a sync tool, a full disk
+    mopidy.next_check()
+    assert len(mopidy.loved_uris()) == 3
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love"] * 3
+    assert len(mopidy.mirror_uris()) == 3
+    [warning] = [r for r in caplog.records if "was emptied" in r.getMessage()]
+    assert "nothing was unloved" in warning.getMessage()
+
+
+def test_the_newest_love_removed_from_a_fresh_copy_is_unloved(mopidy, tmp_path):
+    # What is left is the copy from before that love: still an unlove.
+    mopidy.love_in_our_playlist("local:track:1")
+    mopidy.frontend.love(
+        LocalTrack("local:track:3", "Third", ("Trio",), None, None)
+    ).get()
+    mopidy.next_check()
+    mopidy.edit_mirror(remove=["local:track:3"])
+    assert mopidy.loved_uris() == ["local:track:1"]
+    assert love_queue(tmp_path)[-1] == ("unlove", "Trio", "Third")
+    mopidy.edit_mirror(add=["local:track:1"])  # a save that changes nothing
+    assert mopidy.loved_uris() == ["local:track:1"]
     assert [a for a, *_ in love_queue(tmp_path)] == ["love", "love", "unlove"]
+
+
+def test_the_only_track_left_removed_is_unloved(mopidy, tmp_path):
+    mopidy.love_in_our_playlist("local:track:1")
+    mopidy.edit_mirror(remove=["local:track:1"])  # MPD's playlistdelete
+    assert mopidy.loved_uris() == []
+    assert love_queue(tmp_path)[-1] == ("unlove", "Singer", "Song")
+
+
+@pytest.mark.parametrize("cut", ["mid-entry", "after an EXTINF"])
+def test_a_mirror_cut_short_unloves_nothing_and_is_written_again(
+    mopidy, tmp_path, caplog, cut
+):
+    caplog.set_level(logging.WARNING, logger="mopidy_mtscrobble")
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2", "local:track:3")
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
+    whole = path.read_text(encoding="utf-8")
+    end = whole.rindex("local:track:") + 8 if cut == "mid-entry" else None
+    if end is None:
+        end = whole.rindex("#EXTINF")
+        end = whole.index("\n", end) + 1
+    path.write_text(whole[:end], encoding="utf-8")
+    mopidy.next_check()  # maybe a writer not done: looked at again
+    assert "cut short" not in caplog.text
+    mopidy.next_check()
+    assert len(mopidy.loved_uris()) == 3
+    assert [a for a, *_ in love_queue(tmp_path)] == ["love"] * 3
+    assert path.read_text(encoding="utf-8") == whole
+    assert caplog.text.count("was cut short") == 1
+
+
+def test_a_writer_that_finishes_before_the_next_check_is_taken(mopidy, tmp_path):
+    mopidy.love_in_our_playlist("local:track:1", "local:track:2")
+    path = mopidy.directory / "Loved on Last.fm (synced).m3u8"
+    kept = "#EXTM3U\n#EXTINF:200,Singer - Song\nlocal:track:1\n"
+    path.write_text(kept[:-4], encoding="utf-8")  # half written
+    mopidy.next_check()
+    path.write_text(kept, encoding="utf-8")  # done: track 2 removed
+    mopidy.next_check()
+    assert mopidy.loved_uris() == ["local:track:1"]
 
 
 def test_an_edit_of_most_played_is_undone_with_a_warning(mopidy, tmp_path, caplog):
@@ -359,3 +458,23 @@ def test_a_check_syncs_after_a_change_in_the_database_or_a_file(mopidy):
     mopidy.next_check()
     assert mopidy.mirror.syncs.get() == rounds + 1
     assert "local:track:1" not in path.read_text(encoding="utf-8")
+
+
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=25, unique=True),
+    st.data(),
+)
+def test_a_clients_one_removal_from_any_recent_copy_is_all_it_changes(loves, data):
+    # Loves made one by one; the client keeps one copy and removes one track.
+    mirror = Mirror("Loved", PLAYLIST_URI, writable=True)
+    copies = [
+        tuple(f"local:track:{n}" for n in loves[: i + 1]) for i in range(len(loves))
+    ]
+    for copy in copies:
+        mirror.remember(render([LocalMatch(u) for u in copy]))
+    kept = data.draw(st.sampled_from(copies[-VERSIONS_KEPT:]))
+    removed = data.draw(st.sampled_from(kept))
+    saved = tuple(u for u in kept if u != removed)
+    changes = edits(mirror.base_of(saved), saved)
+    assert changes.removed == (removed,)
+    assert changes.added == ()
