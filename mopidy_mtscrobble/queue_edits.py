@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 # Names that are never left empty: a scrobble without them is refused.
 REQUIRED = ("artist", "track")
 MAX_NAME_CHARS = 1024
+EDIT_ATTEMPTS = 5  # reads of an entry that other edits keep changing
 
 
 def names_of(entry: QueuedEntry, heard: bool = False) -> Names:
@@ -34,14 +35,24 @@ def edit(store: Store, play_id: int, changes: dict[str, str | None]) -> QueuedEn
             f"{', '.join(NAMES)}."
         )
     cleaned = {k: _cleaned(k, v) for k, v in changes.items()}
-    entry = store.editing.require(play_id)
-    before = names_of(entry)
-    values = {**dataclasses.asdict(before), **cleaned}
-    after = Names(
-        str(values["artist"]), str(values["track"]),
-        values["album"], values["album_artist"],
-    )  # fmt: skip
-    store.editing.set_names(play_id, sent_columns(names_of(entry, heard=True), after))
+    # Compare and set: an edit of other names made meanwhile (the page and
+    # the CLI at once) is read again and kept, never overwritten.
+    for _ in range(EDIT_ATTEMPTS):
+        entry = store.editing.require(play_id)
+        before = names_of(entry)
+        values = {**dataclasses.asdict(before), **cleaned}
+        after = Names(
+            str(values["artist"]), str(values["track"]),
+            values["album"], values["album_artist"],
+        )  # fmt: skip
+        heard = names_of(entry, heard=True)
+        if store.editing.set_names(play_id, sent_columns(heard, after), entry):
+            break
+    else:
+        raise EntryRefused(
+            f"Scrobble #{play_id} kept changing while it was being edited; try again.",
+            409,
+        )
     logger.info("Edited scrobble #%d: %s → %s", play_id, _shown(before), _shown(after))
     edited = store.editing.get(play_id)
     if edited is None:  # deleted right after the edit

@@ -21,6 +21,7 @@ from ..errors import RequestRefused
 from .database import Database
 from .plays import Plays
 
+NAMES = ("artist", "track", "album", "album_artist")
 # A play "waits" while some destination has it pending or in flight.
 WAITING = "EXISTS (SELECT 1 FROM deliveries AS w WHERE w.play_id = p.id AND w.state IN ('pending', 'in_flight'))"  # noqa: E501
 UNTOUCHED = """
@@ -125,11 +126,31 @@ class QueueEditing:
 
     # Changing (each refused with the reason, see `EntryRefused`).
 
-    def set_names(self, play_id: int, sent: dict[str, str | None]) -> None:
+    def set_names(
+        self,
+        play_id: int,
+        sent: dict[str, str | None],
+        was: QueuedEntry | None = None,
+    ) -> bool:
         """Send the play with other names (`sent_*` values, as
-        `sending.sent_columns` gives them)."""
-        if not Plays(self._db).set_sent_names(play_id, sent):
+        `sending.sent_columns` gives them). With `was` (the entry as the edit
+        read it), only if its names are still those: False if another edit
+        changed them meanwhile (read again and retry), so that two edits of
+        different names both hold."""
+        names = None
+        if was is not None:
+            names = {n: getattr(was, n) for n in NAMES}
+        if Plays(self._db).set_sent_names(play_id, sent, names):
+            return True
+        entry = self.get(play_id)
+        if (
+            was is None
+            or entry is None
+            or _where(entry, "in_flight")
+            or _where(entry, "sent")
+        ):
             raise self._refusal(play_id, "edited", sent_counts=True)
+        return False
 
     HOLD = f"UPDATE plays SET held = ? WHERE id = ? AND {NOT_IN_FLIGHT}"  # noqa: S608
 

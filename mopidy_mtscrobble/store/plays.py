@@ -127,14 +127,33 @@ class Plays:
     WHERE id = :id AND {UNSENT}
     """  # noqa: S608 - constants only
 
-    def set_sent_names(self, play_id: int, sent: dict[str, str | None]) -> bool:
+    # The names a play is sent with now, as the queue shows them (`editing`).
+    SENT_NOW = """
+        coalesce(sent_artist, artist) IS :was_artist
+        AND coalesce(sent_track, track) IS :was_track
+        AND nullif(coalesce(sent_album, album), '') IS :was_album
+        AND nullif(coalesce(sent_album_artist, album_artist), '') IS :was_album_artist
+    """
+
+    def set_sent_names(
+        self,
+        play_id: int,
+        sent: dict[str, str | None],
+        was: dict[str, str | None] | None = None,
+    ) -> bool:
         """Send play `play_id` with other names (`sent_*` values, as
         `sending.sent_columns` gives them); False if a destination has it in
-        flight or sent already (or there is no such play)."""
+        flight or sent already (or there is no such play), or if `was` (the
+        names artist, track, album, album_artist as the edit read them) is not
+        what they are now: another edit came first (compare and set)."""
         values = {key: sent.get(key) for key in SENT_COLUMNS}
         values = {k: encodable(v) if v is not None else None for k, v in values.items()}
+        sql, params = self.SET_SENT, {**values, "id": play_id}
+        if was is not None:
+            sql += " AND " + self.SENT_NOW
+            params |= {f"was_{k}": v for k, v in was.items()}
         with self._db.write() as db:
-            return bool(db.execute(self.SET_SENT, {**values, "id": play_id}).rowcount)
+            return bool(db.execute(sql, params).rowcount)
 
     PRUNE = """
     DELETE FROM plays

@@ -195,3 +195,43 @@ def test_the_listing_pages_the_plays_still_waiting_somewhere(store):
     assert first[0].states == {LASTFM: "sent", OTHER: "pending"}
     assert first[1].held
     assert [e.id for e in store.editing.entries(limit=2, offset=2)] == ids[3:5]
+
+
+def test_two_edits_of_different_names_at_once_both_hold(store, monkeypatch):
+    # The page edits the album while the CLI's edit of the artist lands
+    # between the page's read and its write: compare and set, then again.
+    play_id = in_state(store, "pending")
+    read = store.editing.require
+    meanwhile = []
+
+    def read_then_the_cli_edits(entry_id):
+        entry = read(entry_id)
+        if not meanwhile:
+            meanwhile.append(None)  # once: the CLI's own read is not disturbed
+            meanwhile[0] = queue_edits.edit(store, entry_id, {"artist": "CLI"})
+        return entry
+
+    monkeypatch.setattr(store.editing, "require", read_then_the_cli_edits)
+    edited = queue_edits.edit(store, play_id, {"album": "Page"})
+    assert (meanwhile[0].artist, meanwhile[0].album) == ("CLI", "Album")
+    assert (edited.artist, edited.album) == ("CLI", "Page")
+    assert store.queue_to(LASTFM).get(play_id).artist == "CLI"
+    assert store.queue_to(LASTFM).get(play_id).album == "Page"
+
+
+def test_an_entry_that_keeps_changing_is_refused_with_try_again(store, monkeypatch):
+    play_id = in_state(store, "pending")
+    read, count = store.editing.require, []
+
+    def read_then_another_edit(entry_id):
+        entry = read(entry_id)
+        count.append(1)
+        store.plays.set_sent_names(entry_id, {"sent_track": f"Other {len(count)}"})
+        return entry
+
+    monkeypatch.setattr(store.editing, "require", read_then_another_edit)
+    with pytest.raises(EntryRefused) as refused:
+        queue_edits.edit(store, play_id, {"album": "Page"})
+    assert refused.value.http_status == 409
+    assert "try again" in str(refused.value)
+    assert len(count) == queue_edits.EDIT_ATTEMPTS
