@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..backoff import MAX_S as BACKOFF_MAX_S
 from ..clocks import utc
 from ..errors import (
     HttpRefusedError,
@@ -85,7 +86,13 @@ class ScrobbleSender:
         if wait is not None:
             return wait
         in_flight = queue.in_flight(CHECK_LIMIT)
-        uncertain = [e for e in in_flight if (e.next_attempt_at or 0) <= now]
+        if queue.bring_back_sent_times(in_flight, now):
+            in_flight = queue.in_flight(CHECK_LIMIT)
+        uncertain = [
+            e
+            for e in in_flight
+            if LISTING.overdue(e.next_attempt_at or 0, now, BACKOFF_MAX_S)
+        ]
         batch = queue.due(now, MAX_BATCH)
         # Entries whose outcome is uncertain are checked once the server answers
         # again, or when nothing else is left to try.

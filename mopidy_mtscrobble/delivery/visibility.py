@@ -6,6 +6,11 @@ and sending it again then makes a duplicate. So the first look waits
 `first_look_s` after the submission, the next ones come at doubling gaps up to
 `max_gap_s`, and an entry is sent again only when a look made `window_s`
 after the submission still does not list it. Both senders use this.
+
+A submission time after `now` means the clock was set back since (a kill
+mid-send leaves a time the clock step did not move): the senders set such
+times to now (`DestinationQueue.bring_back_sent_times`), so the window starts
+then; `overdue` takes a look set as far ahead as due.
 """
 
 from __future__ import annotations
@@ -34,6 +39,12 @@ class Visibility:
         the window's end."""
         gap = min(max(now - sent_at, self.first_look_s), self.max_gap_s)
         return min(now + gap, sent_at + self.window_s)
+
+    def overdue(self, look_at: float, now: float, slack_s: float) -> bool:
+        """Whether a look set for `look_at` is due now: its time has come, or
+        it is further ahead than any look is ever set (`slack_s`: the longest
+        backoff it may also wait for), so the clock went back since."""
+        return look_at <= now or look_at > now + self.window_s + slack_s
 
     def describe(self) -> str:
         """The window in words, for the log and the queue's reasons."""

@@ -252,6 +252,23 @@ class DestinationQueue:
         with self._db.write() as db:
             db.executemany(self.CHECK_AGAIN, params)
 
+    SENT_TIMES_BACK = """
+    UPDATE deliveries SET in_flight_at = :now
+    WHERE destination = :destination AND state = 'in_flight' AND in_flight_at > :now
+    """
+
+    def bring_back_sent_times(self, entries: list[Scrobble], now_s: float) -> bool:
+        """Entries in flight sent "after" now (the clock was set back since,
+        and a kill mid-send kept their time from its step): sent now, so that
+        the wait for the server's listing starts now, not days ahead. True if
+        any was (read them again)."""
+        if not any((e.in_flight_at or 0) > now_s for e in entries):
+            return False
+        params = {"now": int(now_s), "destination": self.destination}
+        with self._db.write() as db:
+            db.execute(self.SENT_TIMES_BACK, params)
+        return True
+
     CLEAR_RETRY = """
     UPDATE deliveries SET next_attempt_at = NULL
     WHERE destination = ? AND state = 'pending'

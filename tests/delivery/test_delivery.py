@@ -266,6 +266,21 @@ def test_one_not_listed_within_the_window_is_sent_again(
     assert [s["track"] for s in lastfm.scrobbles_of("alice")] == ["Track 0"]
 
 
+def test_an_entry_sent_before_the_clock_went_back_waits_no_days(
+    make_delivery, store, lastfm, clock
+):
+    # Marked in flight while the clock was 30 days ahead, then Mopidy was
+    # killed mid-send (so no clock step moved its time), and the clock is
+    # right again: its wait for the listing starts now, not in 30 days.
+    [entry] = queue(store)
+    store.queue.mark_in_flight([entry], NOW + 30 * DAY)
+    run_until_idle(make_delivery(), clock)
+    assert store.queue.get(entry).state == "sent"
+    took = clock.monotonic() - NOW_MONO
+    assert took <= delivery_module.LISTING_WINDOW_S + BACKOFF_MAX_S
+    assert len(lastfm.scrobbles_of("alice")) == 1
+
+
 @pytest.mark.parametrize("kind", ["lost", "malformed"])
 def test_applied_scrobbles_whose_answer_was_lost_are_not_sent_twice(
     make_delivery, store, lastfm, clock, kind, caplog

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 
+from ...backoff import MAX_S as BACKOFF_MAX_S
 from ...errors import (
     HttpRefusedError,
     LastfmError,
@@ -85,7 +86,10 @@ class ListenSender:
         if wait is not None:
             return wait
         now = link.clock.wall()
-        checks = [e for e in queue.in_flight(CHECK_LIMIT) if _due(e, now)]
+        in_flight = queue.in_flight(CHECK_LIMIT)
+        if queue.bring_back_sent_times(in_flight, now):
+            in_flight = queue.in_flight(CHECK_LIMIT)
+        checks = [e for e in in_flight if _due(e, now)]
         if checks and link.answered:
             return self._check(checks)
         entries = queue.due(now, 1 if not link.can_read else MAX_BATCH_LISTENS)
@@ -300,7 +304,7 @@ def _named(batch: list[Scrobble], listen: dict[str, object]) -> Scrobble | None:
 
 
 def _due(entry: Scrobble, now: float) -> bool:
-    return (entry.next_attempt_at or 0) <= now
+    return LISTING.overdue(entry.next_attempt_at or 0, now, BACKOFF_MAX_S)
 
 
 def _sent_at(entry: Scrobble) -> float:
