@@ -23,7 +23,7 @@ from ..errors import StorageError
 logger = logging.getLogger(__name__)
 
 DB_FILENAME = "mtscrobble.db"
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 LOCK_WAIT_SECONDS = 10.0
 FILE_MODE = 0o600
 SQLITE_CORRUPT = 11

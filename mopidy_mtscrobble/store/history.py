@@ -80,15 +80,24 @@ CASE
 END
 """
 
-# The play as queued: the names it is sent with (see `sending.sent`).
+# The play as queued: the names it is sent with (see `sending.sent`), and
+# those heard where they differ (a trigger, schema 20, keeps both up to date
+# when they change while it is queued).
 INSERT_QUEUED = """
 INSERT INTO history (played_at, artist, track, album, album_artist, duration_s,
-                     heard_s, uri, origin, outcome, play_id)
+                     heard_s, uri, origin, outcome, play_id,
+                     heard_artist, heard_track, heard_album, heard_album_artist)
 SELECT timestamp, coalesce(nullif(sent_artist, ''), artist),
        coalesce(nullif(sent_track, ''), track),
        nullif(coalesce(sent_album, album), ''),
        nullif(coalesce(sent_album_artist, album_artist), ''),
-       duration_s, :heard_s, uri, 'mopidy', 'queued', id
+       duration_s, :heard_s, uri, 'mopidy', 'queued', id,
+       nullif(artist, coalesce(nullif(sent_artist, ''), artist)),
+       nullif(track, coalesce(nullif(sent_track, ''), track)),
+       CASE WHEN album IS nullif(coalesce(sent_album, album), '')
+            THEN NULL ELSE album END,
+       CASE WHEN album_artist IS nullif(coalesce(sent_album_artist, album_artist), '')
+            THEN NULL ELSE album_artist END
 FROM plays WHERE id = :play_id
 ON CONFLICT DO NOTHING
 """

@@ -10,9 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mopidy import config
 
+from mopidy_mtscrobble import queue_edits
 from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.settings import Settings, build_schema
-from mopidy_mtscrobble.store import DB_FILENAME, SCHEMA_VERSION, HistoryPlay, Store
+from mopidy_mtscrobble.store import (
+    DB_FILENAME,
+    SCHEMA_VERSION,
+    Cursor,
+    HistoryPlay,
+    ImportedPlay,
+    Store,
+)
 
 from .databases import NOW, build_database_at_version, scrobble
 
@@ -227,3 +235,78 @@ def test_wrong_keep_days_are_refused_saying_what_to_write(value):
     schema = build_schema("mtscrobble", config.ConfigSchema("mtscrobble"))
     with pytest.raises(ValueError, match=r"0 \(keep forever\) or more, not"):
         schema["history_keep_days"].deserialize(value)
+
+
+def history_names(store):
+    rows = store.db.read(
+        "SELECT artist, track, album, heard_artist, heard_track, heard_album "
+        "FROM history ORDER BY id"
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_an_edit_of_a_queued_play_is_what_its_history_row_says(store):
+    play_id = store.plays.enqueue(scrobble(), (LASTFM,), NOW)
+    queue_edits.edit(store, play_id, {"artist": "Right Artist", "album": "LP"})
+    [entry] = store.history.page(0, None, 10)
+    assert (entry.artist, entry.track, entry.album) == ("Right Artist", "Title", "LP")
+    # What was heard is kept beside it.
+    heard = store.db.read("SELECT heard_artist, heard_track, heard_album FROM history")
+    assert tuple(heard[0]) == ("Artist", None, "Album")
+    # The charts count what was sent.
+    assert [e.names for e in store.charts.top("chart_artists", "all")] == [
+        ("Right Artist",)
+    ]
+    queue_edits.edit(store, play_id, {"artist": "Artist", "album": "Album"})
+    assert history_names(store) == [("Artist", "Title", "Album", None, None, None)]
+
+
+def test_a_correction_applied_to_waiting_plays_is_in_their_history(store):
+    play_id = store.plays.enqueue(scrobble(artist="Band"), (LASTFM,), NOW)
+    made = store.corrections.add(
+        {"match_artist": "Band", "match_track": None, "match_album": None}
+        | {"artist": "The Band"},
+        NOW,
+    )
+    assert store.corrections.apply_to_waiting(made.id) == 1
+    assert store.plays.destinations_of(play_id)
+    assert history_names(store)[0][:1] == ("The Band",)
+    assert history_names(store)[0][3] == "Band"
+
+
+def test_an_edited_play_imported_back_from_the_server_is_not_added_again(store):
+    play_id = store.plays.enqueue(scrobble(), (LASTFM,), NOW)
+    queue_edits.edit(store, play_id, {"track": "Right Title"})
+    store.queue.mark_in_flight([play_id], NOW)
+    store.queue.mark_sent([play_id], NOW)
+    played_at = store.history.page(0, None, 10)[0].played_at
+    imports = store.history_import
+    imports.start("alice", NOW)
+    back = ImportedPlay("Artist", "Right Title", "Album", played_at)
+    result = imports.save_page([back], Cursor(played_at - 1), 0, 0, NOW)
+    assert (result.added, result.skipped) == (0, 1)
+    assert store.history.count() == 1
+
+
+def test_an_upgrade_brings_the_rows_of_plays_edited_before_up_to_date(tmp_path):
+    path = tmp_path / DB_FILENAME
+    build_database_at_version(path, 19)
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO plays (artist, track, timestamp, created_at, sent_artist) "
+        "VALUES ('Heard', 'Song', ?, ?, 'Edited')",
+        (int(NOW) - 60, int(NOW)),
+    )
+    play_id = db.execute("SELECT max(id) FROM plays").fetchone()[0]
+    db.execute(
+        "INSERT INTO history (played_at, artist, track, play_id) VALUES (?, ?, ?, ?)",
+        (int(NOW) - 60, "Heard", "Song", play_id),
+    )
+    db.commit()
+    db.close()
+    store = Store.open(tmp_path, NOW)
+    try:
+        [row] = [r for r in history_names(store) if r[1] == "Song"]
+        assert (row[0], row[3]) == ("Edited", "Heard")
+    finally:
+        store.close()

@@ -66,6 +66,11 @@ def test_an_upgrade_counts_the_history_there_is(tmp_path):
     db.executescript(
         "DROP TRIGGER history_counted; DROP TRIGGER history_uncounted; "
         "DROP TRIGGER history_recounted; DROP TABLE history_counts; "
+        "DROP TRIGGER history_follows_sent_names; "
+        "ALTER TABLE history DROP COLUMN heard_artist; "
+        "ALTER TABLE history DROP COLUMN heard_track; "
+        "ALTER TABLE history DROP COLUMN heard_album; "
+        "ALTER TABLE history DROP COLUMN heard_album_artist; "
         "PRAGMA user_version = 18;"
     )
     db.close()
