@@ -32,6 +32,7 @@ MAX_MOST_PLAYED_SIZE = 10_000
 # on demand, and every this many minutes (a browse of the library each time).
 DEFAULT_REMATCH_INTERVAL_MIN = 360
 MAX_REMATCH_INTERVAL_MIN = 7 * 24 * 60
+MAX_LOST_ANSWER_WAIT_S = 24 * 60 * 60
 API_ACCOUNT_URL = "https://www.last.fm/api/account/create"
 
 
@@ -196,6 +197,9 @@ def build_schema(name: str, base: config.ConfigSchema) -> SectionSchema:
     )
     schema["m3u_mirror"] = config.Boolean(optional=True)
     schema["history_keep_days"] = KeepDays()
+    schema["lost_answer_wait"] = config.Integer(
+        minimum=0, maximum=MAX_LOST_ANSWER_WAIT_S, optional=True
+    )
     return schema
 
 
@@ -227,6 +231,9 @@ class Settings:
     rematch_interval: int = DEFAULT_REMATCH_INTERVAL_MIN  # minutes, 0: off
     m3u_mirror: bool = True  # our playlists also as M3U ones (for Iris)
     history_keep_days: int = 0  # days the listening history keeps a play, 0: forever
+    # Seconds the server's listing has to show a scrobble whose answer was
+    # lost before it is sent again (see delivery/scrobbles.py).
+    lost_answer_wait: int = 30 * 60
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Settings:

@@ -30,8 +30,21 @@ def test_schema_has_every_documented_key(schema):
         "exclude_artists", "exclude_albums", "exclude_titles", "exclude_genres",
         "exclude_uri_prefixes", "exclude_shorter_than", "exclude_longer_than",
         "exclude_podcasts_and_audiobooks", "private_default", "loved_sync_interval",
-        "rematch_interval", "m3u_mirror", "history_keep_days",
+        "rematch_interval", "m3u_mirror", "history_keep_days", "lost_answer_wait",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("1800", 1800), ("0", 0)])
+def test_the_wait_for_a_lost_answers_listing_is_in_seconds(schema, value, seconds):
+    result, errors = schema.deserialize(section(lost_answer_wait=value))
+    assert errors == {}
+    assert Settings.from_config(result).lost_answer_wait == seconds
+
+
+@pytest.mark.parametrize("value", ["-1", "90000", "soon"])
+def test_a_wrong_wait_for_a_lost_answers_listing_is_refused(schema, value):
+    _, errors = schema.deserialize(section(lost_answer_wait=value))
+    assert list(errors) == ["lost_answer_wait"]
 
 
 @pytest.mark.parametrize("network", ["lastfm", "librefm"])

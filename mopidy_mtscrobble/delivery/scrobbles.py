@@ -39,11 +39,21 @@ EXPIRY_WARNING_INTERVAL_S = SECONDS_PER_DAY
 DAILY_LIMIT_PAUSE_S = 60 * 60.0
 # Entries whose outcome is uncertain are checked this many at a time.
 CHECK_LIMIT = 100
-# Looking for them in the server's listing, which can lag (see above).
+# Looking for them in the server's listing, which can lag (see above); the
+# window is the setting lost_answer_wait (this by default).
 LISTING_FIRST_LOOK_S = 30.0
 LISTING_MAX_GAP_S = 10 * 60.0
 LISTING_WINDOW_S = 30 * 60.0
 LISTING = Visibility(LISTING_FIRST_LOOK_S, LISTING_MAX_GAP_S, LISTING_WINDOW_S)
+
+
+def listing(window_s: float) -> Visibility:
+    """The looks for a window of `window_s` (`lost_answer_wait`)."""
+    return Visibility(
+        min(LISTING_FIRST_LOOK_S, window_s), min(LISTING_MAX_GAP_S, window_s), window_s
+    )
+
+
 # When the server cannot list recent scrobbles for this long (while it
 # answers other calls), entries with an uncertain outcome are sent again.
 CHECK_GIVE_UP_FAILURES = 12
@@ -76,6 +86,7 @@ class ScrobbleSender:
         self._check_failures = 0
         self._check_failing_since: float | None = None
         self._expiry_warned_at = float("-inf")
+        self._listing = listing(connection.settings.lost_answer_wait)
 
     def step(self) -> float | None:
         """One batch (or one check): seconds until more is wanted."""
@@ -91,7 +102,7 @@ class ScrobbleSender:
         uncertain = [
             e
             for e in in_flight
-            if LISTING.overdue(e.next_attempt_at or 0, now, BACKOFF_MAX_S)
+            if self._listing.overdue(e.next_attempt_at or 0, now, BACKOFF_MAX_S)
         ]
         batch = queue.due(now, MAX_BATCH)
         # Entries whose outcome is uncertain are checked once the server answers
@@ -195,7 +206,7 @@ class ScrobbleSender:
             # Looked for once the backoff is over and the listing may show it.
             earliest = verdict.retry_at or self._connection.clock.wall()
             sent_at = max(_sent_at(e) for e in entries)
-            when = LISTING.first_look(sent_at, earliest)
+            when = self._listing.first_look(sent_at, earliest)
             queue.note_failed_attempt(ids, verdict.reason, when)
         else:
             queue.retry_later(ids, verdict.reason, verdict.retry_at, verdict.counts)
@@ -227,11 +238,13 @@ class ScrobbleSender:
         queue.mark_sent(sorted(found), now, connection.settings.favorites_uri_schemes)
         # Not listed: sent again only once the listing has had its window.
         late = [e for e in entries if e.id not in found]
-        missing = [e.id for e in late if LISTING.given_up(_sent_at(e), now)]
+        missing = [e.id for e in late if self._listing.given_up(_sent_at(e), now)]
         queue.retry_later(missing, None, None, count=False)
         waiting = [e for e in late if e.id not in missing]
         for entry in waiting:
-            queue.check_again_at([entry.id], LISTING.next_look(_sent_at(entry), now))
+            queue.check_again_at(
+                [entry.id], self._listing.next_look(_sent_at(entry), now)
+            )
         logger.info(
             "Checked %d scrobbles whose answer was lost: %d had landed, %d will "
             "be sent, %d not listed yet (looked for until %s after sending)",
@@ -239,7 +252,7 @@ class ScrobbleSender:
             len(found),
             len(missing),
             len(waiting),
-            LISTING.describe(),
+            self._listing.describe(),
         )
         connection.succeeded()
         return True

@@ -48,5 +48,7 @@ class Visibility:
 
     def describe(self) -> str:
         """The window in words, for the log and the queue's reasons."""
+        if self.window_s < 60:
+            return f"{self.window_s:g} s"
         minutes = self.window_s / 60
         return f"{minutes / 60:g} h" if minutes >= 60 else f"{minutes:g} min"

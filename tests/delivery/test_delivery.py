@@ -266,6 +266,20 @@ def test_one_not_listed_within_the_window_is_sent_again(
     assert [s["track"] for s in lastfm.scrobbles_of("alice")] == ["Track 0"]
 
 
+@pytest.mark.parametrize("wait", [0, 120])
+def test_a_shorter_wait_for_the_listing_sends_again_sooner(
+    make_delivery, store, lastfm, clock, wait
+):
+    # lost_answer_wait: 0 sends again at the first look that misses it.
+    lastfm.inject(Fault("reset", "track.scrobble"))  # it never arrived
+    [entry] = queue(store)
+    run_until_idle(make_delivery(lost_answer_wait=wait), clock)
+    assert store.queue.get(entry).state == "sent"
+    first, again = lastfm.requests_for("track.scrobble")
+    assert wait <= again.arrived_at - first.arrived_at <= wait + BACKOFF_MAX_S
+    assert len(lastfm.scrobbles_of("alice")) == 1
+
+
 def test_an_entry_sent_before_the_clock_went_back_waits_no_days(
     make_delivery, store, lastfm, clock
 ):

@@ -69,10 +69,12 @@ def test_kill_9_at_random_moments_loses_nothing_and_sends_nothing_twice(
     ]
     lastfm.admin("chaos", rate=0.3, seed=seed)
     # Qualifies after one second of listening. A refused session (a fault the
-    # server makes too) is renewed with the password.
+    # server makes too) is renewed with the password. The fake lists a
+    # scrobble at once: a lost answer's scrobble is sent again 2 s after, not
+    # 30 minutes.
     context, _ = start(
         tmp_path, lastfm, folder, scrobble_threshold=50, scrobble_cap=1,
-        username="alice", password="pw",
+        username="alice", password="pw", lost_answer_wait=2,
     )  # fmt: skip
     with context as first:
         mopidy, kills = first, 0

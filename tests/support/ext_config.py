@@ -38,6 +38,7 @@ def section(**overrides: str) -> dict[str, str]:
         "rematch_interval": "360",
         "m3u_mirror": "true",
         "history_keep_days": "0",
+        "lost_answer_wait": "1800",
     }
     values.update(overrides)
     return values
