@@ -59,6 +59,9 @@ def mopidy_settings(tmp_path, lastfm):
         "api_secret": lastfm.api_secret,
         "scrobble_threshold": 50,
         "scrobble_cap": 2,
+        # The fake's list is never late: a scrobble whose answer was a 503 is
+        # sent again at the first look that misses it, not 30 minutes later.
+        "lost_answer_wait": 0,
     }
     extra = {"file": {"media_dirs": str(folder), "metadata_timeout": 10_000}}
     env = {"SSL_CERT_FILE": str(lastfm.bundle)}
