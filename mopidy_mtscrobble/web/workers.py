@@ -1,5 +1,4 @@
-"""Threads for work that waits (the database, asks of actors): the web app's
-requests, and the backend's edits of the loved playlist.
+"""Threads for the web app's waiting work (the database, asks of actors).
 
 Like `concurrent.futures.ThreadPoolExecutor`, but with daemon threads: Python
 waits for a ThreadPoolExecutor's threads when Mopidy exits, so one request
