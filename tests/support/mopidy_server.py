@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -43,11 +44,19 @@ LOWEST_PORT = 10_000
 EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
+# Ports handed out, by this process and (files naming their PIDs) by the other
+# test processes of this machine: a port is free only when nobody binds it AND
+# nobody was given it, since it is bound later. Once, Mopidy's HTTP and MPD
+# servers were given the same port (two picks before either bound it).
+CLAIMS = Path(tempfile.gettempdir()) / "mtscrobble-test-ports"
+_given: set[int] = set()
+
+
 def free_port() -> int:
     """A free port for a server to bind later, chosen at random below the
     kernel's range for outgoing connections: port 0's answer is in that range,
     where any connection (to a fake server, of another test worker) may take
-    it before the server binds it."""
+    it before the server binds it. Never one given before (see CLAIMS)."""
     try:
         first_ephemeral = int(EPHEMERAL_PORTS.read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -60,7 +69,42 @@ def free_port() -> int:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue  # taken: another one
+        if _claim(port):
             return port
+
+
+def _claim(port: int, again: bool = True) -> bool:
+    """Whether `port` is ours now: given to nobody before, or only to a
+    process gone since."""
+    if port in _given:
+        return False
+    CLAIMS.mkdir(exist_ok=True)
+    path = CLAIMS / str(port)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        try:
+            pid = int(path.read_text())
+        except (OSError, ValueError):
+            return False  # being written: someone's
+        if _alive(pid) or not again:
+            return False
+        path.unlink(missing_ok=True)  # left by a process gone
+        return _claim(port, again=False)
+    with os.fdopen(fd, "w") as claim:
+        claim.write(str(os.getpid()))
+    _given.add(port)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_config(path: Path, sections: Mapping[str, Mapping[str, object]]) -> Path:
