@@ -54,6 +54,9 @@ STORE_LOCK_WAIT_S = 1.0
 # How long Mopidy's stop waits for our threads, all together (the last play's
 # save comes on top: at most STORE_LOCK_WAIT_S, then it is kept in a file).
 STOP_WAIT_S = 1.0
+# How long to wait for Mopidy's core to say where playback is; after that the
+# time that passed counts (our own thread waits, never Mopidy's).
+POSITION_WAIT_S = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,9 +275,13 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
 
     @_guarded
     def stream_title_changed(self, title: str) -> None:
+        position_ms = self._position_ms()
         self._handle(
             self._listening.stream_title(
-                clean_text(title) or "", self._clock.wall(), self._clock.monotonic()
+                clean_text(title) or "",
+                self._clock.wall(),
+                self._clock.monotonic(),
+                position_ms,
             ),
             "stream title",
         )
@@ -461,7 +468,30 @@ class MTScrobbleFrontend(pykka.ThreadingActor, CoreListener):
         if message.generation != self._timer_generation:
             return  # a newer event already rescheduled
         self._timer = None
-        self._handle(self._listening.tick(self._clock.monotonic()), "timer")
+        position_ms = self._position_ms()
+        self._handle(
+            self._listening.tick(self._clock.monotonic(), position_ms), "timer"
+        )
+
+    def _position_ms(self) -> int | None:
+        """Where Mopidy is in the play in progress: heard time is what played,
+        so a stream stalled to buffer (still "playing") adds nothing. None if
+        the core cannot say in time, or plays another track already."""
+        play = self._listening.play
+        if play is None:
+            return None
+        try:
+            playback = self._core.playback
+            model = playback.get_current_track().get(timeout=POSITION_WAIT_S)
+            position = playback.get_time_position().get(timeout=POSITION_WAIT_S)
+        except Exception as exc:  # a core that is busy or stopping
+            logger.debug("Playback position not known: %s", type(exc).__name__)
+            return None
+        if getattr(model, "uri", None) != play.track.uri:
+            return None
+        if not isinstance(position, int) or position < 0:
+            return None
+        return position
 
 
 def favorites_changed() -> None:

@@ -65,6 +65,10 @@ class Play:
     # While playing: when the current stretch began, and the position it began at.
     playing_since_s: float | None = None
     stretch_start_position_ms: int | None = 0  # None: not known
+    # When the position was last read in this stretch, and how much of the
+    # stretch had been heard by then (see `position_read`).
+    position_read_at_s: float | None = None
+    heard_when_read_ms: float = 0.0
     # Why this play can never qualify, decided at its start; None if it can.
     ineligible: str | None = None
     # The exclusion rule (`exclude_*`) that makes it ineligible, if one does.
@@ -72,13 +76,25 @@ class Play:
     qualified: bool = False
 
     def _stretch_ms(self, mono_s: float, position_ms: int | None) -> float:
+        """How much of the current stretch was heard by `mono_s`.
+
+        Heard is what played: the position's advance, never more than the
+        time that passed. A stream that stalls to buffer keeps Mopidy
+        "playing" while its position stands still, and that time is not heard.
+        Without the position at `mono_s` (or with one before the stretch
+        began), the time since it was last read counts as it passed: the next
+        read tells a stall since.
+        """
         if self.playing_since_s is None:
             return 0.0
-        heard = max(0.0, (mono_s - self.playing_since_s) * 1000)
-        if position_ms is not None and self.stretch_start_position_ms is not None:
-            # Time that passed without the position moving (buffering) is not heard.
-            heard = min(heard, max(0, position_ms - self.stretch_start_position_ms))
-        return heard
+        passed = max(0.0, (mono_s - self.playing_since_s) * 1000)
+        start = self.stretch_start_position_ms
+        if position_ms is not None and start is not None and position_ms >= start:
+            return min(passed, position_ms - start)
+        if self.position_read_at_s is not None:
+            since = max(0.0, (mono_s - self.position_read_at_s) * 1000)
+            return min(passed, self.heard_when_read_ms + since)
+        return passed
 
     def listened_at(self, mono_s: float, position_ms: int | None = None) -> float:
         total = self.listened_ms + self._stretch_ms(mono_s, position_ms)
@@ -86,13 +102,26 @@ class Play:
             total = min(total, self.track.length_ms)
         return total
 
+    def position_read(self, mono_s: float, position_ms: int | None) -> None:
+        """Mopidy said playback is at `position_ms` (None: it could not say)."""
+        start = self.stretch_start_position_ms
+        if self.playing_since_s is None or position_ms is None or start is None:
+            return  # where the stretch began is not known: time is all there is
+        if position_ms < start:
+            return  # before the stretch began (a stream that started over)
+        self.heard_when_read_ms = self._stretch_ms(mono_s, position_ms)
+        self.position_read_at_s = mono_s
+
     def close_stretch(self, mono_s: float, position_ms: int | None) -> None:
         self.listened_ms = self.listened_at(mono_s, position_ms)
         self.playing_since_s = None
+        self.position_read_at_s = None
 
     def open_stretch(self, mono_s: float, position_ms: int | None) -> None:
         self.playing_since_s = mono_s
         self.stretch_start_position_ms = position_ms
+        self.position_read_at_s = None
+        self.heard_when_read_ms = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,11 +287,18 @@ class Listening:
             self._ended_uri = (self._stream or self.play.track).uri
         return self._finish(mono_s, position_ms)
 
-    def stream_title(self, title: str, wall_s: float, mono_s: float) -> Play | None:
-        """A stream announced a new title: that title is a play of its own."""
+    def stream_title(
+        self,
+        title: str,
+        wall_s: float,
+        mono_s: float,
+        position_ms: int | None = None,
+    ) -> Play | None:
+        """A stream announced a new title at `position_ms` of the stream (None:
+        not known): that title is a play of its own."""
         if self._stream is None:
             return None
-        qualified = self._finish(mono_s, None)
+        qualified = self._finish(mono_s, position_ms)
         parsed = parse_stream_title(title)
         if parsed is None:
             logger.debug("Not scrobbling stream title %r: not 'Artist - Title'", title)
@@ -272,13 +308,15 @@ class Listening:
             track = Track(uri=self._stream.uri, artist=artist, title=name)
         self.play = self._new_play(track, wall_s, chosen_by_user=False)
         if not self._paused:
-            self.play.open_stretch(mono_s, 0)
+            self.play.open_stretch(mono_s, position_ms)
         return qualified
 
-    def tick(self, mono_s: float) -> Play | None:
-        """Called by a timer: has the play in progress qualified by now?"""
+    def tick(self, mono_s: float, position_ms: int | None = None) -> Play | None:
+        """Called by a timer, with where playback is (None: not known): has the
+        play in progress qualified by now?"""
         if self.play is None or self._paused:
             return None
+        self.play.position_read(mono_s, position_ms)
         return self._check(self.play.listened_at(mono_s))
 
     def progress(self, mono_s: float) -> Progress | None:

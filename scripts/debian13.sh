@@ -17,7 +17,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${MTSCROBBLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mopidy-mtscrobble}
 suite=trixie
 mirror=http://deb.debian.org/debian
-packages=python3,python3-gi,python3-venv,gir1.2-gstreamer-1.0,gir1.2-gst-plugins-base-1.0,gstreamer1.0-plugins-base,ca-certificates,mpc
+packages=python3,python3-gi,python3-venv,gir1.2-gstreamer-1.0,gir1.2-gst-plugins-base-1.0,gstreamer1.0-plugins-base,gstreamer1.0-plugins-good,dbus-x11,ca-certificates,mpc
 recipe=$(echo "$suite $mirror $packages" | sha256sum | cut -c1-16)
 # tox's environments in it are made again (not the root) when these change.
 tox_recipe=$(cat "$0" "$repo/tox.ini" "$repo/setup.cfg" | sha256sum | cut -c1-16)

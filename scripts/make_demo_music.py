@@ -2,7 +2,9 @@
 
 Usage: python make_demo_music.py DIRECTORY
        python make_demo_music.py --one PATH ARTIST ALBUM TITLE NUMBER SECONDS
-Existing files are left alone. Needs GStreamer with its base plugins.
+       python make_demo_music.py --mp3 PATH SECONDS
+Existing files are left alone. Needs GStreamer with its base plugins (--mp3,
+the audio a test radio station sends: its good plugins too).
 """
 
 from __future__ import annotations
@@ -66,6 +68,27 @@ def write_track(
         raise SystemExit(f"Could not write {path}: {error.message}")
 
 
+def write_mp3(path: pathlib.Path, seconds: int) -> None:
+    """Untagged MP3 at a constant 128 kbit/s (16,000 bytes a second), as
+    internet radio sends it; its frames can be sent in a loop."""
+    buffers = seconds * SAMPLE_RATE_HZ // SAMPLES_PER_BUFFER + 1
+    pipeline = Gst.parse_launch(
+        f"audiotestsrc wave=sine volume=0.2 freq=330 num-buffers={buffers} "
+        f"samplesperbuffer={SAMPLES_PER_BUFFER} "
+        f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels=2 ! audioconvert "
+        "! lamemp3enc target=bitrate bitrate=128 cbr=true ! filesink name=sink"
+    )
+    pipeline.get_by_name("sink").set_property("location", str(path))
+    pipeline.set_state(Gst.State.PLAYING)
+    message = pipeline.get_bus().timed_pop_filtered(
+        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
+    )
+    pipeline.set_state(Gst.State.NULL)
+    if message.type == Gst.MessageType.ERROR:
+        error, _debug = message.parse_error()
+        raise SystemExit(f"Could not write {path}: {error.message}")
+
+
 def main(directory: str) -> None:
     Gst.init(None)
     root = pathlib.Path(directory)
@@ -90,6 +113,9 @@ def main_one(args: list[str]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 8 and sys.argv[1] == "--one":
         main_one(sys.argv[2:])
+    elif len(sys.argv) == 4 and sys.argv[1] == "--mp3":
+        Gst.init(None)
+        write_mp3(pathlib.Path(sys.argv[2]), int(sys.argv[3]))
     elif len(sys.argv) == 2:
         main(sys.argv[1])
     else:

@@ -199,10 +199,20 @@ class Player:
         self.sync()
 
     def advance(self, seconds: float) -> None:
+        # What the frontend was told (a timer that fired) is handled first: it
+        # may read the position, which must not be caught between the clock's
+        # step and the position's.
+        self.sync()
         self.clock.advance(seconds)
         if self.core.playback.get_state().get() == "playing":
             position = self.audio.get_position().get()
             self.audio.set_test_position(position + int(seconds * 1000)).get()
+
+    def stall(self, seconds: float) -> None:
+        """A stream stalls to buffer: time passes, Mopidy still says "playing",
+        and the position stands still (Mopidy's audio pauses GStreamer)."""
+        self.sync()
+        self.clock.advance(seconds)
 
     def pause(self) -> None:
         self.core.playback.pause().get()

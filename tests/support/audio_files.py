@@ -27,3 +27,14 @@ def write_track(
         timeout=60,
     )  # fmt: skip
     return path.as_uri()
+
+
+def write_mp3(path: pathlib.Path, seconds: int) -> bytes:
+    """Write MP3 at a constant 128 kbit/s, as a radio station sends it; returns it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, str(SCRIPT), "--mp3", str(path), str(seconds)],
+        check=True,
+        timeout=60,
+    )
+    return path.read_bytes()
