@@ -18,6 +18,7 @@ from typing import Any
 
 import pykka
 from mopidy import backend
+from mopidy.core import CoreListener
 from mopidy.models import Album, Artist, Playlist, Ref, SearchResult, Track
 
 from . import loved_edits
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 # another program has locked, and tries again this long after.
 STORE_LOCK_WAIT_S = 1.0
 STORE_RETRY_S = 60.0
+EVENT_TIMEOUT_S = 10.0  # the edits' thread asks this actor for the playlist
 URI_SCHEME = "mtscrobble"
 PLAYLIST_URI = "mtscrobble:playlist:loved"
 MOST_PLAYED_PLAYLIST_URI = "mtscrobble:playlist:most-played"
@@ -92,10 +94,20 @@ class MTScrobbleBackend(pykka.ThreadingActor, backend.Backend):
         self.library = FavoritesLibrary(self)
         self.playlists = FavoritesPlaylists(self)
         self.playback = None
+        self.edits = loved_edits.Applier(self._edits_applied)
 
     def on_stop(self) -> None:
+        self.edits.stop()
         if self._store is not None:
             self._store.close()
+
+    def _edits_applied(self) -> None:
+        """On the edits' thread, after a save of "Loved" was applied: tell
+        Mopidy's clients (and the M3U mirror) the playlist as it is now."""
+        playlist = self.actor_ref.proxy().playlists.lookup(PLAYLIST_URI)
+        CoreListener.send(
+            "playlist_changed", playlist=playlist.get(timeout=EVENT_TIMEOUT_S)
+        )
 
     def store(self) -> Store | None:
         """The database, opened on first use (on this actor's thread, where
@@ -268,16 +280,35 @@ class FavoritesPlaylists(backend.PlaylistsProvider):
 
     def save(self, playlist: Playlist) -> Playlist | None:
         """ "Loved": love what was added, unlove what was removed, and answer
-        the playlist as it is now. None (the client's save fails) for "Most
-        played", or when a track added cannot be loved (logged at WARNING)."""
+        the playlist as saved, at once: Mopidy's core waits for this, and
+        every client with it. The loves and unloves (a library lookup and a
+        write each) are made on a thread of their own (`loved_edits.Applier`),
+        one save after the other; a track found there that cannot be loved
+        (a file without an artist or a title) undoes that save, with a
+        WARNING. None (the client's save fails) for "Most played", or when a
+        track added can never be loved, seen without a lookup (a stream)."""
         if playlist.uri == PLAYLIST_URI:
             if self.backend.store() is None:
                 return None  # why was logged when it failed to open
+            current = self.backend.loved_matches()
             saved = [str(t.uri) for t in playlist.tracks if t.uri]
             schemes = self.backend.settings.favorites_uri_schemes
-            if not loved_edits.apply(self.backend.loved_matches(), saved, schemes):
+            changes = loved_edits.edits([m.uri for m in current], saved)
+            why = loved_edits.refusal(changes.added, schemes)
+            if why is not None:
+                logger.warning("Not loved, the playlist is left as it was: %s", why)
                 return None
-            return self.lookup(PLAYLIST_URI)
+            if changes.added or changes.removed:
+                self.backend.edits.submit(current, saved, schemes)
+            # A new model, not `playlist.replace`: Mopidy 4's replace fails
+            # on tracks a JSON-RPC client sent (their "__model__" comes back
+            # as an unknown "model" field), and Mopidy then spends seconds
+            # logging 500 validation errors while its core waits.
+            return Playlist(
+                uri=PLAYLIST_URI,
+                name=self.names[PLAYLIST_URI],
+                tracks=tuple(playlist.tracks),
+            )
         if playlist.uri in self.names:
             logger.warning(
                 "The playlist %r was not changed: %s",

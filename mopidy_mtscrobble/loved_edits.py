@@ -5,17 +5,19 @@ MPD's `playlistadd`/`playlistdelete`/`save`, Iris and JSON-RPC's
 is loved, a track removed is unloved, through the frontend as the web page's
 love goes (written to the store at once, sent by delivery later).
 
-This runs on the backend's actor while the core waits for it, so it never asks
-the core (that would deadlock): a track is looked up in the backend that owns
-its URI scheme, and only in the library's schemes (`favorites_uri_schemes`),
-so a stream is never fetched.
+The backend's save answers at once (Mopidy's core waits for it, and with it
+every client): `Applier` does the work on a thread of its own, saves one
+after the other, and never asks the core (it may be waiting on a save): a
+track is looked up in the backend that owns its URI scheme, and only in the
+library's schemes (`favorites_uri_schemes`), so a stream is never fetched.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import pykka
@@ -25,6 +27,7 @@ from .compat import backend_lookup
 from .errors import MTScrobbleError, NotReadyError, TrackError
 from .store import LocalMatch
 from .tracks import LocalTrack, local_track
+from .workers import DaemonExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +63,10 @@ def _library_backend(scheme: str) -> Any:
 def resolve(uri: str, schemes: Collection[str], timeout_s: float) -> LocalTrack:
     """The library track of `uri`, with its artist and title; TrackError if
     it is not one (a stream, another backend's item, a nameless file)."""
+    why = not_of_the_library(uri, schemes)
+    if why is not None:
+        raise TrackError(why)
     scheme = uri.partition(":")[0].lower()
-    if ":" not in uri or scheme not in schemes:
-        raise TrackError(
-            f"{uri} is not a track of your library (a stream or another "
-            f"source): only URIs starting with "
-            f"{', '.join(s + ':' for s in schemes) or 'nothing'} can be loved; "
-            "see mtscrobble/favorites_uri_schemes"
-        )
     found = _library_backend(scheme)
     if found is None:
         raise TrackError(
@@ -139,6 +138,86 @@ def apply(
         )
         return False
     return True
+
+
+def not_of_the_library(uri: str, schemes: Collection[str]) -> str | None:
+    """Why `uri` can never be loved, seen without a lookup (a stream, another
+    source), or None."""
+    scheme = uri.partition(":")[0].lower()
+    if ":" in uri and scheme in schemes:
+        return None
+    return (
+        f"{uri} is not a track of your library (a stream or another "
+        f"source): only URIs starting with "
+        f"{', '.join(s + ':' for s in schemes) or 'nothing'} can be loved; "
+        "see mtscrobble/favorites_uri_schemes"
+    )
+
+
+def refusal(uris: Sequence[str], schemes: Collection[str]) -> str | None:
+    """Why one of the URIs added can never be loved (see
+    `not_of_the_library`), or None."""
+    for uri in uris:
+        why = not_of_the_library(uri, schemes)
+        if why is not None:
+            return why
+    return None
+
+
+# A stop waits this long for the saves still being applied.
+STOP_WAIT_S = 1.0
+
+
+class Applier:
+    """Saves of the loved playlist, applied one after the other on a thread
+    of their own, so that the save itself answers at once."""
+
+    def __init__(self, on_applied: Callable[[], None]) -> None:
+        self._executor = DaemonExecutor(1, "MTScrobbleLovedEdits")
+        self._waiting: list[concurrent.futures.Future[Any]] = []
+        self._on_applied = on_applied  # called on its thread after each save
+
+    def submit(
+        self,
+        current: Sequence[LocalMatch],
+        saved: Sequence[str],
+        schemes: Collection[str],
+    ) -> None:
+        future = self._executor.submit(self._apply, list(current), list(saved), schemes)
+        self._waiting = [f for f in self._waiting if not f.done()] + [future]
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Until the saves submitted so far are applied; False if some are
+        not within `timeout_s`."""
+        _done, left = concurrent.futures.wait(list(self._waiting), timeout_s)
+        return not left
+
+    def _apply(
+        self, current: list[LocalMatch], saved: list[str], schemes: Collection[str]
+    ) -> None:
+        try:
+            if apply(current, saved, schemes):
+                changes = edits([m.uri for m in current], saved)
+                logger.info(
+                    "Saved the loved tracks' playlist: %d loved, %d unloved",
+                    len(changes.added),
+                    len(changes.removed),
+                )
+            self._on_applied()
+        except Exception:  # a thread's boundary: say it, take the next save
+            logger.exception("The change to the loved tracks' playlist was not saved")
+
+    def stop(self) -> None:
+        """Wait STOP_WAIT_S at most for the saves still being applied; the
+        rest are not (said at WARNING: the user saves again)."""
+        _done, left = concurrent.futures.wait(self._waiting, timeout=STOP_WAIT_S)
+        if left:
+            logger.warning(
+                "%d saves of the loved tracks' playlist were not applied: Mopidy "
+                "stopped first. Save the playlist again once it runs.",
+                len(left),
+            )
+        self._executor.shutdown(wait=False)
 
 
 def _resolve_all(

@@ -2,6 +2,7 @@
 
 Usage: python make_demo_music.py DIRECTORY
        python make_demo_music.py --one PATH ARTIST ALBUM TITLE NUMBER SECONDS
+       python make_demo_music.py --many DIRECTORY COUNT
        python make_demo_music.py --mp3 PATH SECONDS
 Existing files are left alone. Needs GStreamer with its base plugins (--mp3,
 the audio a test radio station sends: its good plugins too).
@@ -110,12 +111,32 @@ def main_one(args: list[str]) -> None:
     )
 
 
+def main_many(directory: str, count: str) -> None:
+    """--many DIRECTORY COUNT: COUNT one-second files "Many Artist - Song N"
+    (for the tests: a big library, written in one process)."""
+    Gst.init(None)
+    root = pathlib.Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(int(count)):
+        write_track(
+            root / f"{n:04}.ogg",
+            "Many Artist",
+            "Many Album",
+            f"Song {n}",
+            n + 1,
+            1,
+            440,
+        )
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 8 and sys.argv[1] == "--one":
         main_one(sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "--mp3":
         Gst.init(None)
         write_mp3(pathlib.Path(sys.argv[2]), int(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--many":
+        main_many(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 2:
         main(sys.argv[1])
     else:

@@ -75,6 +75,9 @@ class Mopidy:
         playlist = self.core.playlists.lookup(PLAYLIST_URI).get()
         tracks = [*playlist.tracks, *(Track(uri=u) for u in uris)]
         self.core.playlists.save(playlist.replace(tracks=tracks)).get()
+        # Applied on our backend's thread, which then tells the mirror.
+        [ref] = pykka.ActorRegistry.get_by_class(MTScrobbleBackend)
+        assert ref.proxy().edits.get().wait(10)
         self.settle()
 
     def edit_mirror(self, uri=LOVED_M3U, remove=(), add=()):

@@ -31,8 +31,8 @@ from ..errors import (
 from ..session import SessionFile
 from ..settings import Settings
 from ..store import Store
+from ..workers import DaemonExecutor
 from .login_states import LoginStates
-from .workers import DaemonExecutor
 
 logger = logging.getLogger(__name__)
 

@@ -25,27 +25,31 @@ def test_mpd_playlistadd_loves_and_playlistdelete_unloves(tmp_path, lastfm, song
     with context as mopidy:
         mopidy.log.wait_for(r"Loved tracks: 0 in your library, 0 not found")
 
+        # The save answers at once; the love is made on our own thread.
         assert mpd(port, "playlistadd", PLAYLIST, uri) == "OK"
-        assert mpc(port, "playlist", PLAYLIST).splitlines() == [
-            "Test Artist - Real Song"
-        ]
         request = lastfm.wait_for_request("track.love")
         assert (request["params"]["artist"], request["params"]["track"]) == (
             "Test Artist",
             "Real Song",
         )
-
-        refused = mpd(port, "playlistadd", PLAYLIST, broken.as_uri())
-        assert refused.startswith("ACK")
-        mopidy.log.wait_for(r"broken\.ogg has no artist or title")
         assert mpc(port, "playlist", PLAYLIST).splitlines() == [
             "Test Artist - Real Song"
         ]
 
+        # Found nameless when looked up, after the save answered: not applied.
+        assert mpd(port, "playlistadd", PLAYLIST, broken.as_uri()) == "OK"
+        mopidy.log.wait_for(r"broken\.ogg has no artist or title")
+        assert mpc(port, "playlist", PLAYLIST).splitlines() == [
+            "Test Artist - Real Song"
+        ]
+        # A stream is refused by the save itself.
+        refused = mpd(port, "playlistadd", PLAYLIST, "http://radio.example/live")
+        assert refused.startswith("ACK")
+
         assert mpd(port, "playlistdelete", PLAYLIST, "0") == "OK"
-        assert mpc(port, "playlist", PLAYLIST).splitlines() == []
         request = lastfm.wait_for_request("track.unlove")
         assert request["params"]["track"] == "Real Song"
+        assert mpc(port, "playlist", PLAYLIST).splitlines() == []
 
         assert mpd(port, "playlistadd", "Most played on Last.fm", uri).startswith("ACK")
         mopidy.log.wait_for(r"'Most played on Last.fm' was not changed")
@@ -59,9 +63,9 @@ def test_mpc_save_over_the_loved_playlist_loves_the_tracklist(tmp_path, lastfm, 
         mpc(port, "clear")
         mpc(port, "add", uri)
         mpc(port, "save", PLAYLIST)
+        assert lastfm.wait_for_request("track.love")["params"]["track"] == "Real Song"
         assert mpc(port, "playlist", PLAYLIST).splitlines() == [
             "Test Artist - Real Song"
         ]
-        assert lastfm.wait_for_request("track.love")["params"]["track"] == "Real Song"
         with pytest.raises(subprocess.CalledProcessError):
             mpc(port, "save", "Most played on Last.fm")

@@ -1,4 +1,5 @@
-"""Threads for the web app's waiting work (the database, asks of actors).
+"""Threads for work that waits (the database, asks of actors): the web app's
+requests, and the backend's edits of the loved playlist.
 
 Like `concurrent.futures.ThreadPoolExecutor`, but with daemon threads: Python
 waits for a ThreadPoolExecutor's threads when Mopidy exits, so one request

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from mopidy_mtscrobble.web.workers import DaemonExecutor
+from mopidy_mtscrobble.workers import DaemonExecutor
 
 
 def test_work_runs_on_daemon_threads_and_answers_through_its_future():
