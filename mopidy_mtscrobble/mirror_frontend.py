@@ -60,6 +60,7 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
         # The database's and the files' state when the last sync began.
         self._seen: tuple[object, ...] | None = None
         self.syncs = 0  # rounds that read the store (for tests)
+        self._announced = False  # "mirrored in ..." was said
 
     def on_start(self) -> None:
         directory = m3u_playlists_dir(self._config)
@@ -88,11 +89,6 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
             ],
             self._tracks,
             self.settings.favorites_uri_schemes,
-        )
-        logger.info(
-            "Our playlists are mirrored as M3U playlists in %s, where Iris and "
-            "every client list them (mtscrobble/m3u_mirror)",
-            directory,
         )
         self.tick()
 
@@ -123,6 +119,16 @@ class MirrorFrontend(pykka.ThreadingActor, CoreListener):
             self.mirrors.sync()
         except Exception:  # an actor's boundary: log once, keep mirroring
             logger.exception("The M3U mirrors of our playlists were not synced")
+            return
+        if not self._announced and self._seen is not None:
+            # Said once the files are there: a client that lists playlists
+            # when it reads this finds them.
+            self._announced = True
+            logger.info(
+                "Our playlists are mirrored as M3U playlists in %s, where Iris "
+                "and every client list them (mtscrobble/m3u_mirror)",
+                self.mirrors.directory,
+            )
 
     def playlist_changed(self, playlist: Any) -> None:
         if self.mirrors is not None and playlist.uri in self.mirrors.uris():

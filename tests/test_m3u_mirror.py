@@ -163,6 +163,33 @@ def test_both_playlists_are_m3u_playlists_that_iris_lists(mopidy):
     assert [u for u in listed if u.startswith("m3u")] == [LOVED_M3U, MOST_PLAYED_M3U]
 
 
+class FilesWhenSaid(logging.Handler):
+    """Which mirror files exist at the moment "mirrored" is logged."""
+
+    def __init__(self, directory) -> None:
+        super().__init__()
+        self.directory, self.seen = directory, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "are mirrored as M3U playlists" in record.getMessage():
+            self.seen.append(sorted(p.name for p in self.directory.iterdir()))
+
+
+def test_mirrored_is_said_once_the_files_are_there(start, tmp_path):
+    """A client (a test, a user) that lists the playlists when the log says
+    they are mirrored finds them: the line came before the first write."""
+    watcher = FilesWhenSaid(tmp_path / "playlists")
+    log = logging.getLogger("mopidy_mtscrobble.mirror_frontend")
+    log.addHandler(watcher)
+    try:
+        start()
+    finally:
+        log.removeHandler(watcher)
+    assert watcher.seen == [
+        ["Loved on Last.fm (synced).m3u8", "Most played on Last.fm (synced).m3u8"]
+    ]
+
+
 def test_a_love_in_our_playlist_shows_in_the_mirror_at_once(mopidy):
     mopidy.love_in_our_playlist("local:track:1", "local:track:2")
     assert sorted(mopidy.mirror_uris()) == ["local:track:1", "local:track:2"]
