@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import enum
 import logging
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
@@ -103,25 +104,36 @@ def unloved_track(
         )
 
 
+class Outcome(enum.Enum):
+    APPLIED = "applied"  # or nothing to change
+    REFUSED = "refused"  # a track added can never be loved: nothing changed
+    FAILED = "failed"  # the store or Mopidy failed: the same edit may work later
+
+    def __bool__(self) -> bool:
+        return self is Outcome.APPLIED
+
+
 def apply(
     current: Sequence[LocalMatch],
     saved_uris: Sequence[str],
     schemes: Collection[str],
     timeout_s: float = EDIT_TIMEOUT_S,
-) -> bool:
+) -> Outcome:
     """Love what was added and unlove what was removed, through the frontend.
 
-    All or nothing: if any added track is refused, nothing changes, each
-    refusal is logged at WARNING and False is returned (the client's save
-    fails). Errors of the frontend or the store are logged too.
+    If any added track is refused, nothing changes and each refusal is logged
+    at WARNING (REFUSED: the client's save fails). An error of the frontend
+    or the store (the database locked) is logged too (FAILED): the loves and
+    unloves made before it stay, and the same edit applied again makes the
+    rest (a love or unlove already made is no change).
     """
     changes = edits([m.uri for m in current], saved_uris)
     if not changes.added and not changes.removed:
-        return True
+        return Outcome.APPLIED
     try:
         loves = _resolve_all(changes.added, schemes, timeout_s)
         if loves is None:
-            return False
+            return Outcome.REFUSED
         by_uri = {m.uri: m for m in current}
         unloves = [
             unloved_track(by_uri[uri], schemes, timeout_s) for uri in changes.removed
@@ -136,8 +148,8 @@ def apply(
             "The change to the loved tracks' playlist was not saved: %s",
             exc if isinstance(exc, MTScrobbleError) else "Mopidy did not answer",
         )
-        return False
-    return True
+        return Outcome.FAILED
+    return Outcome.APPLIED
 
 
 def not_of_the_library(uri: str, schemes: Collection[str]) -> str | None:

@@ -137,6 +137,7 @@ class Mirror:
     # Our recent copies, newest last: a client's save started from one of them.
     versions: list[str] = dataclasses.field(default_factory=list)
     cut_short: str | None = None  # a file seen incomplete: looked at once more
+    unapplied: bool = False  # a client's edit the store failed to take: again
 
     def remember(self, text: str) -> None:
         self.written = text
@@ -174,7 +175,9 @@ class Mirror:
 # What the mirror needs from the rest: our playlist's tracks now (None when
 # the store cannot say), and the loved playlist's editor.
 Tracks = Callable[[str], "list[LocalMatch] | None"]
-Apply = Callable[[Sequence[LocalMatch], Sequence[str], Collection[str]], bool]
+Apply = Callable[
+    [Sequence[LocalMatch], Sequence[str], Collection[str]], loved_edits.Outcome
+]
 
 
 class Mirrors:
@@ -206,8 +209,11 @@ class Mirrors:
         return tuple(found)
 
     def unsettled(self) -> bool:
-        """Whether a file seen cut short waits to be looked at again."""
-        return any(m.cut_short is not None for m in self.mirrors if m.active)
+        """Whether a file seen cut short, or a client's edit not applied yet,
+        waits to be looked at again."""
+        return any(
+            m.cut_short is not None or m.unapplied for m in self.mirrors if m.active
+        )
 
     def uris(self) -> set[str]:
         return {m.uri for m in self.mirrors} | {m.source_uri for m in self.mirrors}
@@ -224,7 +230,11 @@ class Mirrors:
             return  # deleted or renamed by a client
         if text is not None and mirror.written not in (None, text):
             if complete(text):
-                self._take_edits(mirror, text)
+                if not self._take_edits(mirror, text):
+                    # Not applied yet (the store failed): the file stays as
+                    # the client left it, taken again at the next check.
+                    mirror.unapplied = True
+                    return
             elif mirror.cut_short != text:
                 # Maybe a writer not done yet: looked at again at the next check.
                 logger.debug("The playlist file %s looks cut short", path)
@@ -238,6 +248,7 @@ class Mirrors:
                     path,
                 )
         mirror.cut_short = None
+        mirror.unapplied = False
         current = self._tracks(mirror.source_uri)
         if current is None:
             return  # the store failed (logged): the file stays as it is
@@ -296,18 +307,20 @@ class Mirrors:
             )
             return None
 
-    def _take_edits(self, mirror: Mirror, text: str) -> None:
+    def _take_edits(self, mirror: Mirror, text: str) -> bool:
+        """A client's edit, taken; False if it could not be yet (the store
+        failed, logged): then it is to be taken again."""
         if not mirror.writable:
             logger.warning(
                 "The playlist %r was edited by a client and is put back: %s",
                 mirror.name,
                 mirror.read_only_hint,
             )
-            return
+            return True
         entries = parse(text)
         current = self._tracks(mirror.source_uri)
         if current is None:
-            return
+            return False
         if not entries and len(parse(mirror.written or "")) > 1:
             # Not a client's edit of one entry: a sync tool, a full disk.
             logger.warning(
@@ -316,10 +329,11 @@ class Mirrors:
                 "use MTScrobble's page or 'mopidy mtscrobble unlove')",
                 self.directory / mirror.filename,
             )
-            return
+            return True
         changes = loved_edits.edits(mirror.base_of(entries), entries)
         now = [m.uri for m in current]
         removed = set(changes.removed)
         wanted = [u for u in now if u not in removed]
         wanted += [u for u in changes.added if u not in now]
-        self._apply(current, wanted, self._schemes)
+        outcome = self._apply(current, wanted, self._schemes)
+        return outcome is not loved_edits.Outcome.FAILED

@@ -39,7 +39,13 @@ from .fakes.library_backends import SearchingBackend
 from .fakes.player import FakeClock, ManualScheduler, TestAudio
 from .support.builders import model_track
 from .support.ext_config import section
-from .support.frontend_harness import START_WALL, RecordingDelivery, config_for
+from .support.frontend_harness import (
+    START_WALL,
+    RecordingDelivery,
+    config_for,
+    lock_database,
+    release,
+)
 
 try:
     from mopidy.m3u.backend import M3UBackend  # Mopidy 3
@@ -219,6 +225,27 @@ def test_a_track_added_to_the_mirror_is_loved(mopidy, tmp_path):
     mopidy.edit_mirror(add=["local:track:2"])
     assert mopidy.loved_uris() == ["local:track:2"]
     assert love_queue(tmp_path) == [("love", "Band", "Other")]
+
+
+def test_a_clients_edit_while_the_database_is_locked_is_taken_once_it_is_free(
+    mopidy, tmp_path
+):
+    """The love fails (another program holds the database): the file is left
+    as the client saved it, not written back without its track, and taken
+    again at the next check. The edit used to be lost."""
+    holder = lock_database(tmp_path)
+    try:
+        mopidy.edit_mirror(add=["local:track:2"])
+        assert mopidy.mirror_uris() == ["local:track:2"]
+        mopidy.next_check()
+        assert mopidy.mirror_uris() == ["local:track:2"]
+    finally:
+        release(holder)
+    assert love_queue(tmp_path) == []
+    mopidy.next_check()
+    assert mopidy.loved_uris() == ["local:track:2"]
+    assert love_queue(tmp_path) == [("love", "Band", "Other")]
+    assert mopidy.mirror_uris() == ["local:track:2"]
 
 
 def test_a_clients_save_with_the_right_tracks_is_left_as_it_is(mopidy):
