@@ -4,7 +4,10 @@ ListenBrainz (listenbrainz.py), in simulated time, with the world
 misbehaving in every way we know of.
 
 Each seed plays over a thousand tracks across twenty simulated days, and loves
-and unloves a few, while 30 % of each server's answers are faults of every
+and unloves a few, on the page and by editing the loved M3U mirror as a client
+or a sync tool does (some of those files written in place and cut off
+mid-line, their writer finishing later or never), while 30 % of each
+server's answers are faults of every
 kind, Last.fm lists a scrobble seconds to twenty minutes after taking it,
 5 % of the tracks carry bad metadata, the local clock jumps, each
 server's network goes down on its own, the database gets locked, and each
@@ -47,6 +50,8 @@ from mopidy_mtscrobble.destinations import LASTFM
 from mopidy_mtscrobble.errors import MTScrobbleError
 from mopidy_mtscrobble.frontend import MTScrobbleFrontend
 from mopidy_mtscrobble.lastfm import LastfmClient
+from mopidy_mtscrobble.m3u_mirror import parse
+from mopidy_mtscrobble.mirror_frontend import MIRROR_CHECK_S, MirrorFrontend
 from mopidy_mtscrobble.probe import tcp_probe
 from mopidy_mtscrobble.ratelimit import RateLimiter
 from mopidy_mtscrobble.settings import Settings
@@ -80,6 +85,10 @@ MAX_BUSY_ROUNDS = 10_000  # rounds in a row that ask for the next one at once
 LOVE_RATE = 0.01  # after a play: a love, or an unlove of one loved before
 UNLOVE_SHARE = 0.4
 UNKNOWN_RECORDING_SHARE = 0.2  # loved tracks ListenBrainz's lookup does not know
+MIRROR_EDIT_RATE = 0.01  # after a play: a client edits the loved M3U mirror
+MIRROR_CUT_SHARE = 0.5  # of those: written in place and seen cut off mid-line
+MIRROR_DIED_SHARE = 0.4  # of the cut ones: the writer never finishes
+MIRROR_FILE = "Loved on Last.fm (synced).m3u8"
 DESTINATIONS = (LASTFM, LISTENBRAINZ)
 USER_ACTIONS = ("edit", "hold", "release", "delete")
 
@@ -192,6 +201,15 @@ class Campaign:
         self.expected: dict[int, bool] = {}  # play number -> should be scrobbled
         self.love_rng = random.Random(seed * 31 + 5)
         self.loved: dict[int, bool] = {}  # play number -> loved, as last left
+        self.mirror_rng = random.Random(seed * 43 + 7)
+        # A client's write of the mirror cut off mid-line: the whole text, the
+        # love or unlove it makes, and when its writer finishes it.
+        self.mirror_write: tuple[str, int, bool] | None = None
+        self.mirror_done_at: float | None = None
+        # The mirror's checks (every MIRROR_CHECK_S) are run in time only for
+        # a while after a client's write; else once after each play: a check
+        # every 15 s of twenty simulated days would cost minutes a seed.
+        self.mirror_watch_until = -1.0
         self.recordings: dict[int, str | None] = {}  # as ListenBrainz looks up
         self.lb = ListenBrainzSide(self, seed, FAULT_RATE)
         # The user edits, holds and deletes queued plays while listening.
@@ -266,7 +284,7 @@ class Campaign:
         return lag
 
     def _config(self) -> dict[str, Any]:
-        return config_for(
+        config = config_for(
             self.folder,
             network="custom",
             api_url=self.server.url,
@@ -275,7 +293,12 @@ class Campaign:
             username=USER,
             password=PASSWORD,
             listenbrainz=self.lb.config_value(),
+            favorites_uri_schemes=("dummy",),
         )
+        self.playlists_dir = self.folder / "playlists"
+        self.playlists_dir.mkdir(exist_ok=True)
+        config["m3u"] = {"enabled": True, "playlists_dir": str(self.playlists_dir)}
+        return config
 
     def _track(self, n: int):
         rng = self.rng
@@ -324,6 +347,11 @@ class Campaign:
         ).proxy()
         self.player = Player(self.core, self.audio, self.clock, self.frontend)
         self.player.sync()
+        self.mirror_scheduler = ManualScheduler(self.clock)
+        self.mirror = MirrorFrontend.start(
+            self.config, self.core, scheduler=self.mirror_scheduler
+        ).proxy()
+        self.mirror.syncs.get()  # its first sync has written the files
 
     def _start_delivery(self) -> None:
         settings = Settings.from_config(self.config["mtscrobble"])
@@ -352,6 +380,11 @@ class Campaign:
 
     def _restart_mopidy(self) -> None:
         self.outcome.faults["Mopidy restart"] += 1
+        # The mirror keeps no memory across a restart: a client's edit not
+        # yet taken would be written over at the start (README says so of
+        # edits made while Mopidy is stopped), so none is left pending.
+        self.mirror.sync().get()
+        self.mirror.actor_ref.stop()
         self.frontend.actor_ref.stop()
         self.outcome.unexpected_errors += self.handle.worker.unexpected_errors
         self.handle.worker.close()
@@ -375,6 +408,8 @@ class Campaign:
             self._world_events(now)
             if self.scheduler.fire_due():
                 self.player.sync()
+            if now <= self.mirror_watch_until:
+                self._mirror_checks()
             if self.handle.changed:  # a play was just queued: still editable
                 self.handle.changed = False
                 self.user_acts(ACT_ON_QUEUED_RATE, newest=True)
@@ -389,6 +424,8 @@ class Campaign:
             if self.delivery_wake_at is not None:
                 due.append(self.delivery_wake_at)
             due += [t.due for t in self.scheduler.pending()]
+            if now <= self.mirror_watch_until:
+                due += [t.due for t in self.mirror_scheduler.pending()]
             due += self._next_world_event()
             step = min(due) - now
             if now >= target:
@@ -430,10 +467,13 @@ class Campaign:
             # NTP sets the clock right again.
             self.clock.jump(self.true_time() - self.clock.wall())
             self.clock_fixed_at = None
+        if self.mirror_done_at is not None and now >= self.mirror_done_at:
+            self._finish_mirror_write()
         self.lb.world_events(now)
 
     def _next_world_event(self) -> list[float]:
         times = [self.server_down_until, self.lock_until, self.clock_fixed_at]
+        times.append(self.mirror_done_at)
         return [t for t in times if t is not None] + self.lb.next_events()
 
     def _unlock(self) -> None:
@@ -468,7 +508,7 @@ class Campaign:
             self.outcome.at[LASTFM].faults["session revoked"] += 1
             for key in list(self.server.sessions):
                 self.server.revoke(key)
-        elif roll < 0.05:
+        elif roll < 0.05 and self.mirror_write is None:
             self._restart_mopidy()
 
     # The listener.
@@ -501,6 +541,9 @@ class Campaign:
             self.player.stop()
             if self.love_rng.random() < LOVE_RATE:
                 self._love_or_unlove(n)
+            self._mirror_checks()
+            if self.mirror_rng.random() < MIRROR_EDIT_RATE:
+                self._edit_mirror(n)
         self.listening = False
         self._unlock()
         self.user.release_all(self.clock.wall())
@@ -521,13 +564,7 @@ class Campaign:
             love = True
         else:
             return  # bad metadata: not a library track anyone loves
-        artist, title = f"Artist {n % 37}", self.tracks[n].name
-        if n not in self.recordings:
-            known = rng.random() >= UNKNOWN_RECORDING_SHARE
-            recording = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            self.recordings[n] = recording if known else None
-            if known:
-                self.lb.seed_lookup(artist, title, recording)
+        artist, title = self._known_to_listenbrainz(n)
         track = LocalTrack(f"dummy:{n}", title, (artist,), None, None)
         try:
             (self.frontend.love if love else self.frontend.unlove)(track).get()
@@ -536,6 +573,80 @@ class Campaign:
             return
         self.outcome.faults["love" if love else "unlove"] += 1
         self.loved[n] = love
+
+    def _known_to_listenbrainz(self, n: int) -> tuple[str, str]:
+        """Play n's track's names; ListenBrainz's lookup knows its recording
+        (most are known), decided the first time it is loved."""
+        rng = self.love_rng
+        artist, title = f"Artist {n % 37}", self.tracks[n].name
+        if n not in self.recordings:
+            known = rng.random() >= UNKNOWN_RECORDING_SHARE
+            recording = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            self.recordings[n] = recording if known else None
+            if known:
+                self.lb.seed_lookup(artist, title, recording)
+        return artist, title
+
+    def _edit_mirror(self, n: int) -> None:
+        """A client (MPD, Iris, a sync tool) edits the loved M3U mirror: adds
+        this track, or removes one it lists. Now and then it writes the file
+        in place and is seen cut off mid-line: its writer finishes a few
+        seconds later (before or after the mirror's next check), or never
+        (it died, the disk was full)."""
+        if self.mirror_write is not None:
+            return  # one writer at a time
+        rng = self.mirror_rng
+        self.mirror.syncs.get()  # between the mirror's rounds, as a file write
+        path = self.playlists_dir / MIRROR_FILE
+        entries = list(parse(path.read_text(encoding="utf-8")))
+        if entries and rng.random() < UNLOVE_SHARE:
+            uri = rng.choice(entries)
+            m, love = int(uri.partition(":")[2]), False
+            entries.remove(uri)
+        elif self.tracks[n].name == f"Song {TAG}{n}" and f"dummy:{n}" not in entries:
+            m, love = n, True
+            entries.append(f"dummy:{n}")
+        else:
+            return  # bad metadata: not a library track anyone loves
+        self._known_to_listenbrainz(m)
+        text = "#EXTM3U\n" + "".join(f"#EXTINF:-1,Song\n{e}\n" for e in entries)
+        kind = "mirror love" if love else "mirror unlove"
+        if rng.random() >= MIRROR_CUT_SHARE:
+            self.outcome.faults[kind] += 1
+            path.write_text(text, encoding="utf-8")
+            self.loved[m] = love
+            self._watch_mirror()
+            return
+        # Cut off inside a line: a file that ends at a line's end reads as a
+        # whole playlist, and one cut after an entry's line is a client's
+        # removal of the entries after it (MPD's playlistdelete of the last).
+        cuts = [i for i in range(1, len(text)) if text[i - 1] != "\n"]
+        path.write_text(text[: rng.choice(cuts)], encoding="utf-8")
+        self._watch_mirror()
+        if rng.random() < MIRROR_DIED_SHARE:
+            self.outcome.faults[kind + " cut, never finished"] += 1
+            return  # the edit never happened: nothing changes
+        self.outcome.faults[kind + " cut, finished later"] += 1
+        self.mirror_write = (text, m, love)
+        finish_s = rng.choice([1.0, MIRROR_CHECK_S + 1, 3 * MIRROR_CHECK_S])
+        self.mirror_done_at = self.clock.monotonic() + finish_s
+
+    def _mirror_checks(self) -> None:
+        """The mirror's checks that are due (one, however late), done."""
+        if self.mirror_scheduler.fire_due():
+            self.mirror.syncs.get()
+
+    def _watch_mirror(self) -> None:
+        self.mirror_watch_until = self.clock.monotonic() + 4 * MIRROR_CHECK_S
+
+    def _finish_mirror_write(self) -> None:
+        assert self.mirror_write is not None
+        text, m, love = self.mirror_write
+        self.mirror.syncs.get()
+        (self.playlists_dir / MIRROR_FILE).write_text(text, encoding="utf-8")
+        self.loved[m] = love
+        self.mirror_write = self.mirror_done_at = None
+        self._watch_mirror()
 
     def heal(self) -> None:
         """The world is well again: healthy servers for longer than
@@ -574,6 +685,7 @@ class Campaign:
         tally.duplicates += len(problems)
         outcome.problems += [f"{LISTENBRAINZ}: {p}" for p in problems]
         self._judge_loves()
+        self._judge_mirror()
         artists = {
             LASTFM: _by_play(
                 (s["track"], s["artist"]) for s in self.server.scrobbles_of(USER)
@@ -701,6 +813,17 @@ class Campaign:
                         f"{name}: play {n}'s track is {'not ' * love}loved there "
                         f"though last {'loved' if love else 'unloved'} here"
                     )
+
+    def _judge_mirror(self) -> None:
+        """The loved M3U mirror lists exactly the tracks loved as left."""
+        self.mirror.sync().get()
+        listed = set(parse((self.playlists_dir / MIRROR_FILE).read_text("utf-8")))
+        loved = {f"dummy:{n}" for n, love in self.loved.items() if love}
+        if listed != loved:
+            self.outcome.problems.append(
+                f"the loved M3U mirror lists {sorted(listed - loved)} more and "
+                f"{sorted(loved - listed)} fewer than the loved tracks"
+            )
 
     def _rejected_shown(self, name: str) -> str:
         """What `mopidy mtscrobble queue --rejected --to NAME` prints."""

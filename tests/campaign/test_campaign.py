@@ -21,6 +21,9 @@ def test_a_seeded_campaign_loses_nothing_and_sends_nothing_twice(tmp_path, seed)
         assert at.accepted + at.rejected.total() == outcome.qualified, name
         assert at.faults.total() > 100, name
         assert at.loves_as_left > 0, name
+    mirror = {k: v for k, v in outcome.faults.items() if k.startswith("mirror")}
+    assert sum(mirror.values()) >= 3, mirror  # clients edited the loved M3U file
+    assert any("cut" in kind for kind in mirror), mirror  # one cut off mid-line
     for action in USER_ACTIONS:  # the user changed tens of queued plays
         assert outcome.faults[f"user {action}"] >= 10, action
     listenbrainz = outcome.at["lb"]
