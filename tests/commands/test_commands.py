@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 import subprocess
 import urllib.error
@@ -357,6 +358,21 @@ def test_import_loved_paused_by_the_network_says_so(tmp_path, server):
     assert "goes on from there when Mopidy runs" in result.stdout
 
 
+def show_database_files(directory) -> None:
+    """The data directory's files and the import jobs, for a failure's report."""
+    for entry in sorted(directory.iterdir()):
+        info = entry.stat()
+        print(f"{entry.name}: {info.st_size} bytes, inode {info.st_ino}")
+    database = sqlite3.connect(directory / "mtscrobble.db", timeout=5)
+    try:
+        for row in database.execute("SELECT * FROM jobs"):
+            print("jobs:", row)
+    except sqlite3.Error as exc:
+        print("jobs could not be read:", exc)
+    finally:
+        database.close()
+
+
 def test_import_loved_asks_a_running_mopidy_and_shows_its_progress(tmp_path, server):
     save_session(tmp_path, server)
     server.admin("loved", user="alice", tracks=loved(2500))
@@ -364,10 +380,20 @@ def test_import_loved_asks_a_running_mopidy_and_shows_its_progress(tmp_path, ser
     with running_mopidy(tmp_path, settings, env=env_for(server)) as mopidy:
         # The first start imports on its own, once.
         mopidy.log.wait_for(r"Loved tracks: 0 in your library, 2500 not found")
-        result = run_mopidy_command(
-            tmp_path, settings, "mtscrobble", "import-loved", env=env_for(server),
-            extra={"http": {"port": mopidy.http_port}},
-        )  # fmt: skip
+        inode = (data_dir(tmp_path) / "mtscrobble.db").stat().st_ino
+        try:
+            result = run_mopidy_command(
+                tmp_path, settings, "mtscrobble", "import-loved",
+                env=env_for(server), extra={"http": {"port": mopidy.http_port}},
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            # Once (run 63), the command waited 120 s for an import Mopidy
+            # had started and fetched (it saw no job row of it at all), and
+            # Mopidy's next open of the database failed with "disk I/O
+            # error": as if the database had been replaced. Say what is there.
+            print(f"mtscrobble.db was inode {inode} before the command")
+            show_database_files(data_dir(tmp_path))
+            raise
         assert result.returncode == 0, result.stdout + result.stderr
         assert "The running Mopidy imports your loved tracks." in result.stdout
         assert (
