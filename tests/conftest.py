@@ -19,13 +19,15 @@ if not os.environ.get("MTSCROBBLE_DEBIAN_SYSTEMS"):
     collect_ignore = ["debian"]
 
 # Property tests explore the same examples on every run: CI is reproducible.
-# Hypothesis's too_slow health check times data generation by the wall clock:
-# on a loaded machine (two make test runs at once) it failed a test that was
-# right; the examples are the same either way.
+# Nothing in them is timed by the wall clock (speed is the benchmarks' to
+# prove): Hypothesis's too_slow health check failed a right test on a loaded
+# machine (two make test runs at once), and its 200 ms deadline another
+# (run 72, under stress-ng: one example took 780 ms once, 9 ms again).
 hypothesis_settings.register_profile(
     "deterministic",
     derandomize=True,
     database=None,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 hypothesis_settings.load_profile("deterministic")
