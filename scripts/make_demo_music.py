@@ -30,6 +30,33 @@ DEMO_TRACKS = (
 )
 
 
+def _tone_into(
+    path: pathlib.Path, seconds: int, tone_hz: int, channels: int, encoder: str
+) -> Gst.Pipeline:
+    """A pipeline writing `seconds` of a sine tone to `path` through `encoder`."""
+    buffers = seconds * SAMPLE_RATE_HZ // SAMPLES_PER_BUFFER + 1
+    pipeline = Gst.parse_launch(
+        f"audiotestsrc wave=sine volume=0.2 freq={tone_hz} num-buffers={buffers} "
+        f"samplesperbuffer={SAMPLES_PER_BUFFER} "
+        f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels={channels} ! audioconvert "
+        f"! {encoder} ! filesink name=sink"
+    )
+    pipeline.get_by_name("sink").set_property("location", str(path))
+    return pipeline
+
+
+def _run(pipeline: Gst.Pipeline, path: pathlib.Path) -> None:
+    """Play `pipeline` to its end; a GStreamer error ends the script, saying why."""
+    pipeline.set_state(Gst.State.PLAYING)
+    message = pipeline.get_bus().timed_pop_filtered(
+        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
+    )
+    pipeline.set_state(Gst.State.NULL)
+    if message.type == Gst.MessageType.ERROR:
+        error, _debug = message.parse_error()
+        raise SystemExit(f"Could not write {path}: {error.message}")
+
+
 def write_track(
     path: pathlib.Path,
     artist: str,
@@ -39,14 +66,9 @@ def write_track(
     seconds: int,
     tone_hz: int,
 ) -> None:
-    buffers = seconds * SAMPLE_RATE_HZ // SAMPLES_PER_BUFFER + 1
-    pipeline = Gst.parse_launch(
-        f"audiotestsrc wave=sine volume=0.2 freq={tone_hz} num-buffers={buffers} "
-        f"samplesperbuffer={SAMPLES_PER_BUFFER} "
-        f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels=1 ! audioconvert "
-        "! vorbisenc name=enc quality=0.1 ! oggmux ! filesink name=sink"
+    pipeline = _tone_into(
+        path, seconds, tone_hz, 1, "vorbisenc name=enc quality=0.1 ! oggmux"
     )
-    pipeline.get_by_name("sink").set_property("location", str(path))
     tags = Gst.TagList.new_empty()
     for tag, value in (
         (Gst.TAG_ARTIST, artist),
@@ -59,35 +81,16 @@ def write_track(
     # Only GStreamer's base plugins are needed. (Run this in a process of its own:
     # once Mopidy's audio module is imported, these tags get lost.)
     pipeline.get_by_name("enc").merge_tags(tags, Gst.TagMergeMode.REPLACE)
-    pipeline.set_state(Gst.State.PLAYING)
-    message = pipeline.get_bus().timed_pop_filtered(
-        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
-    )
-    pipeline.set_state(Gst.State.NULL)
-    if message.type == Gst.MessageType.ERROR:
-        error, _debug = message.parse_error()
-        raise SystemExit(f"Could not write {path}: {error.message}")
+    _run(pipeline, path)
 
 
 def write_mp3(path: pathlib.Path, seconds: int) -> None:
     """Untagged MP3 at a constant 128 kbit/s (16,000 bytes a second), as
     internet radio sends it; its frames can be sent in a loop."""
-    buffers = seconds * SAMPLE_RATE_HZ // SAMPLES_PER_BUFFER + 1
-    pipeline = Gst.parse_launch(
-        f"audiotestsrc wave=sine volume=0.2 freq=330 num-buffers={buffers} "
-        f"samplesperbuffer={SAMPLES_PER_BUFFER} "
-        f"! audio/x-raw,rate={SAMPLE_RATE_HZ},channels=2 ! audioconvert "
-        "! lamemp3enc target=bitrate bitrate=128 cbr=true ! filesink name=sink"
+    pipeline = _tone_into(
+        path, seconds, 330, 2, "lamemp3enc target=bitrate bitrate=128 cbr=true"
     )
-    pipeline.get_by_name("sink").set_property("location", str(path))
-    pipeline.set_state(Gst.State.PLAYING)
-    message = pipeline.get_bus().timed_pop_filtered(
-        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
-    )
-    pipeline.set_state(Gst.State.NULL)
-    if message.type == Gst.MessageType.ERROR:
-        error, _debug = message.parse_error()
-        raise SystemExit(f"Could not write {path}: {error.message}")
+    _run(pipeline, path)
 
 
 def main(directory: str) -> None:
